@@ -1,0 +1,24 @@
+"""pairwise: match mentees with mentors, or peers into circles, under hard programme rules.
+
+The pipeline (see ``docs/architecture.md``)::
+
+    questionnaire table -> Cohort -> Compatibility -> Problem -> solve -> Matching | Circles
+"""
+
+from pairwise.cohort import Cohort
+from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
+from pairwise.io import read_cohort
+from pairwise.synthetic import make_cohort, make_peers
+
+__all__ = [
+    "Cohort",
+    "InfeasibleError",
+    "PairwiseError",
+    "SolverError",
+    "ValidationError",
+    "make_cohort",
+    "make_peers",
+    "read_cohort",
+]
+
+__version__ = "0.1.0"
