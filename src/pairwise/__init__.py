@@ -8,17 +8,23 @@ The pipeline (see ``docs/architecture.md``)::
 from pairwise.cohort import Cohort
 from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
 from pairwise.io import read_cohort
+from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
 from pairwise.synthetic import make_cohort, make_peers
 
 __all__ = [
     "Cohort",
+    "Compatibility",
+    "Criterion",
     "InfeasibleError",
     "PairwiseError",
+    "Scorer",
     "SolverError",
     "ValidationError",
+    "affinity",
     "make_cohort",
     "make_peers",
     "read_cohort",
+    "score",
 ]
 
 __version__ = "0.1.0"

@@ -7,26 +7,24 @@ once in one :class:`~pairwise.errors.ValidationError`.
 
 Canonical columns (all but ``id`` and ``role`` optional):
 
-============  ==============================================================================
-column        meaning
-============  ==============================================================================
-id            unique participant id (text or integer)
-role          ``mentee`` | ``mentor`` | ``peer``
-region        region (local party area, state, ...)
-cluster       region cluster: a group of neighbouring regions
-chapter       chapter, local party or association
-languages     languages spoken (list)
-needs         mentees: topic -> level 1..3 (how much help is wanted)
-expertise     mentors: topic -> level 1..3 (how much they can offer)
-stage         stage(s): a mentee's current stage; the stages a mentor has lived through (list)
-mode          ``online`` | ``in-person`` | ``either`` (default ``either``)
-slots         weekly availability, e.g. ``tue-evening`` (list)
-capacity      most mentees a mentor takes (integer >= 0, default 1)
-vetted        mentor passed the programme's vetting (bool; default True when the column is absent)
-avoid         ids this person must not be matched with (list)
-previous      ids of earlier partners (list)
-prefer        ids this person asked to be matched with (list)
-============  ==============================================================================
+| column | meaning |
+|---|---|
+| id | unique participant id (text or integer) |
+| role | ``mentee`` , ``mentor`` or ``peer`` |
+| region | region (local party area, state, ...) |
+| cluster | region cluster: a group of neighbouring regions |
+| chapter | chapter, local party or association |
+| languages | languages spoken (list) |
+| needs | mentees: topic -> level 1..3 (how much help is wanted) |
+| expertise | mentors: topic -> level 1..3 (how much they can offer) |
+| stage | a mentee's current stage; the stages a mentor has lived through (list) |
+| mode | ``online``, ``in-person`` or ``either`` (default ``either``) |
+| slots | weekly availability, e.g. ``tue-evening`` (list) |
+| capacity | most mentees a mentor takes (integer >= 0, default 1) |
+| vetted | mentor passed vetting (bool; True when the column is absent, False if blank) |
+| avoid | ids this person must not be matched with (list) |
+| previous | ids of earlier partners (list) |
+| prefer | ids this person asked to be matched with (list) |
 
 Any other column is kept (``Cohort.extra``) for custom criteria; its cells are never shown
 in messages or logs.
@@ -471,6 +469,11 @@ def _is_missing(v: Any) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
+def _is_int(v: Any) -> bool:
+    """An integer that is not a bool (``True`` is an ``Integral`` to Python)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_)
+
+
 def _id_text(v: Any) -> str:
     """Canonical text of an id: integers (also integral floats) print without decimals."""
     if isinstance(v, bool | np.bool_):
@@ -499,7 +502,7 @@ class _RowParser:
             return None
         if isinstance(v, str):
             return v.strip()
-        if isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_):
+        if _is_int(v):
             return str(int(v))
         if isinstance(v, float | np.floating) and float(v).is_integer():
             return str(int(v))
@@ -521,7 +524,7 @@ class _RowParser:
             return []
         if isinstance(v, str):
             return [p.strip() for p in v.split(self.sep) if p.strip()]
-        if isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_):
+        if _is_int(v):
             return [str(int(v))]
         self.add("wrong type", row, column, v, f"a list or {self.sep!r}-separated text")
         return []
@@ -532,6 +535,7 @@ class _RowParser:
         else:
             if not isinstance(v, list | tuple | np.ndarray) and _is_missing(v):
                 return {}
+            raw: list[Any]
             if isinstance(v, str):
                 raw = [p.strip() for p in v.split(self.sep) if p.strip()]
             elif isinstance(v, list | tuple | np.ndarray):
@@ -775,9 +779,7 @@ def _build(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> Coho
             modes.append("either")
             continue
         key = v.strip().lower().replace("_", "-").replace(" ", "-") if isinstance(v, str) else None
-        mode = _MODE_ALIASES.get(key or "", None) or _MODE_ALIASES.get(
-            (key or "").replace("-", ""), None
-        )
+        mode = _MODE_ALIASES.get(key or "") or _MODE_ALIASES.get((key or "").replace("-", ""))
         if mode is None:
             problems.append(
                 Problem(

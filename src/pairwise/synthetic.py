@@ -20,6 +20,8 @@ second or two. What makes the cohorts realistic rather than uniform noise:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -92,9 +94,9 @@ def _check(n_mentees: int, n_mentors: int) -> None:
 
 
 def _topk_mask(
-    rng: np.random.Generator, weights: npt.NDArray[np.float64], k: npt.NDArray[np.int64]
+    rng: np.random.Generator, weights: npt.NDArray[np.floating[Any]], k: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.bool_]:
-    """Per row, a weighted sample of ``k[i]`` distinct columns without replacement (Gumbel top-k)."""
+    """Per row, a weighted sample of ``k[i]`` distinct columns, no replacement (Gumbel top-k)."""
     n, m = len(k), len(weights)
     keys = np.log(weights)[None, :] + rng.gumbel(size=(n, m))
     ranks = np.argsort(np.argsort(-keys, axis=1), axis=1)
@@ -159,7 +161,7 @@ def _languages(rng: np.random.Generator, cluster: npt.NDArray[np.int64]) -> Tags
 def _levels_matrix(
     rng: np.random.Generator,
     n: int,
-    weights: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.floating[Any]],
     k_low: int,
     k_high: int,
     level_p: tuple[float, float, float],
