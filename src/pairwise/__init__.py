@@ -5,10 +5,15 @@ The pipeline (see ``docs/architecture.md``)::
     questionnaire table -> Cohort -> Compatibility -> Problem -> solve -> Matching | Circles
 """
 
+from pairwise import rules
+from pairwise.check import check
 from pairwise.cohort import Cohort
 from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
 from pairwise.io import read_cohort
+from pairwise.problem import PairProblem
+from pairwise.results import Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
+from pairwise.solvers import solve
 from pairwise.synthetic import make_cohort, make_peers
 
 __all__ = [
@@ -16,15 +21,20 @@ __all__ = [
     "Compatibility",
     "Criterion",
     "InfeasibleError",
+    "Matching",
+    "PairProblem",
     "PairwiseError",
     "Scorer",
     "SolverError",
     "ValidationError",
     "affinity",
+    "check",
     "make_cohort",
     "make_peers",
     "read_cohort",
+    "rules",
     "score",
+    "solve",
 ]
 
 __version__ = "0.1.0"

@@ -106,6 +106,13 @@ class Criterion(Protocol):
         ...
 
 
+def _is_real(x: Any) -> bool:
+    """A real number that is not a bool (``True`` is an ``int`` to Python)."""
+    return not isinstance(x, bool | np.bool_) and isinstance(
+        x, int | float | np.integer | np.floating
+    )
+
+
 def _as_f32(a: npt.NDArray[Any]) -> Float32Array:
     return np.asarray(a, dtype=np.float32)
 
@@ -230,10 +237,22 @@ class RegionProximity:
     ----------
     cluster_value : float, default 0.5
         Value of "different region, same cluster of neighbouring regions".
+
+    Raises
+    ------
+    ValidationError
+        If ``cluster_value`` is not a number in [0, 1].
     """
 
     name: str = "region"
     cluster_value: float = 0.5
+
+    def __post_init__(self) -> None:
+        v = self.cluster_value
+        if not _is_real(v) or not 0.0 <= float(v) <= 1.0:
+            raise ValidationError(
+                [Problem("bad cluster_value", value=v, expected="a number in [0, 1]")]
+            )
 
     def __call__(self, mentees: Cohort, mentors: Cohort) -> Float32Array:
         """Region values, shape ``(len(mentees), len(mentors))``."""
@@ -296,10 +315,22 @@ class AvailabilityOverlap:
     ----------
     target : int, default 2
         Shared slots that count as fully compatible. People with no stated slots score 0.
+
+    Raises
+    ------
+    ValidationError
+        If ``target`` is not a finite number > 0.
     """
 
     name: str = "availability"
     target: int = 2
+
+    def __post_init__(self) -> None:
+        t = self.target
+        if not _is_real(t) or not 0.0 < float(t) < math.inf:
+            raise ValidationError(
+                [Problem("bad target", value=t, expected="a finite number of slots > 0")]
+            )
 
     def __call__(self, mentees: Cohort, mentors: Cohort) -> Float32Array:
         """Availability values, shape ``(len(mentees), len(mentors))``."""
@@ -510,6 +541,27 @@ def _key(x: Any) -> str:
     return str(x).strip() if isinstance(x, str) else str(x)
 
 
+def _sum_at_most_one(weights: dict[str, float]) -> dict[str, float]:
+    """Normalised weights whose running float sum, in order, is at most 1.
+
+    ``W_c / sum_d W_d`` can round so that the weights add up to ``1 + 1 ulp``; a pair with
+    every value 1 would then score above 1. The largest weight gives up an ulp at a time
+    until the sum, accumulated in the order :meth:`Scorer._combine` uses, is <= 1, so every
+    cell (a sum of ``fl(w_c * v_c) <= w_c`` in that order) is <= 1 too.
+    """
+
+    def running_sum() -> float:
+        s = 0.0
+        for w in weights.values():
+            s += w
+        return s
+
+    largest = max(weights, key=weights.__getitem__)
+    while running_sum() > 1.0:
+        weights[largest] = float(np.nextafter(weights[largest], 0.0))
+    return weights
+
+
 class Scorer:
     """Weighted criteria that turn a cohort into a :class:`Compatibility`.
 
@@ -548,7 +600,9 @@ class Scorer:
         raw: dict[str, float] = dict(DEFAULT_WEIGHTS)
         for c in criteria or ():
             name = getattr(c, "name", None)
-            if not isinstance(name, str) or not name or not callable(c):
+            # a class (e.g. ``TopicCoverage`` instead of ``TopicCoverage()``) has the class
+            # attribute ``name`` and is callable, but calling it builds an instance, not values
+            if not isinstance(name, str) or not name or not callable(c) or isinstance(c, type):
                 problems.append(
                     Problem(
                         "not a criterion",
@@ -596,7 +650,9 @@ class Scorer:
         if problems:
             raise ValidationError(problems)
         self.criteria: dict[str, Criterion] = {n: crits[n] for n in raw if raw[n] > 0}
-        self.weights: dict[str, float] = {n: raw[n] / total for n in self.criteria}
+        self.weights: dict[str, float] = _sum_at_most_one(
+            {n: raw[n] / total for n in self.criteria}
+        )
 
     def __repr__(self) -> str:
         w = ", ".join(f"{k}={v:.3g}" for k, v in self.weights.items())

@@ -1,0 +1,334 @@
+"""Pairing problems: who may be paired with whom, how many each takes, and what to maximise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from pairwise.errors import Problem, ValidationError
+from pairwise.rules import Capacity, Compiled, Forbid, PairRule
+from pairwise.scoring import Compatibility
+
+__all__ = ["OBJECTIVES", "PairProblem"]
+
+Objective = Literal["matched-then-total", "total", "maxmin"]
+#: Objectives: match as many as the rules allow, then maximise the total score (default);
+#: maximise the total score only; lexicographic max-min (lift the worst-off matched mentee
+#: as high as possible, then maximise the total under that floor, keeping the matched count).
+OBJECTIVES: tuple[str, ...] = ("matched-then-total", "total", "maxmin")
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class PairProblem:
+    """A pairing problem: scores, allowed pairs, capacities and the objective.
+
+    Build one with :meth:`from_scores` (a plain matrix) or :meth:`from_compatibility`
+    (a scored cohort and rules); solve it with :func:`pairwise.solve`.
+
+    Attributes
+    ----------
+    scores : ndarray of float64, shape (n_mentees, n_mentors)
+        Higher is better; 0 in cells that are not allowed.
+    allowed : ndarray of bool, shape (n_mentees, n_mentors)
+        Cells every hard rule allows.
+    capacity : ndarray of int64, shape (n_mentors,)
+        Most mentees per mentor.
+    demand : ndarray of int64, shape (n_mentees,)
+        Mentors per mentee (1, or more for an expert panel).
+    required : tuple of (int, int)
+        (mentee, mentor) positions fixed in every solution.
+    all_matched : bool
+        Whether every mentee must receive her full demand.
+    objective : {"matched-then-total", "total", "maxmin"}
+    mentee_ids, mentor_ids : ndarray of object
+    removed_by : mapping of str to ndarray of bool
+        For each rule, the cells it forbids (used to explain unmatched mentees).
+    compat : Compatibility or None
+        The scored cohort the problem came from, if any.
+    """
+
+    scores: FloatArray
+    allowed: BoolArray
+    capacity: IntArray
+    demand: IntArray
+    required: tuple[tuple[int, int], ...]
+    all_matched: bool
+    objective: Objective
+    mentee_ids: npt.NDArray[np.object_]
+    mentor_ids: npt.NDArray[np.object_]
+    removed_by: Mapping[str, BoolArray] = field(default_factory=dict)
+    compat: Compatibility | None = None
+
+    def __post_init__(self) -> None:
+        for a in (self.scores, self.allowed, self.capacity, self.demand):
+            _readonly(a)
+        for a in self.removed_by.values():
+            _readonly(a)
+
+    def __repr__(self) -> str:
+        n, m = self.shape
+        return (
+            f"PairProblem({n} mentees x {m} mentors, {int(self.allowed.sum())} allowed pairs, "
+            f"capacity {int(self.capacity.sum())}, objective={self.objective!r})"
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_mentees, n_mentors)``."""
+        n, m = self.scores.shape
+        return n, m
+
+    @classmethod
+    def from_scores(
+        cls,
+        scores: npt.ArrayLike,
+        *,
+        capacity: int | npt.ArrayLike = 1,
+        allowed: npt.ArrayLike | None = None,
+        min_score: float | None = None,
+        demand: int | npt.ArrayLike = 1,
+        required: Iterable[tuple[int, int]] = (),
+        all_matched: bool = False,
+        objective: Objective = "matched-then-total",
+        mentee_ids: Sequence[Any] | None = None,
+        mentor_ids: Sequence[Any] | None = None,
+    ) -> PairProblem:
+        """Build a pairing problem from a plain score matrix.
+
+        Parameters
+        ----------
+        scores : array-like of shape (n_mentees, n_mentors)
+            Compatibility, higher is better; NaN means the pair is not allowed.
+        capacity : int or array-like of shape (n_mentors,), default 1
+            Most mentees a mentor takes.
+        allowed : array-like of bool, shape (n_mentees, n_mentors), optional
+            False marks pairs that are not allowed.
+        min_score : float, optional
+            Pairs scoring below it are not allowed.
+        demand : int or array-like of shape (n_mentees,), default 1
+            Mentors per mentee.
+        required : iterable of (int, int)
+            (mentee, mentor) positions fixed in every solution.
+        all_matched : bool, default False
+            Every mentee must be matched (:class:`~pairwise.errors.InfeasibleError` otherwise).
+        objective : {"matched-then-total", "total", "maxmin"}
+            See :data:`OBJECTIVES`.
+        mentee_ids, mentor_ids : sequence, optional
+            Ids for rows and columns; positions ``0..n-1`` by default.
+
+        Returns
+        -------
+        PairProblem
+
+        Raises
+        ------
+        ValidationError
+            Lists every input problem.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> p = pairwise.PairProblem.from_scores(np.array([[9.0, 1.0], [2.0, 8.0]]))
+        >>> m = pairwise.solve(p)
+        >>> m.mentor_of.tolist(), m.objective
+        ([0, 1], 17.0)
+        """
+        problems: list[Problem] = []
+        try:
+            s = np.array(scores, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                [Problem("scores are not numbers", column="scores", expected="a numeric matrix")]
+            ) from None
+        if s.ndim != 2:
+            raise ValidationError(
+                [Problem(f"scores must be 2-D, got shape {s.shape}", column="scores")]
+            )
+        n, m = s.shape
+        ok = ~np.isnan(s)
+        if np.isinf(s).any():
+            r, c = np.argwhere(np.isinf(s))[0]
+            problems.append(
+                Problem(f"scores must be finite or NaN; first bad cell [{r}, {c}]", column="scores")
+            )
+        if allowed is not None:
+            a = np.asarray(allowed)
+            if a.shape != s.shape:
+                problems.append(
+                    Problem(f"allowed has shape {a.shape}, scores {s.shape}", column="allowed")
+                )
+            elif a.dtype != np.bool_:
+                problems.append(Problem("allowed must be boolean", column="allowed"))
+            else:
+                ok &= a
+        if min_score is not None:
+            ok &= ~(s < float(min_score))
+        cap = _per(capacity, m, "capacity", problems)
+        dem = _per(demand, n, "demand", problems)
+        if objective not in OBJECTIVES:
+            problems.append(
+                Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))
+            )
+        req: list[tuple[int, int]] = []
+        for pair in required:
+            i, j = (int(x) for x in pair)
+            if not (0 <= i < n and 0 <= j < m):
+                problems.append(Problem("required pair out of range", value=(i, j)))
+            else:
+                req.append((i, j))
+        ids_a = _ids(mentee_ids, n, "mentee_ids", problems)
+        ids_b = _ids(mentor_ids, m, "mentor_ids", problems)
+        if problems:
+            raise ValidationError(problems)
+        removed: dict[str, BoolArray] = {}
+        if (~ok).any():
+            removed["not allowed"] = ~ok
+        return cls(
+            scores=np.where(ok, np.nan_to_num(s), 0.0),
+            allowed=ok,
+            capacity=cap,
+            demand=dem,
+            required=tuple(req),
+            all_matched=bool(all_matched),
+            objective=objective,
+            mentee_ids=ids_a,
+            mentor_ids=ids_b,
+            removed_by=removed,
+        )
+
+    @classmethod
+    def from_compatibility(
+        cls,
+        compat: Compatibility,
+        rules: Sequence[PairRule] = (),
+        *,
+        objective: Objective = "matched-then-total",
+    ) -> PairProblem:
+        """Build a pairing problem from a scored cohort and programme rules.
+
+        Mentor capacities come from the cohort unless a :class:`~pairwise.rules.Capacity`
+        rule overrides them, and the cohort's ``avoid`` lists always apply (add
+        ``Forbid(use_avoid=False)`` to an explicit list to change only that list).
+
+        Parameters
+        ----------
+        compat : Compatibility
+            From :func:`pairwise.score`.
+        rules : sequence of PairRule
+            See :mod:`pairwise.rules`.
+        objective : {"matched-then-total", "total", "maxmin"}
+
+        Returns
+        -------
+        PairProblem
+            ``compat`` is kept, so results can break scores down per criterion.
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> from pairwise.rules import SharedLanguage, DifferentChapter
+        >>> compat = pairwise.score(pairwise.make_cohort(30, 10, seed=0))
+        >>> rules = [SharedLanguage(), DifferentChapter()]
+        >>> p = pairwise.PairProblem.from_compatibility(compat, rules)
+        >>> m = pairwise.solve(p)
+        >>> pairwise.check(p, m)
+        []
+        """
+        if compat.symmetric:
+            raise ValidationError(
+                [Problem("a peer affinity cannot be paired", expected="pairwise.score(...)")]
+            )
+        problems: list[Problem] = []
+        pieces: list[tuple[str, Compiled]] = []
+        all_rules: list[PairRule] = [Capacity(), Forbid()]
+        for candidate in list[object](rules):
+            if not isinstance(candidate, PairRule):
+                problems.append(Problem("not a pair rule", value=type(candidate).__name__))
+                continue
+            all_rules.append(candidate)
+        if problems:
+            raise ValidationError(problems)
+        for rule in all_rules:
+            pieces.append((rule.name, rule.compile(compat)))
+        n, m = compat.shape
+        s = np.array(compat.matrix, dtype=np.float64)
+        ok = np.ones((n, m), dtype=bool)
+        removed: dict[str, BoolArray] = {}
+        cap = np.ones(m, dtype=np.int64)
+        dem = np.ones(n, dtype=np.int64)
+        required: list[tuple[int, int]] = []
+        all_matched = False
+        for name, piece in pieces:
+            forbidden = piece.forbidden
+            if piece.min_score is not None:
+                forbidden = s < piece.min_score
+            if forbidden is not None and forbidden.any():
+                removed[name] = removed[name] | forbidden if name in removed else forbidden.copy()
+                ok &= ~forbidden
+            if piece.capacity is not None:
+                cap = piece.capacity
+            if piece.demand is not None:
+                dem = piece.demand
+            required.extend(piece.required)
+            all_matched |= piece.all_matched
+        if objective not in OBJECTIVES:
+            raise ValidationError(
+                [Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))]
+            )
+        return cls(
+            scores=np.where(ok, s, 0.0),
+            allowed=ok,
+            capacity=cap,
+            demand=dem,
+            required=tuple(dict.fromkeys(required)),
+            all_matched=all_matched,
+            objective=objective,
+            mentee_ids=compat.mentee_ids.copy(),
+            mentor_ids=compat.mentor_ids.copy(),
+            removed_by=removed,
+            compat=compat,
+        )
+
+
+def _per(value: Any, size: int, name: str, problems: list[Problem]) -> IntArray:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        arr = np.full(size, arr)
+    if arr.shape != (size,):
+        problems.append(
+            Problem(f"{name} has shape {arr.shape}", column=name, expected=f"({size},)")
+        )
+        return np.zeros(size, dtype=np.int64)
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_:
+        problems.append(Problem(f"{name} must be integers", column=name))
+        return np.zeros(size, dtype=np.int64)
+    if (arr != np.round(arr)).any() or (arr < 0).any():
+        problems.append(Problem(f"{name} must be integers >= 0", column=name))
+        return np.zeros(size, dtype=np.int64)
+    return arr.astype(np.int64)
+
+
+def _ids(
+    ids: Sequence[Any] | None, size: int, name: str, problems: list[Problem]
+) -> npt.NDArray[np.object_]:
+    if ids is None:
+        return np.array([str(i) for i in range(size)], dtype=object)
+    out = np.array([str(x) for x in ids], dtype=object)
+    if out.shape != (size,):
+        problems.append(Problem(f"{name} has {len(out)} entries", column=name, expected=str(size)))
+    elif len(set(out)) != size:
+        problems.append(Problem(f"{name} are not unique", column=name))
+    return out

@@ -1,0 +1,217 @@
+"""Frozen results of a solve: :class:`Matching` (pairs, panels)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from pairwise.errors import Problem, ValidationError
+from pairwise.problem import PairProblem
+
+__all__ = ["Matching"]
+
+Status = Literal["optimal", "feasible", "infeasible"]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Matching:
+    """The result of solving a :class:`~pairwise.problem.PairProblem`.
+
+    Attributes
+    ----------
+    assignment : ndarray of int64, shape (n_pairs, 2)
+        (mentee, mentor) positions of every pair, sorted. Read-only.
+    objective : float
+        Total score of the pairs, recomputed in floats.
+    bound : float
+        Proven upper bound on the objective of any solution (for this problem's objective).
+    status : {"optimal", "feasible", "infeasible"}
+    method : str
+        Solver that produced it.
+    timings : mapping of str to float
+        Seconds per phase.
+    problem : PairProblem
+        The problem solved.
+    """
+
+    assignment: IntArray
+    objective: float
+    bound: float
+    status: Status
+    method: str
+    timings: Mapping[str, float]
+    problem: PairProblem = field(repr=False)
+
+    def __post_init__(self) -> None:
+        self.assignment.setflags(write=False)
+
+    def __repr__(self) -> str:
+        n = self.problem.shape[0]
+        matched = len(np.unique(self.assignment[:, 0]))
+        return (
+            f"Matching({matched}/{n} mentees matched, objective={self.objective:.6g}, "
+            f"gap={self.gap:.2e}, status={self.status!r}, method={self.method!r})"
+        )
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``(bound - objective) / max(|bound|, 1e-9)``, 0 when proven optimal."""
+        return max(0.0, (self.bound - self.objective) / max(abs(self.bound), 1e-9))
+
+    @property
+    def mentor_of(self) -> Any:
+        """Mentor position per mentee.
+
+        An int array (-1 = unmatched) when each mentee has one mentor; for panels (demand
+        above 1) a list of sorted mentor positions per mentee.
+        """
+        n = self.problem.shape[0]
+        if int(self.problem.demand.max(initial=0)) <= 1:
+            out = np.full(n, -1, dtype=np.int64)
+            out[self.assignment[:, 0]] = self.assignment[:, 1]
+            out.setflags(write=False)
+            return out
+        panels: list[list[int]] = [[] for _ in range(n)]
+        for i, j in self.assignment.tolist():
+            panels[i].append(j)
+        return panels
+
+    def _rows(self, mentee_id: Any) -> int:
+        ids = {str(x): i for i, x in enumerate(self.problem.mentee_ids)}
+        key = str(mentee_id)
+        if key not in ids:
+            raise ValidationError([Problem("unknown mentee id", value=key, column="id")])
+        return ids[key]
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """One row per pair.
+
+        Columns ``mentee_id``, ``mentor_id``, ``score``, then each criterion's contribution
+        when the problem came from a Compatibility.
+        """
+        p = self.problem
+        i, j = self.assignment[:, 0], self.assignment[:, 1]
+        data: dict[str, Any] = {
+            "mentee_id": p.mentee_ids[i],
+            "mentor_id": p.mentor_ids[j],
+            "score": p.scores[i, j],
+        }
+        if p.compat is not None:
+            for name, w in p.compat.weights.items():
+                data[name] = np.float64(w) * p.compat.components[name][i, j].astype(np.float64)
+        return pd.DataFrame(data)
+
+    @property
+    def unmatched(self) -> pd.DataFrame:
+        """Mentees who got fewer mentors than they asked for, with the reason.
+
+        Columns ``mentee_id``, ``missing`` (mentors short), ``reason``: either no allowed
+        mentor (and which rules removed how many candidates) or every allowed mentor is full.
+        """
+        p = self.problem
+        got = np.bincount(self.assignment[:, 0], minlength=p.shape[0])
+        short = np.flatnonzero(got < p.demand)
+        load = np.bincount(self.assignment[:, 1], minlength=p.shape[1])
+        rows = []
+        for i in short:
+            allowed = np.flatnonzero(p.allowed[i])
+            if len(allowed) == 0:
+                parts = [
+                    f"{name} ({int(mask[i].sum())})"
+                    for name, mask in p.removed_by.items()
+                    if mask[i].any()
+                ]
+                reason = "no allowed mentor: removed by " + ", ".join(parts)
+            else:
+                full = int((load[allowed] >= p.capacity[allowed]).sum())
+                mine = set(self.assignment[self.assignment[:, 0] == i, 1].tolist())
+                if full == len(allowed):
+                    reason = f"every allowed mentor is full ({len(allowed)} allowed)"
+                else:
+                    others = len(allowed) - full - len(mine)
+                    reason = (
+                        f"{len(allowed)} allowed mentors: {full} full, {others} left to "
+                        "mentees who could not be matched otherwise or who gain more"
+                    )
+            rows.append((p.mentee_ids[i], int(p.demand[i] - got[i]), reason))
+        return pd.DataFrame(rows, columns=["mentee_id", "missing", "reason"])
+
+    def explain(self, mentee_id: Any, k: int = 3) -> pd.DataFrame:
+        """Why this mentee has her mentor: her mentor(s) and the best ``k`` alternatives.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per mentor considered: ``mentor_id``, ``score``, ``assigned``, ``allowed``,
+            ``full`` (at capacity in this matching), ``score_difference`` (alternative score
+            minus the assigned mentor's best score; negative = worse for her).
+        """
+        p = self.problem
+        i = self._rows(mentee_id)
+        mine = self.assignment[self.assignment[:, 0] == i, 1]
+        load = np.bincount(self.assignment[:, 1], minlength=p.shape[1])
+        row = p.scores[i]
+        order = np.lexsort((np.arange(len(row)), -np.where(p.allowed[i], row, -np.inf)))
+        alternatives = [j for j in order if p.allowed[i, j] and j not in set(mine.tolist())][:k]
+        best = float(row[mine].max()) if len(mine) else 0.0
+        records = []
+        for j in [*mine.tolist(), *alternatives]:
+            records.append(
+                (
+                    p.mentor_ids[j],
+                    float(row[j]),
+                    j in set(mine.tolist()),
+                    bool(p.allowed[i, j]),
+                    bool(load[j] >= p.capacity[j]),
+                    float(row[j]) - best,
+                )
+            )
+        return pd.DataFrame(
+            records,
+            columns=["mentor_id", "score", "assigned", "allowed", "full", "score_difference"],
+        )
+
+    def metrics(self) -> dict[str, float]:
+        """Summary numbers: matched share, mean and min score, mentor load, locality shares."""
+        p = self.problem
+        i, j = self.assignment[:, 0], self.assignment[:, 1]
+        s = p.scores[i, j]
+        load = np.bincount(j, minlength=p.shape[1])
+        matched = len(np.unique(i))
+        out: dict[str, float] = {
+            "mentees": float(p.shape[0]),
+            "matched": float(matched),
+            "matched_share": matched / p.shape[0] if p.shape[0] else 0.0,
+            "pairs": float(len(i)),
+            "total_score": float(s.sum()),
+            "mean_score": float(s.mean()) if len(s) else float("nan"),
+            "min_score": float(s.min()) if len(s) else float("nan"),
+            "mentors_used": float((load > 0).sum()),
+            "mean_load": float(load[load > 0].mean()) if (load > 0).any() else 0.0,
+            "max_load": float(load.max(initial=0)),
+        }
+        if p.compat is not None and len(i):
+            a, b = p.compat.mentees, p.compat.mentors
+            for col in ("region", "chapter"):
+                x, y = getattr(a, col)[i], getattr(b, col)[j]
+                same = np.array([u is not None and u == v for u, v in zip(x, y, strict=True)])
+                out[f"same_{col}_share"] = float(same.mean())
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every mentee with her mentor (one row per pair; unmatched mentees with no mentor)."""
+        pairs = self.pairs
+        missing = self.unmatched
+        extra = pd.DataFrame({"mentee_id": missing.mentee_id, "mentor_id": None, "score": np.nan})
+        frames = [f for f in (pairs, extra) if len(f)]
+        if not frames:
+            return pairs
+        out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return out.reset_index(drop=True)

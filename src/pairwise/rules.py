@@ -1,0 +1,380 @@
+"""Declarative programme rules, compiled to masks and numbers for a pairing problem.
+
+A rule never calls a solver: :meth:`PairRule.compile` looks at the two sides of a
+:class:`~pairwise.scoring.Compatibility` and returns a :class:`Compiled` piece (cells it
+forbids, pairs it requires, capacities it sets, ...). :class:`~pairwise.problem.PairProblem`
+combines the pieces and remembers which rule removed which cells, so an unmatched mentee
+can be told *which* rules left her without a mentor.
+
+| rule | effect |
+|---|---|
+| `Capacity(override=None)` | mentor capacities: the cohort's ``capacity`` column, or ``override`` |
+| `Forbid(pairs=(), use_avoid=True)` | no pair named in anyone's ``avoid``, nor in ``pairs`` |
+| `Require(pairs)` | these (mentee, mentor) pairs are fixed in every solution |
+| `NoRepeat()` | no pair of earlier partners (``previous``, either direction) |
+| `SameRegion()` / `SameCluster()` | pair only within a region / a region cluster |
+| `SameChapter()` / `DifferentChapter()` | pair only within / only across chapters |
+| `SharedLanguage()` | pair only people with a common language |
+| `ModeRule()` | pair only people who can meet (in person needs the same region) |
+| `VettedOnly()` | only vetted mentors |
+| `MinScore(score)` | only pairs scoring at least ``score`` |
+| `MentorsPerMentee(k)` | each mentee gets ``k`` mentors (an expert panel), or ``"per-topic"`` |
+| `AllMatched()` | every mentee must be matched (infeasible otherwise) |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from pairwise.errors import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from pairwise.scoring import Compatibility
+
+__all__ = [
+    "AllMatched",
+    "Capacity",
+    "Compiled",
+    "DifferentChapter",
+    "Forbid",
+    "MentorsPerMentee",
+    "MinScore",
+    "ModeRule",
+    "NoRepeat",
+    "PairRule",
+    "Require",
+    "SameChapter",
+    "SameCluster",
+    "SameRegion",
+    "SharedLanguage",
+    "VettedOnly",
+]
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class Compiled:
+    """What one rule contributes to a pairing problem.
+
+    Attributes
+    ----------
+    forbidden : ndarray of bool, shape (n_mentees, n_mentors), optional
+        Cells this rule forbids.
+    required : list of (int, int)
+        (mentee, mentor) positions this rule fixes.
+    capacity : ndarray of int64, shape (n_mentors,), optional
+        Mentor capacities this rule sets.
+    demand : ndarray of int64, shape (n_mentees,), optional
+        Mentors per mentee this rule sets.
+    min_score : float, optional
+        Smallest allowed pair score.
+    all_matched : bool
+        Whether every mentee must be matched.
+    """
+
+    forbidden: BoolArray | None = None
+    required: list[tuple[int, int]] = field(default_factory=list)
+    capacity: IntArray | None = None
+    demand: IntArray | None = None
+    min_score: float | None = None
+    all_matched: bool = False
+
+
+@runtime_checkable
+class PairRule(Protocol):
+    """A declarative rule for pairing problems."""
+
+    @property
+    def name(self) -> str:
+        """Short name used in explanations (``"same region"``)."""
+        ...
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Translate the rule for this compatibility's mentees (rows) and mentors (columns)."""
+        ...
+
+
+def _same(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> BoolArray:
+    """``a[i] == b[j]`` for every pair, missing (None) never equal."""
+    known_a = np.array([x is not None for x in a], dtype=bool)
+    known_b = np.array([x is not None for x in b], dtype=bool)
+    values = {v: k for k, v in enumerate(sorted({str(x) for x in (*a, *b) if x is not None}))}
+    ca = np.array([values[str(x)] if x is not None else -1 for x in a], dtype=np.int64)
+    cb = np.array([values[str(x)] if x is not None else -2 for x in b], dtype=np.int64)
+    out: BoolArray = (ca[:, None] == cb[None, :]) & known_a[:, None] & known_b[None, :]
+    return out
+
+
+def _link_mask(compat: Compatibility, column: Literal["avoid", "previous"]) -> BoolArray:
+    """Cells (i, j) where mentee i lists mentor j in ``column`` or mentor j lists mentee i."""
+    a, b = compat.mentees, compat.mentors
+    out = np.zeros((len(a), len(b)), dtype=bool)
+    pos_a = {str(x): i for i, x in enumerate(a.ids)}
+    pos_b = {str(x): j for j, x in enumerate(b.ids)}
+    for i, xs in enumerate(getattr(a, column)):
+        for x in xs:
+            if x in pos_b:
+                out[i, pos_b[x]] = True
+    for j, xs in enumerate(getattr(b, column)):
+        for x in xs:
+            if x in pos_a:
+                out[pos_a[x], j] = True
+    return out
+
+
+def _positions(
+    compat: Compatibility, pairs: Iterable[tuple[Any, Any]], rule: str
+) -> list[tuple[int, int]]:
+    problems: list[Problem] = []
+    out: list[tuple[int, int]] = []
+    rows = {str(x): i for i, x in enumerate(compat.mentee_ids)}
+    cols = {str(x): j for j, x in enumerate(compat.mentor_ids)}
+    for pair in pairs:
+        try:
+            mentee, mentor = pair
+        except (TypeError, ValueError):
+            problems.append(Problem(f"{rule}: not a (mentee, mentor) pair", value=pair))
+            continue
+        i, j = rows.get(str(mentee), -1), cols.get(str(mentor), -1)
+        if i < 0:
+            problems.append(Problem(f"{rule}: unknown mentee id", value=str(mentee)))
+        if j < 0:
+            problems.append(Problem(f"{rule}: unknown mentor id", value=str(mentor)))
+        if i >= 0 and j >= 0:
+            out.append((i, j))
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Mentor capacities: the cohort's ``capacity`` column, or ``override``.
+
+    Parameters
+    ----------
+    override : int or sequence of int, optional
+        One capacity for every mentor, or one per mentor (in the compatibility's order).
+    """
+
+    override: int | Sequence[int] | None = None
+    name: str = "capacity"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Capacities per mentor."""
+        m = len(compat.mentor_ids)
+        if self.override is None:
+            cap = np.asarray(compat.mentors.capacity, dtype=np.int64).copy()
+        else:
+            cap = np.broadcast_to(np.asarray(self.override, dtype=np.int64), (m,)).copy()
+        if (cap < 0).any():
+            raise ValidationError(
+                [Problem("negative capacity", column="capacity", expected=">= 0")]
+            )
+        return Compiled(capacity=cap)
+
+
+@dataclass(frozen=True)
+class Forbid:
+    """Pairs that must not be formed: the cohort's ``avoid`` lists and explicit ``pairs``.
+
+    Parameters
+    ----------
+    pairs : iterable of (mentee_id, mentor_id)
+        Extra do-not-pair entries.
+    use_avoid : bool, default True
+        Also forbid every pair in which either person lists the other in ``avoid``.
+    """
+
+    pairs: tuple[tuple[Any, Any], ...] = ()
+    use_avoid: bool = True
+    name: str = "do-not-pair"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        mask = _link_mask(compat, "avoid") if self.use_avoid else np.zeros(compat.shape, bool)
+        for i, j in _positions(compat, self.pairs, self.name):
+            mask[i, j] = True
+        return Compiled(forbidden=mask)
+
+
+@dataclass(frozen=True)
+class Require:
+    """Pre-agreed (mentee_id, mentor_id) pairs, fixed in every solution."""
+
+    pairs: tuple[tuple[Any, Any], ...] = ()
+    name: str = "required pair"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Required positions."""
+        return Compiled(required=_positions(compat, self.pairs, self.name))
+
+
+@dataclass(frozen=True)
+class NoRepeat:
+    """No pair of earlier partners (either lists the other in ``previous``)."""
+
+    name: str = "no repeat of previous partners"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        return Compiled(forbidden=_link_mask(compat, "previous"))
+
+
+@dataclass(frozen=True)
+class SameRegion:
+    """Pair only within one region (missing regions match nobody)."""
+
+    name: str = "same region"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        return Compiled(forbidden=~_same(compat.mentees.region, compat.mentors.region))
+
+
+@dataclass(frozen=True)
+class SameCluster:
+    """Pair only within one region cluster (a group of neighbouring regions)."""
+
+    name: str = "same region cluster"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        return Compiled(forbidden=~_same(compat.mentees.cluster, compat.mentors.cluster))
+
+
+@dataclass(frozen=True)
+class SameChapter:
+    """Pair only within one chapter (new-member programmes)."""
+
+    name: str = "same chapter"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        return Compiled(forbidden=~_same(compat.mentees.chapter, compat.mentors.chapter))
+
+
+@dataclass(frozen=True)
+class DifferentChapter:
+    """Pair only across chapters (leadership programmes); missing chapters count as different."""
+
+    name: str = "different chapter"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        return Compiled(forbidden=_same(compat.mentees.chapter, compat.mentors.chapter))
+
+
+@dataclass(frozen=True)
+class SharedLanguage:
+    """Pair only people with at least one common language."""
+
+    name: str = "shared language"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        a = compat.mentees.languages.matrix.astype(np.float32)
+        b = compat.mentors.languages.matrix.astype(np.float32)
+        return Compiled(forbidden=(a @ b.T) < 0.5)
+
+
+_MODE_OK = {
+    ("online", "online"): "yes",
+    ("online", "either"): "yes",
+    ("either", "online"): "yes",
+    ("either", "either"): "yes",
+    ("online", "in-person"): "no",
+    ("in-person", "online"): "no",
+    ("in-person", "in-person"): "region",
+    ("in-person", "either"): "region",
+    ("either", "in-person"): "region",
+}
+
+
+@dataclass(frozen=True)
+class ModeRule:
+    """Pair only people who can meet: online with online/either; in person within a region."""
+
+    name: str = "meeting mode"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        ma, mb = compat.mentees.mode, compat.mentors.mode
+        same_region = _same(compat.mentees.region, compat.mentors.region)
+        forbidden = np.zeros(compat.shape, dtype=bool)
+        for (x, y), verdict in _MODE_OK.items():
+            cells = (ma == x)[:, None] & (mb == y)[None, :]
+            if verdict == "no":
+                forbidden |= cells
+            elif verdict == "region":
+                forbidden |= cells & ~same_region
+        return Compiled(forbidden=forbidden)
+
+
+@dataclass(frozen=True)
+class VettedOnly:
+    """Only mentors who passed the programme's vetting."""
+
+    name: str = "vetted mentors only"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        unvetted = ~np.asarray(compat.mentors.vetted, dtype=bool)
+        return Compiled(forbidden=np.broadcast_to(unvetted[None, :], compat.shape).copy())
+
+
+@dataclass(frozen=True)
+class MinScore:
+    """Only pairs whose score is at least ``score``."""
+
+    score: float
+    name: str = "minimum score"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """The score floor."""
+        return Compiled(min_score=float(self.score))
+
+
+@dataclass(frozen=True)
+class MentorsPerMentee:
+    """Each mentee gets ``k`` mentors (an expert panel).
+
+    Parameters
+    ----------
+    k : int or "per-topic"
+        Mentors per mentee; ``"per-topic"`` gives each mentee one mentor per topic she asked
+        about (at least one).
+    """
+
+    k: int | Literal["per-topic"] = 1
+    name: str = "mentors per mentee"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Demand per mentee."""
+        n = len(compat.mentee_ids)
+        if self.k == "per-topic":
+            topics = (compat.mentees.needs.matrix > 0).sum(axis=1)
+            return Compiled(demand=np.maximum(topics, 1).astype(np.int64))
+        if not isinstance(self.k, int) or self.k < 1:
+            raise ValidationError(
+                [Problem("bad mentors per mentee", value=self.k, expected=">= 1")]
+            )
+        return Compiled(demand=np.full(n, self.k, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class AllMatched:
+    """Every mentee must be matched; the problem is infeasible otherwise."""
+
+    name: str = "every mentee matched"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """The all-matched flag."""
+        return Compiled(all_matched=True)

@@ -1,0 +1,126 @@
+"""Solvers and :func:`solve`, which picks one for a problem.
+
+Today every pairing objective is solved exactly by min-cost flow (:mod:`.flow`); more
+methods (dense linear sum assignment, CP-SAT for side rules, a sparse candidate graph
+with a dual check for very large problems) plug in here under their own names.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import numpy as np
+
+from pairwise.errors import InfeasibleError, Problem, ValidationError
+from pairwise.problem import PairProblem
+from pairwise.results import Matching
+from pairwise.solvers.flow import check_required, hall_violation, solve_flow
+
+__all__ = ["METHODS", "solve"]
+
+Method = Literal["auto", "flow"]
+METHODS: tuple[str, ...] = ("auto", "flow")
+
+
+def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
+    """Name the conflict when not every mentee can be matched."""
+    conflicts = []
+    ids_a = problem.mentee_ids
+    for i in np.flatnonzero(~problem.allowed.any(axis=1) & (problem.demand > 0)):
+        parts = [
+            f"{name} ({int(mask[i].sum())})"
+            for name, mask in problem.removed_by.items()
+            if mask[i].any()
+        ]
+        conflicts.append(
+            f"mentee {ids_a[i]} has no allowed mentor: candidates removed by " + ", ".join(parts)
+        )
+    x, y, need, room = hall_violation(problem)
+    if need > room and len(x):
+        shown = ", ".join(str(ids_a[i]) for i in x[:10]) + (" ..." if len(x) > 10 else "")
+        conflicts.append(
+            f"{len(x)} mentees ({shown}) need {need} mentor places, but the {len(y)} mentors "
+            f"allowed for them have {room} places"
+        )
+    return InfeasibleError(conflicts or ["not every mentee can be matched"])
+
+
+def solve(
+    problem: PairProblem,
+    *,
+    method: Method = "auto",
+    time_limit: float | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+) -> Matching:
+    """Solve a pairing problem.
+
+    Parameters
+    ----------
+    problem : PairProblem
+        From :meth:`PairProblem.from_scores` or :meth:`PairProblem.from_compatibility`.
+    method : {"auto", "flow"}, default "auto"
+        ``"flow"``: exact min-cost flow for every objective. ``"auto"`` picks the fastest
+        exact method the problem allows.
+    time_limit : float, optional
+        Seconds; exact flow methods finish in polynomial time and ignore it.
+    seed : int, default 0
+        Seed for randomised methods; flow methods are deterministic.
+    workers : int, optional
+        Threads for parallel methods.
+
+    Returns
+    -------
+    Matching
+        ``check(problem, result) == []``; ``objective`` is the float total of the pairs.
+
+    Raises
+    ------
+    InfeasibleError
+        When hard rules cannot all hold (required pairs that break a rule, or mentees that
+        must all be matched but cannot be), naming the conflict.
+    ValidationError
+        For unknown methods or bad options.
+
+    Examples
+    --------
+    >>> import numpy as np, pairwise
+    >>> p = pairwise.PairProblem.from_scores([[0.9, 0.8], [0.7, np.nan], [0.6, 0.2]],
+    ...                                      capacity=[2, 1])
+    >>> m = pairwise.solve(p)
+    >>> m.mentor_of.tolist(), round(m.objective, 6), m.status
+    ([1, 0, 0], 2.1, 'optimal')
+    """
+    problems = []
+    if method not in METHODS:
+        problems.append(Problem("unknown method", value=method, expected=", ".join(METHODS)))
+    if time_limit is not None and not time_limit > 0:
+        problems.append(Problem("time_limit must be > 0", value=time_limit))
+    if workers is not None and workers < 1:
+        problems.append(Problem("workers must be >= 1", value=workers))
+    given: object = problem
+    if not isinstance(given, PairProblem):
+        problems.append(Problem("not a problem", value=type(given).__name__))
+    if problems:
+        raise ValidationError(problems)
+    del seed  # flow methods are deterministic
+    t0 = time.perf_counter()
+    check_required(problem)
+    result = solve_flow(problem)
+    t1 = time.perf_counter()
+    pairs = result.pairs
+    if problem.all_matched:
+        got = np.bincount(pairs[:, 0], minlength=problem.shape[0])
+        if (got < problem.demand).any():
+            raise _infeasible_all_matched(problem)
+    objective = float(problem.scores[pairs[:, 0], pairs[:, 1]].sum()) if len(pairs) else 0.0
+    return Matching(
+        assignment=pairs,
+        objective=objective,
+        bound=objective + result.rounding_slack,
+        status="optimal",
+        method="flow",
+        timings={"solve": t1 - t0},
+        problem=problem,
+    )
