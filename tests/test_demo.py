@@ -5,7 +5,9 @@ from pairwise.demo import main
 
 
 def test_demo_prints_each_shown_mentee_with_best_mentor_and_an_explanation(capsys):
-    assert main(["--mentees", "10", "--mentors", "4", "--seed", "3", "--show", "2", "--top", "2"]) == 0
+    assert (
+        main(["--mentees", "10", "--mentors", "4", "--seed", "3", "--show", "2", "--top", "2"]) == 0
+    )
     out = capsys.readouterr().out
     compat = pairwise.score(pairwise.make_cohort(10, 4, seed=3))
     for mentee_id in compat.mentee_ids[:2]:

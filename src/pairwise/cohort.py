@@ -97,6 +97,8 @@ _MODE_ALIASES = {
     "any": "either",
     "hybrid": "either",
 }
+#: Largest capacity stored (capacities are kept as int64).
+_CAPACITY_MAX = int(np.iinfo(np.int64).max)
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
@@ -347,8 +349,11 @@ class Cohort:
         a, b = self.to_frame(), other.to_frame()
         if list(a.columns) != list(b.columns):
             return False
-        return bool(
-            all(a[c].map(_canon_cell).tolist() == b[c].map(_canon_cell).tolist() for c in a.columns)
+        # not Series.map: it infers a float dtype for numbers mixed with None, turning None
+        # into NaN, and NaN != NaN
+        return all(
+            [_canon_cell(v) for v in a[c].tolist()] == [_canon_cell(v) for v in b[c].tolist()]
+            for c in a.columns
         )
 
     # ------------------------------------------------------------------ frames
@@ -510,6 +515,7 @@ class _RowParser:
         return None
 
     def items(self, v: Any, row: str, column: str) -> list[str]:
+        v = _unwrap_0d(v)
         if isinstance(v, list | tuple | set | frozenset | np.ndarray):
             out: list[str] = []
             for x in list(v):
@@ -530,6 +536,7 @@ class _RowParser:
         return []
 
     def levels(self, v: Any, row: str, column: str) -> dict[str, int]:
+        v = _unwrap_0d(v)
         if isinstance(v, Mapping):
             entries: list[tuple[Any, Any]] = list(v.items())
         else:
@@ -573,6 +580,13 @@ class _RowParser:
                 continue
             out[name] = lev
         return out
+
+
+def _unwrap_0d(v: Any) -> Any:
+    """The scalar inside a 0-d array (which cannot be iterated); anything else unchanged."""
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return v.item()
+    return v
 
 
 def _as_int(v: Any) -> int | None:
@@ -819,6 +833,17 @@ def _build(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> Coho
                     column="capacity",
                     value=v,
                     expected="an integer >= 0",
+                )
+            )
+            capacity.append(0)
+        elif cap > _CAPACITY_MAX:
+            problems.append(
+                Problem(
+                    "capacity too large",
+                    row=labels[r],
+                    column="capacity",
+                    value=v,
+                    expected=f"an integer <= {_CAPACITY_MAX}",
                 )
             )
             capacity.append(0)

@@ -37,7 +37,19 @@ def _short(value: Any) -> str:
     return text
 
 
-_NO_VALUE = object()
+class _NoValue:
+    """Sentinel type for "no offending value recorded"; pickles back to the one instance."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+    def __reduce__(self) -> str:
+        return "_NO_VALUE"
+
+
+_NO_VALUE: Any = _NoValue()
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,9 @@ class ValidationError(PairwiseError, ValueError):
       - [m3, column 'role'] unknown role: got 'mentr'; expected mentee, mentor or peer
     """
 
-    def __init__(self, problems: Iterable[Problem | str]) -> None:
+    def __init__(self, problems: Iterable[Problem | str] | Problem | str) -> None:
+        if isinstance(problems, Problem | str):  # one problem, not an iterable of characters
+            problems = [problems]
         self.problems: list[Problem] = [
             p if isinstance(p, Problem) else Problem(str(p)) for p in problems
         ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io as _io
 import os
+import warnings
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from pairwise.errors import Problem, ValidationError
 
 __all__ = ["read_cohort", "read_table"]
 
-_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_OLD_EXCEL = ".xls"
 _DELIMITERS = ",;\t|"
 #: Encodings tried, in order, when ``encoding=None``. UTF-8 (with or without BOM) is what
 #: form tools export; UTF-16 is Excel's "Unicode text". We never guess a legacy 8-bit code
@@ -96,7 +99,7 @@ def read_table(
     Parameters
     ----------
     path : str or path-like
-        ``.csv``/``.tsv``/``.txt`` (any of , ; tab | as delimiter) or ``.xlsx``/``.xlsm``/``.xls``.
+        ``.csv``/``.tsv``/``.txt`` (any of , ; tab | as delimiter) or ``.xlsx``/``.xlsm``.
     sheet : str or int, default 0
         Excel sheet name or position.
     encoding : str, optional
@@ -118,20 +121,32 @@ def read_table(
     p = Path(path)
     if not p.is_file():
         raise ValidationError([Problem("file not found", value=str(p), expected="a readable file")])
+    if p.suffix.lower() == _OLD_EXCEL:
+        raise ValidationError(
+            [Problem("old .xls spreadsheets are not read", value=p.name, expected="save as .xlsx")]
+        )
     if p.suffix.lower() in _EXCEL_SUFFIXES:
         try:
             return pd.read_excel(p, sheet_name=sheet, dtype=object)
-        except (ValueError, KeyError, OSError) as exc:
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
             raise ValidationError(
                 [Problem(f"cannot read spreadsheet ({type(exc).__name__})", value=str(p.name))]
             ) from None
     text = _decode(p.read_bytes(), encoding, p.name)
     sep = delimiter or _sniff_delimiter(text)
     try:
-        return pd.read_csv(
-            _io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""]
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        with warnings.catch_warnings():
+            # rows longer than the header would otherwise shift every column silently
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                _io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                index_col=False,
+            )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, pd.errors.ParserWarning) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         # pandas' messages name lines and field counts only, never cell text
         raise ValidationError([Problem(f"cannot parse CSV: {msg}", value=p.name)]) from None

@@ -1,0 +1,252 @@
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pairwise
+from pairwise.cohort import Cohort
+from pairwise.errors import ValidationError
+from pairwise.io import read_cohort, read_table
+from pairwise.synthetic import make_cohort, make_peers
+from strategies import assert_listed, questionnaires
+
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+ROWS = [
+    ["id", "role", "languages", "needs", "expertise", "capacity", "avoid"],
+    ["m1", "mentee", "en;fr", "fundraising:3;media", "", "", "t2"],
+    ["m2", "mentee", "es", "polling:1", "", "", ""],
+    ["t1", "mentor", "en", "", "fundraising:2;polling:3", "2", ""],
+    ["t2", "mentor", "fr;es", "", "media:1", "", "m2;m1"],
+]
+
+
+def expected_cohort():
+    df = pd.DataFrame(ROWS[1:], columns=ROWS[0], dtype=object)
+    return Cohort.from_frame(df)
+
+
+def check_parsed(c):
+    assert c.ids.tolist() == ["m1", "m2", "t1", "t2"]
+    assert c.languages.row(0) == ["en", "fr"]
+    assert c.languages.row(3) == ["es", "fr"]
+    assert c.needs.row(0) == {"fundraising": 3, "media": 2}
+    assert c.expertise.row(2) == {"fundraising": 2, "polling": 3}
+    assert c.capacity.tolist() == [1, 1, 2, 1]
+    assert c.avoid == (("t2",), (), (), ("m1", "m2"))
+    assert c == expected_cohort()
+
+
+def write_delimited(path, delimiter, rows=ROWS, encoding="utf-8"):
+    def cell(x):
+        return f'"{x}"' if delimiter in x else x
+
+    text = "\n".join(delimiter.join(cell(x) for x in row) for row in rows) + "\n"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "suffix"),
+    [(",", ".csv"), (";", ".csv"), ("\t", ".tsv"), ("\t", ".csv"), ("|", ".txt")],
+    ids=["comma", "semicolon-quoted", "tab", "tab-in-csv", "pipe"],
+)
+def test_delimiters_are_sniffed(tmp_path, delimiter, suffix):
+    path = write_delimited(tmp_path / f"export{suffix}", delimiter)
+    check_parsed(read_cohort(path))
+    if delimiter != ";":  # an explicit delimiter must differ from list_sep
+        check_parsed(pairwise.read_cohort(str(path), delimiter=delimiter))
+
+
+def test_comma_file_keeps_semicolon_lists_inside_unquoted_cells(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("id,role,languages,needs\na,mentee,en;fr;de,media:1;polling\nb,mentor,,\n")
+    c = read_cohort(path)
+    assert c.languages.row(0) == ["de", "en", "fr"]
+    assert c.needs.row(0) == {"media": 1, "polling": 2}
+    assert c.languages.row(1) == [] and c.needs.row(1) == {}
+
+
+def test_other_list_separator(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("id;role;languages\na;mentee;en|fr\nb;mentor;de\n")
+    c = read_cohort(path, list_sep="|")
+    assert c.languages.row(0) == ["en", "fr"]
+    with pytest.raises(ValidationError, match="delimiter equals list_sep"):
+        read_cohort(path, delimiter=";", list_sep=";")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "utf-16"])
+def test_unicode_encodings_are_detected(tmp_path, encoding):
+    rows = [*ROWS, ["t3", "mentor", "fr", "", "", "", ""]]
+    rows[4] = [*rows[4][:6], ""]
+    rows.append(["m9", "mentee", "ük;çé", "", "", "", ""])
+    path = write_delimited(tmp_path / "bom.csv", ",", rows, encoding=encoding)
+    c = read_cohort(path)
+    assert list(c.ids) == ["m1", "m2", "t1", "t2", "t3", "m9"]  # BOM not glued to "id"
+    assert c.languages.row(5) == ["çé", "ük"]
+
+
+LATIN1 = "id,role,region\nm1,mentee,Zürich\nt1,mentor,north\nm2,mentee,Köln\n"
+
+
+def test_undecodable_bytes_list_every_line_without_their_text(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(LATIN1.encode("latin-1"))
+    with pytest.raises(ValidationError, match="undecodable") as info:
+        pairwise.read_cohort(path)
+    assert_listed(
+        info.value,
+        [("line 2", None, "undecodable bytes"), ("line 4", None, "undecodable bytes")],
+    )
+    text = str(info.value)
+    for secret in ("Z", "rich", "ln", "\\xfc", "\\xf6"):
+        assert secret not in text
+    assert "encoding=" in text
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_explicit_encoding_reads_legacy_files(tmp_path, encoding):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(LATIN1.encode(encoding))
+    c = read_cohort(path, encoding=encoding)
+    assert c.region.tolist() == ["Zürich", "north", "Köln"]
+
+
+def test_wrong_explicit_encoding_is_a_validation_error(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(LATIN1.encode("latin-1"))
+    with pytest.raises(ValidationError) as info:
+        read_cohort(path, encoding="utf-8")
+    assert [p.row for p in info.value.problems] == ["line 2", "line 4"]
+
+
+def test_unknown_encoding(tmp_path):
+    path = write_delimited(tmp_path / "x.csv", ",")
+    with pytest.raises(ValidationError) as info:
+        read_cohort(path, encoding="no-such-codec")
+    assert_listed(info.value, [(None, None, "unknown encoding")])
+    assert info.value.problems[0].value == "no-such-codec"
+
+
+@pytest.mark.parametrize("name", ["missing.csv", "missing.xlsx", "."])
+def test_missing_file(tmp_path, name):
+    path = tmp_path / name
+    with pytest.raises(ValidationError, match="file not found") as info:
+        read_cohort(path)
+    assert_listed(info.value, [(None, None, "file not found")])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "cannot parse CSV"),
+        ("quote.csv", b'id,role\n"a,mentor\n', "cannot parse CSV"),
+        ("ragged.csv", b"id,role\na,mentor\nb,mentee,extra,fields\n", "cannot parse CSV"),
+        ("header-only.csv", b"id,role\n", "empty cohort"),
+        ("no-role.csv", b"id,name\na,Ann\n", "missing required column"),
+        ("broken.xlsx", b"PK\x03\x04 not really a zip", "cannot read spreadsheet"),
+    ],
+)
+def test_unreadable_files_are_validation_errors(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ValidationError, match=message) as info:
+        read_cohort(path)
+    assert len(info.value.problems) == 1
+
+
+def test_row_problems_in_a_file_name_participants_by_id(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "id,role,needs,capacity,motivation\n"
+        "m1,mentee,fundraising:5,,I was told I am too young to run\n"
+        "t1,mentr,,x,Twenty years of council work\n"
+    )
+    with pytest.raises(ValidationError) as info:
+        read_cohort(path)
+    assert_listed(
+        info.value,
+        [
+            ("m1", "needs", "bad level"),
+            ("t1", "role", "unknown role"),
+            ("t1", "capacity", "not a whole number"),
+            (None, "role", "mentees but no mentors"),
+        ],
+    )
+    assert "too young" not in str(info.value) and "council" not in str(info.value)
+
+
+def test_user_headers_are_mapped(tmp_path):
+    path = tmp_path / "form.csv"
+    path.write_text(
+        "Timestamp,Email,I am a,Which topics?,Languages\n"
+        "2024-01-01,a@x.org,Mentee,fundraising:3,en\n"
+        "2024-01-02,b@x.org,Mentor,,en;fr\n"
+    )
+    c = read_cohort(path, columns={"Email": "id", "I am a": "role", "Which topics?": "needs"})
+    assert c.ids.tolist() == ["a@x.org", "b@x.org"]
+    assert c.role.tolist() == ["mentee", "mentor"]
+    assert c.needs.row(0) == {"fundraising": 3}
+    assert c.languages.row(1) == ["en", "fr"]  # "Languages" matched case-insensitively
+    assert c.extra["Timestamp"].tolist() == ["2024-01-01", "2024-01-02"]
+
+
+def test_read_table_gives_raw_text_cells(tmp_path):
+    path = write_delimited(tmp_path / "x.csv", ",")
+    df = read_table(path)
+    assert list(df.columns) == ROWS[0]
+    assert df["capacity"].tolist()[2] == "2"
+    assert df["id"].tolist() == ["m1", "m2", "t1", "t2"]
+    assert pd.isna(df["expertise"].tolist()[0])
+
+
+@pytest.mark.parametrize(
+    "cohort",
+    [make_cohort(40, 12, seed=3), make_peers(25, seed=2), expected_cohort()],
+    ids=["mentoring", "peers", "small"],
+)
+def test_excel_round_trip(tmp_path, cohort):
+    path = tmp_path / "cohort.xlsx"
+    cohort.to_frame(flat=True).to_excel(path, index=False, sheet_name="answers")
+    assert read_cohort(path) == cohort
+    assert read_cohort(path, sheet="answers") == cohort
+    with pytest.raises(ValidationError, match="cannot read spreadsheet"):
+        read_cohort(path, sheet="no such sheet")
+
+
+def test_excel_cells_keep_their_types_and_extra_columns(tmp_path):
+    df = pd.DataFrame(ROWS[1:], columns=ROWS[0], dtype=object)
+    df["capacity"] = [None, None, 2, 1]
+    df["age"] = [34, None, 61, 47]
+    df["id"] = [101, 102, "t1", "t2"]
+    df["avoid"] = ["t2", None, None, "102;101"]
+    path = tmp_path / "form.xlsx"
+    df.to_excel(path, index=False)
+    c = read_cohort(path)
+    assert c.ids.tolist() == ["101", "102", "t1", "t2"]
+    assert c.capacity.tolist() == [1, 1, 2, 1]
+    assert c.avoid[3] == ("101", "102")
+    assert c == Cohort.from_frame(df)
+    assert pd.isna(c.extra["age"].tolist()[1])
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_csv_round_trip_of_a_synthetic_cohort(tmp_path, sep):
+    c = make_cohort(60, 20, seed=11, avoid_rate=0.3, previous_rate=0.3, prefer_rate=0.3)
+    path = tmp_path / "cohort.csv"
+    c.to_frame(flat=True).to_csv(path, sep=sep, index=False)
+    assert read_cohort(path) == c
+
+
+@SETTINGS
+@given(questionnaires(max_size=6), st.sampled_from([",", ";", "\t"]))
+def test_csv_round_trip(tmp_path, q, sep):
+    c = Cohort.from_frame(q.frame, list_sep=q.list_sep)
+    path = tmp_path / "cohort.csv"
+    c.to_frame(flat=True, list_sep=q.list_sep).to_csv(path, sep=sep, index=False)
+    assert read_cohort(path, list_sep=q.list_sep) == c
