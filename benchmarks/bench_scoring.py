@@ -78,7 +78,6 @@ def main() -> None:
     t_score, t_score_min = _median_time(lambda: pairwise.score(cohort), args.repeat)
     a = np.full((n_mentees, n_mentors), 1.5)
     t_pass, t_pass_min = _median_time(lambda: a + 1.0, args.repeat)
-    del a
 
     mentees_share = 0.8
     n_te = int(n_synth * mentees_share)

@@ -21,3 +21,5 @@ def test_demo_prints_each_shown_mentee_with_best_mentor_and_an_explanation(capsy
     assert why.group(2) == compat.top(compat.mentee_ids[0], 1).mentor_id.iloc[0]
     for criterion in compat.weights:
         assert criterion in out
+    assert "independent check: every hard rule holds" in out
+    assert "matched_share" in out

@@ -1,4 +1,4 @@
-"""The built-in demo: a synthetic cohort, scored, with each mentee's best mentors explained.
+"""The built-in demo: a synthetic cohort scored, explained, and matched under programme rules.
 
 Run with ``make demo`` or ``python -m pairwise.demo [--mentees N] [--mentors M] [--seed S]``.
 """
@@ -11,7 +11,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from pairwise.check import check
+from pairwise.problem import PairProblem
+from pairwise.rules import ModeRule, NoRepeat, SharedLanguage, VettedOnly
 from pairwise.scoring import score
+from pairwise.solvers import solve
 from pairwise.synthetic import make_cohort
 
 __all__ = ["main"]
@@ -23,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Score a synthetic mentoring cohort and show each mentee's best mentors.",
     )
     p.add_argument("--mentees", type=int, default=40, help="number of mentees (default 40)")
-    p.add_argument("--mentors", type=int, default=12, help="number of mentors (default 12)")
+    p.add_argument("--mentors", type=int, default=18, help="number of mentors (default 18)")
     p.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     p.add_argument("--top", type=int, default=3, help="mentors shown per mentee (default 3)")
     p.add_argument("--show", type=int, default=8, help="mentees shown (default 8)")
@@ -56,6 +60,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     best = compat.top(compat.mentee_ids[0], 1).mentor_id.iloc[0]
     out.write(f"\nwhy {compat.mentee_ids[0]} and {best}:\n")
     out.write(compat.explain(compat.mentee_ids[0], best).to_string(index=False) + "\n")
+
+    rules = [SharedLanguage(), ModeRule(), VettedOnly(), NoRepeat()]
+    problem = PairProblem.from_compatibility(compat, rules)
+    matching = solve(problem, time_limit=30)
+    out.write(
+        f"\nmatching under rules: {', '.join(r.name for r in rules)}, avoid lists, capacities\n"
+    )
+    out.write(f"{matching!r}\n")
+    with pd.option_context("display.width", 160, "display.max_rows", 500, "display.precision", 3):
+        out.write(matching.pairs[["mentee_id", "mentor_id", "score"]].to_string(index=False) + "\n")
+        if len(matching.unmatched):
+            out.write("\nunmatched:\n" + matching.unmatched.to_string(index=False) + "\n")
+    metrics = ", ".join(f"{k} {v:.3g}" for k, v in matching.metrics().items())
+    out.write(f"\nmetrics: {metrics}\n")
+    first = str(matching.pairs.mentee_id.iloc[0])
+    out.write(f"\nwhy {first} has her mentor (and the alternatives):\n")
+    out.write(matching.explain(first).to_string(index=False) + "\n")
+    problems = check(problem, matching)
+    verdict = problems if problems else "every hard rule holds"
+    out.write(f"independent check: {verdict}\n")
     return 0
 
 
