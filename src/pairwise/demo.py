@@ -13,7 +13,7 @@ import pandas as pd
 
 from pairwise.check import check
 from pairwise.problem import PairProblem
-from pairwise.rules import ModeRule, NoRepeat, SharedLanguage, VettedOnly
+from pairwise.rules import ModeRule, NoRepeat, PairRule, SharedLanguage, VettedOnly
 from pairwise.scoring import score
 from pairwise.solvers import solve
 from pairwise.synthetic import make_cohort
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.write(f"\nwhy {compat.mentee_ids[0]} and {best}:\n")
     out.write(compat.explain(compat.mentee_ids[0], best).to_string(index=False) + "\n")
 
-    rules = [SharedLanguage(), ModeRule(), VettedOnly(), NoRepeat()]
+    rules: list[PairRule] = [SharedLanguage(), ModeRule(), VettedOnly(), NoRepeat()]
     problem = PairProblem.from_compatibility(compat, rules)
     matching = solve(problem, time_limit=30)
     out.write(

@@ -1,8 +1,13 @@
 """Solvers and :func:`solve`, which picks one for a problem.
 
-Today every pairing objective is solved exactly by min-cost flow (:mod:`.flow`); more
-methods (dense linear sum assignment, CP-SAT for side rules, a sparse candidate graph
-with a dual check for very large problems) plug in here under their own names.
+| method | solves | how |
+|---|---|---|
+| ``assignment`` | dense one-to-one, all pairs allowed | SciPy linear sum assignment |
+| ``flow`` | every pairing problem and objective | OR-Tools min-cost flow, all arcs |
+| ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
+
+``auto`` picks ``assignment`` when it applies, ``sparse`` for problems of more than
+:data:`SPARSE_FROM` cells, else ``flow``. All three are exact.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import numpy as np
 from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
 from pairwise.results import Matching
+from pairwise.solvers import assignment, sparse
 from pairwise.solvers.flow import check_required, hall_violation, solve_flow
 
 __all__ = ["METHODS", "solve"]
 
-Method = Literal["auto", "flow"]
-METHODS: tuple[str, ...] = ("auto", "flow")
+Method = Literal["auto", "assignment", "flow", "sparse"]
+METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse")
+#: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
+SPARSE_FROM = 250_000
 
 
 def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
@@ -46,6 +54,31 @@ def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
     return InfeasibleError(conflicts or ["not every mentee can be matched"])
 
 
+def _pick(problem: PairProblem, method: str) -> str:
+    if method == "assignment" and not assignment.applies(problem):
+        raise ValidationError(
+            [
+                Problem(
+                    "method 'assignment' needs a dense one-to-one problem",
+                    value=method,
+                    expected="every pair allowed, capacities and demands 1, no required pairs",
+                )
+            ]
+        )
+    if method == "sparse" and problem.objective == "maxmin":
+        raise ValidationError(
+            [Problem("method 'sparse' does not do maxmin", value=method, expected="'flow'")]
+        )
+    if method != "auto":
+        return method
+    if assignment.applies(problem):
+        return "assignment"
+    n, m = problem.shape
+    if n * m >= SPARSE_FROM and problem.objective != "maxmin":
+        return "sparse"
+    return "flow"
+
+
 def solve(
     problem: PairProblem,
     *,
@@ -60,9 +93,9 @@ def solve(
     ----------
     problem : PairProblem
         From :meth:`PairProblem.from_scores` or :meth:`PairProblem.from_compatibility`.
-    method : {"auto", "flow"}, default "auto"
-        ``"flow"``: exact min-cost flow for every objective. ``"auto"`` picks the fastest
-        exact method the problem allows.
+    method : {"auto", "assignment", "flow", "sparse"}, default "auto"
+        See the table in :mod:`pairwise.solvers`; ``"auto"`` picks the fastest exact method
+        the problem allows.
     time_limit : float, optional
         Seconds; exact flow methods finish in polynomial time and ignore it.
     seed : int, default 0
@@ -104,12 +137,20 @@ def solve(
         problems.append(Problem("not a problem", value=type(given).__name__))
     if problems:
         raise ValidationError(problems)
-    del seed  # flow methods are deterministic
+    del seed  # every method here is deterministic
+    chosen = _pick(problem, method)
     t0 = time.perf_counter()
     check_required(problem)
-    result = solve_flow(problem)
+    slack = 0.0
+    if chosen == "assignment":
+        pairs = assignment.solve_assignment(problem)
+    elif chosen == "sparse":
+        found = sparse.solve_sparse(problem)
+        pairs, slack = found.pairs, found.rounding_slack
+    else:
+        result = solve_flow(problem)
+        pairs, slack = result.pairs, result.rounding_slack
     t1 = time.perf_counter()
-    pairs = result.pairs
     if problem.all_matched:
         got = np.bincount(pairs[:, 0], minlength=problem.shape[0])
         if (got < problem.demand).any():
@@ -118,9 +159,9 @@ def solve(
     return Matching(
         assignment=pairs,
         objective=objective,
-        bound=objective + result.rounding_slack,
+        bound=objective + slack,
         status="optimal",
-        method="flow",
+        method=chosen,
         timings={"solve": t1 - t0},
         problem=problem,
     )

@@ -28,7 +28,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 from pairwise.errors import InfeasibleError, SolverError
 from pairwise.problem import PairProblem
 
-__all__ = ["SCALE", "FlowResult", "solve_flow"]
+__all__ = ["SCALE", "FlowResult", "integer_scale", "solve_flow"]
 
 #: Integer cost units given to the largest absolute allowed score.
 SCALE = 1_000_000
@@ -42,6 +42,14 @@ class FlowResult:
 
     pairs: IntArray  # (k, 2)
     rounding_slack: float
+
+
+def integer_scale(top: float) -> float:
+    """Integer cost units per unit of score: ``SCALE / top`` for the largest absolute score.
+
+    Scores below ``1e-12`` in absolute value count as 0, so the scale stays finite.
+    """
+    return SCALE / max(top, 1e-12)
 
 
 def _fixed(problem: PairProblem) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
@@ -61,8 +69,7 @@ def _arcs(
 ) -> tuple[IntArray, IntArray, IntArray, float]:
     rows, cols = np.nonzero(free)
     s = problem.scores[rows, cols]
-    top = float(np.abs(s).max()) if len(s) else 0.0
-    scale = SCALE / top if top > 0 else 1.0
+    scale = integer_scale(float(np.abs(s).max()) if len(s) else 0.0)
     costs = -np.rint(s * scale).astype(np.int64)
     return rows.astype(np.int64), cols.astype(np.int64), costs, scale
 

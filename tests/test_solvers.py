@@ -1,0 +1,84 @@
+"""Every exact method agrees with the plain min-cost flow on the problems it accepts."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import linear_sum_assignment
+
+import pairwise
+from pairwise.solvers import SPARSE_FROM, sparse
+from pairwise.solvers.flow import SCALE
+
+
+def _tolerance(problem, result):
+    top = float(np.abs(problem.scores[problem.allowed]).max(initial=1.0))
+    return 2 * len(result.assignment) * top / SCALE + 1e-9
+
+
+@st.composite
+def capacitated(draw):
+    n = draw(st.integers(1, 25))
+    m = draw(st.integers(1, 12))
+    scores = draw(
+        arrays(np.float64, (n, m), elements=st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 0.1]))
+    )
+    holes = draw(arrays(np.bool_, (n, m)))
+    scores = np.where(holes & draw(st.booleans()), np.nan, scores)
+    capacity = draw(arrays(np.int64, (m,), elements=st.integers(0, 4)))
+    objective = draw(st.sampled_from(["matched-then-total", "total"]))
+    return pairwise.PairProblem.from_scores(scores, capacity=capacity, objective=objective)
+
+
+@settings(max_examples=150, deadline=None)
+@given(capacitated(), st.integers(1, 4))
+def test_sparse_equals_dense_flow_even_with_heavy_ties(problem, k):
+    dense = pairwise.solve(problem, method="flow")
+    found = sparse.solve_sparse(problem, k=k)
+    result = pairwise.solve(problem, method="sparse")
+    assert pairwise.check(problem, result) == []
+    assert len(found.pairs) == len(dense.assignment)
+    total = float(problem.scores[found.pairs[:, 0], found.pairs[:, 1]].sum())
+    assert total == pytest.approx(dense.objective, abs=_tolerance(problem, dense))
+    assert result.objective == pytest.approx(dense.objective, abs=_tolerance(problem, dense))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 9), st.integers(1, 9)),
+        elements=st.floats(0, 1, allow_subnormal=False),
+    )
+)
+def test_assignment_method_matches_scipy_and_flow(scores):
+    problem = pairwise.PairProblem.from_scores(scores)
+    result = pairwise.solve(problem)
+    assert result.method == "assignment"
+    assert pairwise.check(problem, result) == []
+    r, c = linear_sum_assignment(scores, maximize=True)
+    assert result.objective == pytest.approx(scores[r, c].sum(), abs=1e-9)
+    flow = pairwise.solve(problem, method="flow")
+    assert flow.objective == pytest.approx(result.objective, abs=_tolerance(problem, flow))
+
+
+def test_auto_picks_sparse_for_large_capacitated_problems_and_it_is_exact():
+    compat = pairwise.score(pairwise.make_cohort(700, 400, seed=5))
+    assert compat.matrix.size >= SPARSE_FROM
+    problem = pairwise.PairProblem.from_compatibility(compat)
+    result = pairwise.solve(problem)
+    assert result.method == "sparse"
+    assert pairwise.check(problem, result) == []
+    dense = pairwise.solve(problem, method="flow")
+    assert len(result.assignment) == len(dense.assignment)
+    assert result.objective == pytest.approx(dense.objective, abs=_tolerance(problem, dense))
+
+
+def test_named_methods_refuse_problems_they_cannot_solve():
+    problem = pairwise.PairProblem.from_scores([[1.0, np.nan], [0.5, 0.2]])
+    with pytest.raises(pairwise.ValidationError, match="assignment"):
+        pairwise.solve(problem, method="assignment")
+    maxmin = pairwise.PairProblem.from_scores([[1.0, 0.3]], objective="maxmin")
+    with pytest.raises(pairwise.ValidationError, match="maxmin"):
+        pairwise.solve(maxmin, method="sparse")
