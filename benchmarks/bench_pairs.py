@@ -1,0 +1,157 @@
+"""Benchmark: the pairs engine against dense references, side by side in one run.
+
+Cases (issue 4):
+
+(a) dense 1:1, n x n synthetic-cohort scores: ``pairwise.solve`` (auto -> assignment) vs
+    ``scipy.optimize.linear_sum_assignment`` (and OR-Tools ``SimpleLinearSumAssignment``);
+(b) 10,000 mentees x 2,000 mentors, capacity 5, synthetic-cohort scores: ``pairwise.solve``
+    (auto -> sparse candidates + dual proof) vs SciPy on replicated columns (each mentor's
+    column repeated 5 times) and OR-Tools min-cost flow on all 20M arcs;
+(c) 2,000 mentees x 400 mentors under region-cluster, language, cross-chapter, avoid rules
+    with the max-min objective: time to the first (here: proven optimal) answer.
+
+Every measurement runs in a fresh child process, so its peak RSS is its own.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_pairs.py           # full sizes (several minutes)
+    .venv/bin/python benchmarks/bench_pairs.py --quick   # small sizes, about a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _scores(n: int, m: int) -> np.ndarray:
+    import pairwise
+
+    return pairwise.score(pairwise.make_cohort(n, m, seed=0)).matrix
+
+
+def _run(case: str, method: str, n: int, m: int, cap: int) -> dict[str, Any]:
+    """Body of one child process."""
+    import pairwise
+
+    out: dict[str, Any] = {}
+    if case == "c":
+        from pairwise.rules import DifferentChapter, SameCluster, SharedLanguage
+
+        compat = pairwise.score(pairwise.make_cohort(n, m, seed=0))
+        base = _rss_mib()
+        t = time.perf_counter()
+        problem = pairwise.PairProblem.from_compatibility(
+            compat, [SameCluster(), SharedLanguage(), DifferentChapter()], objective="maxmin"
+        )
+        result = pairwise.solve(problem, time_limit=30)
+        out["seconds"] = time.perf_counter() - t
+        out["objective"] = result.objective
+        out["matched"] = len(result.assignment)
+        out["min_score"] = result.metrics()["min_score"]
+        out["gap"] = result.gap
+        out["status"] = result.status
+        out["base_mib"], out["peak_mib"] = base, _rss_mib()
+        return out
+    s = _scores(n, m)
+    base = _rss_mib()
+    t = time.perf_counter()
+    if method == "pairwise":
+        result = pairwise.solve(pairwise.PairProblem.from_scores(s, capacity=cap))
+        total, pairs, out["method"] = result.objective, len(result.assignment), result.method
+    elif method == "pairwise-flow":
+        result = pairwise.solve(pairwise.PairProblem.from_scores(s, capacity=cap), method="flow")
+        total, pairs = result.objective, len(result.assignment)
+    elif method == "scipy":
+        from scipy.optimize import linear_sum_assignment
+
+        wide = np.repeat(s, cap, axis=1) if cap > 1 else s
+        r, c = linear_sum_assignment(wide, maximize=True)
+        total, pairs = float(wide[r, c].sum()), len(r)
+    elif method == "ortools-lsa":
+        from ortools.graph.python import linear_sum_assignment as lsa
+
+        solver = lsa.SimpleLinearSumAssignment()
+        rows, cols = np.divmod(np.arange(n * m, dtype=np.int64), m)
+        solver.add_arcs_with_cost(rows, cols, -np.rint(s * 1e6).astype(np.int64).ravel())
+        if solver.solve() != solver.OPTIMAL:
+            raise RuntimeError("OR-Tools LSA failed")
+        mate = np.array([solver.right_mate(i) for i in range(n)])
+        total, pairs = float(s[np.arange(n), mate].sum()), n
+    else:
+        raise ValueError(method)
+    out["seconds"] = time.perf_counter() - t
+    out["objective"], out["pairs"] = total, pairs
+    out["base_mib"], out["peak_mib"] = base, _rss_mib()
+    return out
+
+
+def _child(case: str, method: str, n: int, m: int, cap: int, timeout: float) -> dict[str, Any]:
+    args = [sys.executable, __file__, "--child", case, method, str(n), str(m), str(cap)]
+    try:
+        done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"seconds": float("inf"), "objective": float("nan"), "timeout": timeout}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per reference run")
+    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        case, method, n, m, cap = args.child
+        print(json.dumps(_run(case, method, int(n), int(m), int(cap))))
+        return
+
+    na = 500 if args.quick else 2000
+    nb, mb = (2000, 400) if args.quick else (10_000, 2_000)
+    nc, mc = (500, 100) if args.quick else (2000, 400)
+    print("| case | method | seconds | ratio to pairwise | objective | peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
+
+    def row(case: str, name: str, r: dict[str, Any], ref: float) -> None:
+        ratio = r["seconds"] / ref if np.isfinite(r["seconds"]) else float("inf")
+        secs = f"{r['seconds']:.3f}" if np.isfinite(r["seconds"]) else f">{r['timeout']:.0f}"
+        peak = f"{r.get('peak_mib', float('nan')):.0f}"
+        print(f"| {case} | {name} | {secs} | {ratio:.2f}x | {r['objective']:.6f} | {peak} |")
+
+    ours = _child("a", "pairwise", na, na, 1, args.timeout)
+    row(f"(a) {na}x{na} 1:1", f"pairwise ({ours.get('method')})", ours, ours["seconds"])
+    for ref in ("scipy", "ortools-lsa"):
+        row(f"(a) {na}x{na} 1:1", ref, _child("a", ref, na, na, 1, args.timeout), ours["seconds"])
+
+    ours = _child("b", "pairwise", nb, mb, 5, args.timeout)
+    row(f"(b) {nb}x{mb} cap 5", f"pairwise ({ours.get('method')})", ours, ours["seconds"])
+    for ref, name in (
+        ("scipy", "scipy LSA, replicated columns"),
+        ("pairwise-flow", "OR-Tools min-cost flow, all arcs"),
+    ):
+        row(
+            f"(b) {nb}x{mb} cap 5", name, _child("b", ref, nb, mb, 5, args.timeout), ours["seconds"]
+        )
+
+    c = _child("c", "pairwise", nc, mc, 0, args.timeout)
+    print(
+        f"\n(c) {nc}x{mc}, same cluster + shared language + different chapter + avoid, maxmin: "
+        f"{c['seconds']:.2f} s to a {c['status']} answer (gap {c['gap']:.1e}), "
+        f"{c['matched']} matched, min score {c['min_score']:.4f}, total {c['objective']:.4f}, "
+        f"peak RSS {c['peak_mib']:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
