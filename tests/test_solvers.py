@@ -38,7 +38,8 @@ def test_sparse_equals_dense_flow_even_with_heavy_ties(problem, k):
     found = sparse.solve_sparse(problem, k=k)
     result = pairwise.solve(problem, method="sparse")
     assert pairwise.check(problem, result) == []
-    assert len(found.pairs) == len(dense.assignment)
+    if problem.objective == "matched-then-total":  # under "total", zero-score pairs are ties
+        assert len(found.pairs) == len(dense.assignment)
     total = float(problem.scores[found.pairs[:, 0], found.pairs[:, 1]].sum())
     assert total == pytest.approx(dense.objective, abs=_tolerance(problem, dense))
     assert result.objective == pytest.approx(dense.objective, abs=_tolerance(problem, dense))

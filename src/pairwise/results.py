@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -144,39 +144,84 @@ class Matching:
         return pd.DataFrame(rows, columns=["mentee_id", "missing", "reason"])
 
     def explain(self, mentee_id: Any, k: int = 3) -> pd.DataFrame:
-        """Why this mentee has her mentor: her mentor(s) and the best ``k`` alternatives.
+        """Why this mentee has her mentor, and what switching would cost.
+
+        Lists her mentor(s) and her best ``k`` other allowed mentors. The cost is exact: the
+        problem is solved again with the alternative pair required, and ``switch_cost`` is
+        the drop in the objective (NaN when the switch breaks a hard rule, e.g. every mentee
+        must be matched and no longer can be).
 
         Returns
         -------
         pandas.DataFrame
-            One row per mentor considered: ``mentor_id``, ``score``, ``assigned``, ``allowed``,
-            ``full`` (at capacity in this matching), ``score_difference`` (alternative score
-            minus the assigned mentor's best score; negative = worse for her).
+            One row per mentor considered: ``mentor_id``, ``score``, ``assigned``, ``full``
+            (at capacity in this matching), ``score_difference`` (her score with this mentor
+            minus her best current one), ``matched_if_switched`` and ``switch_cost``.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> p = pairwise.PairProblem.from_scores([[0.9, 0.8], [0.7, np.nan]],
+        ...                                      mentee_ids=["a", "b"], mentor_ids=["x", "y"])
+        >>> m = pairwise.solve(p)
+        >>> m.explain("a")[["mentor_id", "assigned", "matched_if_switched", "switch_cost"]]
+          mentor_id  assigned  matched_if_switched  switch_cost
+        0         y      True                    2          0.0
+        1         x     False                    1          0.6
         """
+        from pairwise.errors import InfeasibleError
+        from pairwise.solvers import solve
+
         p = self.problem
         i = self._rows(mentee_id)
-        mine = self.assignment[self.assignment[:, 0] == i, 1]
+        mine = self.assignment[self.assignment[:, 0] == i, 1].tolist()
         load = np.bincount(self.assignment[:, 1], minlength=p.shape[1])
         row = p.scores[i]
-        order = np.lexsort((np.arange(len(row)), -np.where(p.allowed[i], row, -np.inf)))
-        alternatives = [j for j in order if p.allowed[i, j] and j not in set(mine.tolist())][:k]
-        best = float(row[mine].max()) if len(mine) else 0.0
+        ranked = np.lexsort((np.arange(len(row)), -np.where(p.allowed[i], row, -np.inf)))
+        alternatives = [int(j) for j in ranked if p.allowed[i, j] and int(j) not in mine][:k]
+        best = float(row[mine].max()) if mine else 0.0
+        matched = len(self.assignment)
         records = []
-        for j in [*mine.tolist(), *alternatives]:
+        for j in [*mine, *alternatives]:
+            if j in mine:
+                after, cost = matched, 0.0
+            else:
+                kept = tuple(pair for pair in p.required if pair[0] != i or p.demand[i] > 1)
+                forced = replace(p, required=(*kept, (i, j)))
+                try:
+                    other = solve(forced, method="flow")
+                    after, cost = len(other.assignment), self.objective - other.objective
+                except InfeasibleError:
+                    after, cost = -1, float("nan")
             records.append(
                 (
                     p.mentor_ids[j],
                     float(row[j]),
-                    j in set(mine.tolist()),
-                    bool(p.allowed[i, j]),
+                    j in mine,
                     bool(load[j] >= p.capacity[j]),
                     float(row[j]) - best,
+                    after,
+                    cost,
                 )
             )
         return pd.DataFrame(
             records,
-            columns=["mentor_id", "score", "assigned", "allowed", "full", "score_difference"],
+            columns=[
+                "mentor_id",
+                "score",
+                "assigned",
+                "full",
+                "score_difference",
+                "matched_if_switched",
+                "switch_cost",
+            ],
         )
+
+    def load(self) -> pd.DataFrame:
+        """Mentor load: ``mentor_id``, ``mentees`` (assigned), ``capacity``, in mentor order."""
+        p = self.problem
+        got = np.bincount(self.assignment[:, 1], minlength=p.shape[1])
+        return pd.DataFrame({"mentor_id": p.mentor_ids, "mentees": got, "capacity": p.capacity})
 
     def metrics(self) -> dict[str, float]:
         """Summary numbers: matched share, mean and min score, mentor load, locality shares."""
