@@ -201,7 +201,7 @@ class PairProblem:
             allowed=ok,
             capacity=cap,
             demand=dem,
-            required=tuple(req),
+            required=tuple(dict.fromkeys(req)),
             all_matched=bool(all_matched),
             objective=objective,
             mentee_ids=ids_a,

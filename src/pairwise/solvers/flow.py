@@ -187,29 +187,31 @@ def _maxmin(
 
 
 def hall_violation(problem: PairProblem) -> tuple[IntArray, IntArray, int, int]:
-    """A set of mentees whose demand exceeds what their allowed mentors can still take.
+    """A set of mentees whose demand exceeds what their allowed mentors can still give them.
 
-    Returns the mentees X and mentors Y on the source side of a minimum cut of the network
-    after required pairs, with X's remaining demand and Y's remaining capacity: every mentor
-    allowed for X is in Y, and ``demand(X) > capacity(Y)`` whenever not every mentee can be
-    fully matched (max-flow / min-cut, i.e. Hall's condition).
+    Returns the mentees X on the source side of a minimum cut of the network after required
+    pairs, the mentors Y allowed for them, X's remaining demand, and the most places Y can
+    give X: ``sum over j in Y of min(capacity_j, number of X allowed with j)`` (a mentor takes
+    a mentee at most once, which matters for panels). ``demand(X) > places`` whenever not
+    every mentee can be fully matched (max-flow / min-cut, i.e. Hall's condition).
     """
     n, m = problem.shape
     dem, cap, free = _fixed(problem)
     rows, cols = np.nonzero(free)
     mf = max_flow.SimpleMaxFlow()
     source, sink = 0, n + m + 1
-    big = int(dem.sum()) + 1  # pair arcs uncuttable: the cut then lies on demand/capacity arcs
-    mf.add_arcs_with_capacity(rows + 1, cols + n + 1, np.full(len(rows), big, dtype=np.int64))
+    mf.add_arcs_with_capacity(rows + 1, cols + n + 1, np.ones(len(rows), dtype=np.int64))
     mf.add_arcs_with_capacity(np.full(n, source, dtype=np.int64), np.arange(1, n + 1), dem)
     mf.add_arcs_with_capacity(np.arange(n + 1, n + m + 1), np.full(m, sink, dtype=np.int64), cap)
     if mf.solve(source, sink) != mf.OPTIMAL:
         raise SolverError("max-flow did not finish")
     side = np.asarray(mf.get_source_side_min_cut(), dtype=np.int64)
     x = np.sort(side[(side >= 1) & (side <= n)] - 1)
-    y = np.sort(side[(side > n) & (side <= n + m)] - n - 1)
+    # for this X the cut takes, per mentor, the cheaper of his capacity and his arcs from X
+    degree = free[x].sum(axis=0).astype(np.int64)
+    y = np.flatnonzero(degree > 0).astype(np.int64)
     need: int = int(dem[x].sum())
-    room: int = int(cap[y].sum())
+    room: int = int(np.minimum(cap[y], degree[y]).sum())
     return x, y, need, room
 
 

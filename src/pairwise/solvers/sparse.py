@@ -63,7 +63,7 @@ def _scale(problem: PairProblem, free: BoolArray) -> float:
 
 
 def _candidates(problem: PairProblem, free: BoolArray, cap: IntArray, k: int) -> IntArray:
-    """Flat cell codes ``i * m + j`` of the candidate arcs."""
+    """Flat cell codes ``i * m + j`` of the candidate arcs (see the module docstring)."""
     n, m = problem.shape
     codes: list[IntArray] = []
     kk = min(k, m)
@@ -95,9 +95,36 @@ def _candidates(problem: PairProblem, free: BoolArray, cap: IntArray, k: int) ->
         keep = (np.arange(len(ranked_vals))[:, None] < limit) & np.isfinite(ranked_vals)
         jj = np.broadcast_to(np.arange(m)[None, :], ranked_rows.shape)
         codes.append(ranked_rows[keep] * m + jj[keep])
-    if not codes:
-        return np.zeros(0, dtype=np.int64)
+    codes.append(_greedy(problem, free, cap))
     return np.unique(np.concatenate(codes))
+
+
+def _greedy(problem: PairProblem, free: BoolArray, cap: IntArray) -> IntArray:
+    """Cells of a greedy matching over all allowed cells.
+
+    Mentees with the fewest allowed mentors go first, each taking her best mentors that
+    still have room. Its pairs join the candidates so the first candidate graph already
+    holds a matching of (nearly) maximum size; without one, the proof rounds would have to
+    discover the cardinality first.
+    """
+    m = problem.shape[1]
+    dem = _fixed(problem)[0]
+    room = cap.astype(np.int64).copy()
+    has_room = room > 0
+    cells: list[int] = []
+    for i in np.argsort(free.sum(axis=1), kind="stable").tolist():
+        if dem[i] <= 0:
+            continue
+        row = np.where(free[i] & has_room, problem.scores[i], -np.inf)
+        for _ in range(int(dem[i])):
+            j = int(row.argmax())
+            if not np.isfinite(row[j]):
+                break
+            cells.append(i * m + j)
+            row[j] = -np.inf  # one seat per mentor for her
+            room[j] -= 1
+            has_room[j] = room[j] > 0
+    return np.unique(np.array(cells, dtype=np.int64))
 
 
 def _solve_circulation(
@@ -108,10 +135,14 @@ def _solve_circulation(
     rows: IntArray,
     cols: IntArray,
     costs: IntArray,
+    most_pairs_first: bool,
 ) -> tuple[IntArray, IntArray, IntArray, int]:
-    """Min-cost circulation.
+    """Min-cost flow on the candidate arcs.
 
-    Returns the pair flows, source->mentee flows, mentor->sink flows and the bypass flow.
+    With ``most_pairs_first`` a maximum flow of minimum cost (the same optimum as the
+    ``BIG``-bonus circulation, with small costs the solver handles faster); otherwise a
+    circulation with a free bypass. Returns the pair flows, source->mentee flows,
+    mentor->sink flows and the bypass flow.
     """
     smcf = min_cost_flow.SimpleMinCostFlow()
     source, sink = 0, n + m + 1
@@ -128,18 +159,21 @@ def _solve_circulation(
         np.zeros(m, dtype=np.int64),
     )
     supply = int(dem.sum())
-    bypass = smcf.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
     smcf.set_node_supply(source, supply)
     smcf.set_node_supply(sink, -supply)
-    status = smcf.solve()
+    if most_pairs_first:
+        status = smcf.solve_max_flow_with_min_cost()
+    else:
+        smcf.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
+        status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise SolverError(f"min-cost flow ended with status {status}")
-    flows = np.asarray
+    fs = np.asarray(smcf.flows(src_arcs), dtype=np.int64)
     return (
-        flows(smcf.flows(pair_arcs), dtype=np.int64) if len(rows) else np.zeros(0, np.int64),
-        flows(smcf.flows(src_arcs), dtype=np.int64),
-        flows(smcf.flows(snk_arcs), dtype=np.int64),
-        int(smcf.flow(bypass)),
+        np.asarray(smcf.flows(pair_arcs), dtype=np.int64) if len(rows) else np.zeros(0, np.int64),
+        fs,
+        np.asarray(smcf.flows(snk_arcs), dtype=np.int64),
+        supply - int(fs.sum()),
     )
 
 
@@ -183,15 +217,22 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
     objective = "matched-then-total" if problem.all_matched else problem.objective
     pairs_max = int(min(dem.sum(), cap.sum()))
     big = 2 * SCALE * (pairs_max + 1) if objective == "matched-then-total" else 0
+    # integer scores once for all proof rounds (|s| <= SCALE fits int32)
+    s_int = np.empty((n, m), dtype=np.int32)
+    for a, b in _blocks(n, m):
+        s_int[a:b] = np.rint(problem.scores[a:b] * scale)
     codes = _candidates(problem, free, cap, k)
+    in_graph = np.zeros((n, m), dtype=bool)
+    in_graph.ravel()[codes] = True
     added = 0
     for rounds in range(1, max_rounds + 1):
         rows, cols = np.divmod(codes, m)
-        s_int = np.rint(problem.scores[rows, cols] * scale).astype(np.int64)
-        costs = -(big + s_int)
-        x, fs, ft, fb = _solve_circulation(n, m, dem, cap, rows, cols, costs)
-        pi = _residual_potentials(n, m, dem, cap, rows, cols, costs, x, fs, ft, fb)
-        violating = _violations(problem, free, scale, big, pi, codes, k)
+        s_arc = s_int[rows, cols].astype(np.int64)
+        x, fs, ft, fb = _solve_circulation(
+            n, m, dem, cap, rows, cols, -s_arc, objective == "matched-then-total"
+        )
+        pi = _residual_potentials(n, m, dem, cap, rows, cols, -(big + s_arc), x, fs, ft, fb)
+        violating = _violations(s_int, free & ~in_graph, big, pi, k)
         if len(violating) == 0:
             chosen = np.stack([rows[x > 0], cols[x > 0]], axis=1)
             fixed = np.array(problem.required, dtype=np.int64).reshape(-1, 2)
@@ -199,6 +240,7 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
             pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))].astype(np.int64)
             return SparseResult(pairs, len(pairs) / scale, rounds, len(codes), added)
         added += len(violating)
+        in_graph.ravel()[violating] = True
         codes = np.union1d(codes, violating)
     raise SolverError(f"sparse pairing did not converge in {max_rounds} rounds")
 
@@ -259,41 +301,33 @@ def _residual_potentials(
 
 
 def _violations(
-    problem: PairProblem,
-    free: BoolArray,
-    scale: float,
+    s_int: npt.NDArray[np.int32],
+    outside: BoolArray,
     big: int,
     pi: IntArray,
-    codes: IntArray,
     per_row: int,
 ) -> IntArray:
     """Allowed cells outside the candidates whose reduced cost is negative.
 
-    Partial pricing: per mentee only the ``per_row`` most negative cells are returned, so a
-    round adds at most ``n * per_row`` arcs however loose the current potentials are.
+    An arc (i, j) absent from the graph would be forward with cost ``-(big + s_ij)``; its
+    reduced cost ``pi_i + cost - pi_j`` must not be negative. Partial pricing: per mentee
+    only the ``per_row`` most negative cells are returned, so a round adds at most
+    ``n * per_row`` arcs however loose the current potentials are.
     """
-    n, m = problem.shape
+    n, m = s_int.shape
     pi_mentee, pi_mentor = pi[1 : n + 1], pi[n + 1 : n + m + 1]
     found: list[IntArray] = []
     for a, b in _blocks(n, m):
-        s_int = np.rint(problem.scores[a:b] * scale).astype(np.int64)
-        # an arc (i, j) absent from the graph would be forward with cost -(big + s); its
-        # reduced cost is pi_i + cost - pi_j, a violation when negative
-        rc = (pi_mentee[a:b, None] - big - s_int) - pi_mentor[None, :]
-        bad = (rc < 0) & free[a:b]
+        rc = (pi_mentee[a:b, None] - big) - s_int[a:b].astype(np.int64)
+        rc -= pi_mentor[None, :]
+        bad = (rc < 0) & outside[a:b]
         if not bad.any():
             continue
         r, c = np.nonzero(bad)
-        cell = (r + a).astype(np.int64) * m + c
-        fresh = ~np.isin(cell, codes)
-        r, c, cell = r[fresh], c[fresh], cell[fresh]
-        if not len(cell):
-            continue
-        # keep each row's `per_row` most negative reduced costs
         vals = rc[r, c]
-        order = np.lexsort((vals, r))
-        r, cell = r[order], cell[order]
-        first = np.searchsorted(r, r, side="left")
-        rank = np.arange(len(r)) - first
-        found.append(cell[rank < per_row])
+        order = np.lexsort((vals, r))  # by row, most negative first
+        r, c = r[order], c[order]
+        rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
+        keep = rank < per_row
+        found.append((r[keep] + a).astype(np.int64) * m + c[keep])
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
