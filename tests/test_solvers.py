@@ -27,8 +27,11 @@ def capacitated(draw):
     holes = draw(arrays(np.bool_, (n, m)))
     scores = np.where(holes & draw(st.booleans()), np.nan, scores)
     capacity = draw(arrays(np.int64, (m,), elements=st.integers(0, 4)))
+    demand = draw(arrays(np.int64, (n,), elements=st.integers(1, 2)))
     objective = draw(st.sampled_from(["matched-then-total", "total"]))
-    return pairwise.PairProblem.from_scores(scores, capacity=capacity, objective=objective)
+    return pairwise.PairProblem.from_scores(
+        scores, capacity=capacity, demand=demand, objective=objective
+    )
 
 
 @settings(max_examples=150, deadline=None)
