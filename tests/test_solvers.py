@@ -86,3 +86,44 @@ def test_named_methods_refuse_problems_they_cannot_solve():
     maxmin = pairwise.PairProblem.from_scores([[1.0, 0.3]], objective="maxmin")
     with pytest.raises(pairwise.ValidationError, match="maxmin"):
         pairwise.solve(maxmin, method="sparse")
+
+
+@st.composite
+def small_problems(draw):
+    n = draw(st.integers(1, 7))
+    m = draw(st.integers(1, 5))
+    scores = draw(arrays(np.float64, (n, m), elements=st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0])))
+    holes = draw(arrays(np.bool_, (n, m)))
+    scores = np.where(holes, np.nan, scores)
+    capacity = draw(arrays(np.int64, (m,), elements=st.integers(0, 3)))
+    objective = draw(st.sampled_from(["matched-then-total", "total", "maxmin"]))
+    return pairwise.PairProblem.from_scores(scores, capacity=capacity, objective=objective)
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_problems())
+def test_cpsat_agrees_with_flow_on_every_objective(problem):
+    flow = pairwise.solve(problem, method="flow")
+    sat = pairwise.solve(problem, method="cpsat", time_limit=20)
+    assert sat.status == "optimal"
+    assert pairwise.check(problem, sat) == []
+    tol = _tolerance(problem, flow)
+    assert sat.objective == pytest.approx(flow.objective, abs=tol)
+    if problem.objective != "total":
+        assert len(sat.assignment) == len(flow.assignment)
+    if problem.objective == "maxmin" and len(flow.assignment):
+        floor = lambda r: problem.scores[r.assignment[:, 0], r.assignment[:, 1]].min()  # noqa: E731
+        assert floor(sat) == pytest.approx(floor(flow), abs=tol)
+    assert sat.bound >= sat.objective
+
+
+def test_cpsat_names_conflicting_rules_from_its_unsat_core():
+    # three mentees who must all be matched, one mentor of capacity 2 allowed for them
+    problem = pairwise.PairProblem.from_scores(
+        [[0.5], [0.6], [0.7]], capacity=2, all_matched=True, mentor_ids=["mentor-A"]
+    )
+    with pytest.raises(pairwise.InfeasibleError) as err:
+        pairwise.solve(problem, method="cpsat", time_limit=10)
+    text = str(err.value)
+    assert "capacity 2 of mentor mentor-A" in text
+    assert "every mentee matched" in text

@@ -5,30 +5,41 @@
 | ``assignment`` | dense one-to-one, all pairs allowed | SciPy linear sum assignment |
 | ``flow`` | every pairing problem and objective | OR-Tools min-cost flow, all arcs |
 | ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
+| ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
 
 ``auto`` picks ``assignment`` when it applies, ``sparse`` for problems of more than
-:data:`SPARSE_FROM` cells, else ``flow``. All three are exact.
+:data:`SPARSE_FROM` cells, else ``flow``; these three are exact and polynomial. ``cpsat``
+keeps to ``time_limit`` and may return a ``feasible`` answer with a proven bound.
 """
 
 from __future__ import annotations
 
+import numbers
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
 from pairwise.results import Matching
-from pairwise.solvers import assignment, sparse
+from pairwise.solvers import assignment, cpsat, sparse
 from pairwise.solvers.flow import check_required, hall_violation, solve_flow
 
 __all__ = ["METHODS", "solve"]
 
-Method = Literal["auto", "assignment", "flow", "sparse"]
-METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse")
+Method = Literal["auto", "assignment", "flow", "sparse", "cpsat"]
+METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
 #: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
 SPARSE_FROM = 250_000
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool | np.bool_)
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
 
 
 def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
@@ -97,11 +108,12 @@ def solve(
         See the table in :mod:`pairwise.solvers`; ``"auto"`` picks the fastest exact method
         the problem allows.
     time_limit : float, optional
-        Seconds; exact flow methods finish in polynomial time and ignore it.
+        Seconds for ``cpsat``; the other methods are exact and polynomial and ignore it.
     seed : int, default 0
-        Seed for randomised methods; flow methods are deterministic.
+        CP-SAT's random seed; the other methods are deterministic.
     workers : int, optional
-        Threads for parallel methods.
+        CP-SAT workers (default 1; with more, the search is interleaved deterministically
+        and ``time_limit`` counts deterministic time).
 
     Returns
     -------
@@ -128,21 +140,26 @@ def solve(
     problems = []
     if method not in METHODS:
         problems.append(Problem("unknown method", value=method, expected=", ".join(METHODS)))
-    if time_limit is not None and not time_limit > 0:
+    if time_limit is not None and not (_is_number(time_limit) and time_limit > 0):
         problems.append(Problem("time_limit must be > 0", value=time_limit))
-    if workers is not None and workers < 1:
+    if workers is not None and not (_is_int(workers) and workers >= 1):
         problems.append(Problem("workers must be >= 1", value=workers))
     given: object = problem
     if not isinstance(given, PairProblem):
         problems.append(Problem("not a problem", value=type(given).__name__))
     if problems:
         raise ValidationError(problems)
-    del seed  # every method here is deterministic
     chosen = _pick(problem, method)
     t0 = time.perf_counter()
     check_required(problem)
     slack = 0.0
-    if chosen == "assignment":
+    status: Literal["optimal", "feasible"] = "optimal"
+    bound: float | None = None
+    if chosen == "cpsat":
+        answer = cpsat.solve_cpsat(problem, time_limit=time_limit, seed=seed, workers=workers)
+        pairs, slack, bound = answer.pairs, answer.rounding_slack, answer.bound
+        status = "optimal" if answer.optimal else "feasible"
+    elif chosen == "assignment":
         pairs = assignment.solve_assignment(problem)
     elif chosen == "sparse":
         found = sparse.solve_sparse(problem)
@@ -159,8 +176,8 @@ def solve(
     return Matching(
         assignment=pairs,
         objective=objective,
-        bound=objective + slack,
-        status="optimal",
+        bound=objective + slack if bound is None else max(bound, objective),
+        status=status,
         method=chosen,
         timings={"solve": t1 - t0},
         problem=problem,
