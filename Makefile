@@ -36,7 +36,7 @@ notebooks: $(STAMP)
 	if [ $$rc -eq 5 ]; then echo "no notebooks collected: failing"; exit 1; fi; exit $$rc
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir $(SITE_DIR)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(SITE_DIR)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scoring.py
