@@ -56,6 +56,16 @@ def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
             f"mentee {ids_a[i]} has no allowed mentor: candidates removed by " + ", ".join(parts)
         )
     x, y, need, room = hall_violation(problem)
+    # mentees with no allowed mentor at all are named above; the counting is about the rest
+    alone = ~problem.allowed[x].any(axis=1)
+    need -= int(problem.demand[x][alone].sum())
+    x = x[~alone]
+    # state exactly the mentors allowed for them, with the places required pairs leave
+    y = np.flatnonzero(problem.allowed[x].any(axis=0))
+    taken = np.bincount(
+        np.array([j for _, j in problem.required], dtype=np.int64), minlength=problem.shape[1]
+    )
+    room = int((problem.capacity - taken)[y].sum())
     if need > room and len(x):
         shown = ", ".join(str(ids_a[i]) for i in x[:10]) + (" ..." if len(x) > 10 else "")
         conflicts.append(
