@@ -349,8 +349,10 @@ class MentorsPerMentee:
     Parameters
     ----------
     k : int or "per-topic"
-        Mentors per mentee; ``"per-topic"`` gives each mentee one mentor per topic she asked
-        about (at least one).
+        Mentors per mentee; ``"per-topic"`` gives each mentee as many mentors as topics she
+        asked about (at least one). Each panel member is a different mentor; that each one
+        covers a *different* topic of hers is not yet a hard rule (the topic criterion
+        rewards it in the score).
     """
 
     k: int | Literal["per-topic"] = 1
