@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -175,7 +176,14 @@ class PairProblem:
             else:
                 ok &= a
         if min_score is not None:
-            ok &= ~(s < float(min_score))
+            try:
+                floor = float(min_score)
+            except (TypeError, ValueError):
+                floor = float("nan")
+            if np.isnan(floor):
+                problems.append(Problem("min_score must be a number", value=min_score))
+            else:
+                ok &= ~(s < floor)
         cap = _per(capacity, m, "capacity", problems)
         dem = _per(demand, n, "demand", problems)
         if objective not in OBJECTIVES:
@@ -184,7 +192,11 @@ class PairProblem:
             )
         req: list[tuple[int, int]] = []
         for pair in required:
-            i, j = (int(x) for x in pair)
+            try:
+                i, j = (operator.index(x) for x in pair)
+            except (TypeError, ValueError):
+                problems.append(Problem("required pair must be two integer positions", value=pair))
+                continue
             if not (0 <= i < n and 0 <= j < m):
                 problems.append(Problem("required pair out of range", value=(i, j)))
             else:
@@ -315,7 +327,7 @@ def _per(value: Any, size: int, name: str, problems: list[Problem]) -> IntArray:
     if not np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_:
         problems.append(Problem(f"{name} must be integers", column=name))
         return np.zeros(size, dtype=np.int64)
-    if (arr != np.round(arr)).any() or (arr < 0).any():
+    if not np.isfinite(arr).all() or (arr != np.round(arr)).any() or (arr < 0).any():
         problems.append(Problem(f"{name} must be integers >= 0", column=name))
         return np.zeros(size, dtype=np.int64)
     return arr.astype(np.int64)

@@ -182,12 +182,14 @@ class Matching:
         best = float(row[mine].max()) if mine else 0.0
         matched = len(self.assignment)
         records = []
+        locked = sum(a == i for a, _ in p.required) >= int(p.demand[i])
         for j in [*mine, *alternatives]:
             if j in mine:
                 after, cost = matched, 0.0
+            elif locked:  # her pairs are required: no switch keeps every hard rule
+                after, cost = -1, float("nan")
             else:
-                kept = tuple(pair for pair in p.required if pair[0] != i or p.demand[i] > 1)
-                forced = replace(p, required=(*kept, (i, j)))
+                forced = replace(p, required=(*p.required, (i, j)))
                 try:
                     other = solve(forced, method="flow")
                     after, cost = len(other.assignment), self.objective - other.objective

@@ -173,7 +173,25 @@ class Capacity:
         if self.override is None:
             cap = np.asarray(compat.mentors.capacity, dtype=np.int64).copy()
         else:
-            cap = np.broadcast_to(np.asarray(self.override, dtype=np.int64), (m,)).copy()
+            raw = np.asarray(self.override)
+            if (
+                raw.ndim > 1
+                or (raw.ndim == 1 and raw.shape != (m,))
+                or not np.issubdtype(raw.dtype, np.number)
+                or raw.dtype == np.bool_
+                or not np.isfinite(raw).all()
+                or (raw != np.round(raw)).any()
+            ):
+                raise ValidationError(
+                    [
+                        Problem(
+                            "capacity override must be whole numbers",
+                            value=self.override,
+                            expected=f"one integer, or {m} (one per mentor)",
+                        )
+                    ]
+                )
+            cap = np.broadcast_to(raw.astype(np.int64), (m,)).copy()
         if (cap < 0).any():
             raise ValidationError(
                 [Problem("negative capacity", column="capacity", expected=">= 0")]

@@ -57,15 +57,10 @@ def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
         )
     x, y, need, room = hall_violation(problem)
     # mentees with no allowed mentor at all are named above; the counting is about the rest
+    # (they add no mentor to y and no place to room)
     alone = ~problem.allowed[x].any(axis=1)
     need -= int(problem.demand[x][alone].sum())
     x = x[~alone]
-    # state exactly the mentors allowed for them, with the places required pairs leave
-    y = np.flatnonzero(problem.allowed[x].any(axis=0))
-    taken = np.bincount(
-        np.array([j for _, j in problem.required], dtype=np.int64), minlength=problem.shape[1]
-    )
-    room = int((problem.capacity - taken)[y].sum())
     if need > room and len(x):
         shown = ", ".join(str(ids_a[i]) for i in x[:10]) + (" ..." if len(x) > 10 else "")
         conflicts.append(
@@ -166,7 +161,11 @@ def solve(
     status: Literal["optimal", "feasible"] = "optimal"
     bound: float | None = None
     if chosen == "cpsat":
-        answer = cpsat.solve_cpsat(problem, time_limit=time_limit, seed=seed, workers=workers)
+        try:
+            answer = cpsat.solve_cpsat(problem, time_limit=time_limit, seed=seed, workers=workers)
+        except InfeasibleError as core:
+            detail = _infeasible_all_matched(problem).conflicts if problem.all_matched else []
+            raise InfeasibleError([*detail, *core.conflicts]) from None
         pairs, slack, bound = answer.pairs, answer.rounding_slack, answer.bound
         status = "optimal" if answer.optimal else "feasible"
     elif chosen == "assignment":

@@ -14,7 +14,8 @@ Required pairs are placed first and taken out of demands and capacities.
 
 Integer costs: ``scale = SCALE / max |allowed score|``; a pair's rounding error is at most
 ``0.5 / scale``, so the float total of the returned pairs is within ``n_pairs / scale`` of the
-true float optimum, which is what the reported bound adds.
+true float optimum, which is what the reported bound adds (for ``total``, whose optimum may
+hold more pairs than the returned solution, ``n_pairs`` is the most pairs any solution holds).
 """
 
 from __future__ import annotations
@@ -150,7 +151,10 @@ def solve_flow(problem: PairProblem) -> FlowResult:
     pairs = np.concatenate([fixed, chosen]) if len(fixed) else chosen
     order = np.lexsort((pairs[:, 1], pairs[:, 0]))
     pairs = pairs[order]
-    return FlowResult(pairs=pairs, rounding_slack=len(pairs) / scale)
+    counted = len(pairs)
+    if objective == "total":  # a better solution may hold more pairs, each rounded too
+        counted = len(fixed) + int(min(dem.sum(), cap.sum(), len(rows)))
+    return FlowResult(pairs=pairs, rounding_slack=max(counted, len(pairs)) / scale)
 
 
 def _maxmin(

@@ -220,7 +220,8 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
     # integer scores once for all proof rounds (|s| <= SCALE fits int32)
     s_int = np.empty((n, m), dtype=np.int32)
     for a, b in _blocks(n, m):
-        s_int[a:b] = np.rint(problem.scores[a:b] * scale)
+        # only free cells are ever read; others (required pairs) may exceed the scale
+        s_int[a:b] = np.where(free[a:b], np.rint(problem.scores[a:b] * scale), 0)
     codes = _candidates(problem, free, cap, k)
     in_graph = np.zeros((n, m), dtype=bool)
     in_graph.ravel()[codes] = True
@@ -238,7 +239,10 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
             fixed = np.array(problem.required, dtype=np.int64).reshape(-1, 2)
             pairs = np.concatenate([fixed, chosen]) if len(fixed) else chosen
             pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))].astype(np.int64)
-            return SparseResult(pairs, len(pairs) / scale, rounds, len(codes), added)
+            # with "total" a better solution may hold more pairs, each rounded too
+            counted = len(fixed) + pairs_max if objective == "total" else len(pairs)
+            slack = max(counted, len(pairs)) / scale
+            return SparseResult(pairs, slack, rounds, len(codes), added)
         added += len(violating)
         in_graph.ravel()[violating] = True
         codes = np.union1d(codes, violating)
