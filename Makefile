@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m pairwise.demo
 
-test: lint types unit notebooks docs
+test: lint types docs notebooks unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks
