@@ -27,6 +27,17 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
+# the mentee answers each rule looks at, to say why it removed her candidates
+_RULE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "same region": ("region",),
+    "same region cluster": ("cluster",),
+    "same chapter": ("chapter",),
+    "different chapter": ("chapter",),
+    "shared language": ("languages",),
+    "meeting mode": ("mode", "region"),
+}
+
+
 def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     a.setflags(write=False)
     return a
@@ -91,6 +102,67 @@ class PairProblem:
         """``(n_mentees, n_mentors)``."""
         n, m = self.scores.shape
         return n, m
+
+    def why_no_mentor(self, mentee: int) -> str:
+        """Why a mentee (position) has no allowed mentor: the rules that removed candidates.
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> from pairwise.rules import SameRegion
+        >>> compat = pairwise.score(pairwise.make_cohort(8, 3, seed=1))
+        >>> p = pairwise.PairProblem.from_compatibility(compat, [SameRegion()])
+        >>> p.why_no_mentor(0)
+        'no allowed mentor (region east-3): removed by same region (2)'
+        """
+        names = [name for name, mask in self.removed_by.items() if mask[mentee].any()]
+        columns = [c for name in names for c in _RULE_COLUMNS.get(name, ())]
+        who = self.describe([mentee], columns) if columns else ""
+        parts = [f"{name} ({int(self.removed_by[name][mentee].sum())})" for name in names]
+        head = f"no allowed mentor {who}" if who else "no allowed mentor"
+        return f"{head}: removed by {', '.join(parts)}" if parts else head
+
+    def describe(
+        self,
+        mentees: Sequence[int] | npt.NDArray[np.int64],
+        columns: Sequence[str] = ("region", "cluster", "chapter", "mode", "stage", "languages"),
+    ) -> str:
+        """What the given mentees (positions) all have in common, in the programme's terms.
+
+        Used in explanations: "(all region north-2, all mode in-person, all speak fr)". Only
+        structured answers are named, never free text; empty when the problem has no cohort
+        or nothing is shared.
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> compat = pairwise.score(pairwise.make_cohort(8, 3, seed=1))
+        >>> p = pairwise.PairProblem.from_compatibility(compat)
+        >>> p.describe([0], columns=("region", "mode", "languages"))
+        '(region east-3, mode online, speaks en/fr)'
+        """
+        rows = np.asarray(mentees, dtype=np.int64)
+        if self.compat is None or len(rows) == 0:
+            return ""
+        people = self.compat.mentees
+        many = len(rows) > 1
+        parts = []
+        for column in ("region", "cluster", "chapter", "mode"):
+            if column not in columns:
+                continue
+            values = {getattr(people, column)[i] for i in rows.tolist()}
+            if len(values) == 1 and None not in values:
+                parts.append(f"{'all ' if many else ''}{column} {values.pop()}")
+        for column in ("stage", "languages"):
+            if column not in columns:
+                continue
+            tags = getattr(people, column)
+            common = tags.matrix[rows].all(axis=0)
+            if common.any():
+                words = "/".join(tags.vocab[k] for k in np.flatnonzero(common))
+                label = {"stage": "stage", "languages": "speak" if many else "speaks"}[column]
+                parts.append(f"{'all ' if many else ''}{label} {words}")
+        return f"({', '.join(parts)})" if parts else ""
 
     @classmethod
     def from_scores(

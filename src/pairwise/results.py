@@ -123,12 +123,7 @@ class Matching:
         for i in short:
             allowed = np.flatnonzero(p.allowed[i])
             if len(allowed) == 0:
-                parts = [
-                    f"{name} ({int(mask[i].sum())})"
-                    for name, mask in p.removed_by.items()
-                    if mask[i].any()
-                ]
-                reason = "no allowed mentor: removed by " + ", ".join(parts)
+                reason = p.why_no_mentor(int(i))
             else:
                 full = int((load[allowed] >= p.capacity[allowed]).sum())
                 mine = set(self.assignment[self.assignment[:, 0] == i, 1].tolist())

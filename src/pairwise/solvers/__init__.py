@@ -46,26 +46,22 @@ def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
     """Name the conflict when not every mentee can be matched."""
     conflicts = []
     ids_a = problem.mentee_ids
-    for i in np.flatnonzero(~problem.allowed.any(axis=1) & (problem.demand > 0)):
-        parts = [
-            f"{name} ({int(mask[i].sum())})"
-            for name, mask in problem.removed_by.items()
-            if mask[i].any()
-        ]
-        conflicts.append(
-            f"mentee {ids_a[i]} has no allowed mentor: candidates removed by " + ", ".join(parts)
-        )
+    for i in np.flatnonzero(~problem.allowed.any(axis=1) & (problem.demand > 0)).tolist():
+        conflicts.append(f"mentee {ids_a[i]} has {problem.why_no_mentor(i)}")
     x, y, need, room = hall_violation(problem)
     # mentees with no allowed mentor at all are named above; the counting is about the rest
     # (they add no mentor to y and no place to room)
     alone = ~problem.allowed[x].any(axis=1)
     need -= int(problem.demand[x][alone].sum())
     x = x[~alone]
+    # name every mentor allowed for them, also those a required pair already ties to them
+    y = np.flatnonzero(problem.allowed[x].any(axis=0))
     if need > room and len(x):
         shown = ", ".join(str(ids_a[i]) for i in x[:10]) + (" ..." if len(x) > 10 else "")
+        who = problem.describe(x)
         conflicts.append(
-            f"{len(x)} mentees ({shown}) need {need} mentor places, but the {len(y)} mentors "
-            f"allowed for them have {room} places"
+            f"{len(x)} mentees {who + ' ' if who else ''}need {need} mentor places, but the "
+            f"{len(y)} mentors allowed for them have {room} places: {shown}"
         )
     return InfeasibleError(conflicts or ["not every mentee can be matched"])
 
