@@ -208,6 +208,33 @@ def max_pairs_scipy(
     return int(maximum_flow(csr_matrix(g), 0, size - 1).flow_value) + len(req)
 
 
+def max_panel_seats(
+    allowed: np.ndarray, capacity: np.ndarray, needs: np.ndarray, offers: np.ndarray
+) -> int:
+    """Most filled panel seats by scipy's max-flow: source -> (mentee, topic) -> (mentee,
+    mentor) -> mentor -> sink, so a mentor covers one topic of hers and she gets one per topic."""
+    n, m = allowed.shape
+    slots = [(i, t) for i in range(n) for t in np.flatnonzero(needs[i])]
+    cells = [(i, j) for i in range(n) for j in range(m) if allowed[i, j]]
+    size = 2 + len(slots) + len(cells) + m
+    g = np.zeros((size, size), dtype=np.int32)
+    slot_node = {st: 1 + k for k, st in enumerate(slots)}
+    cell_node = {c: 1 + len(slots) + k for k, c in enumerate(cells)}
+    mentor0, sink = 1 + len(slots) + len(cells), size - 1
+    for (i, t), u in slot_node.items():
+        g[0, u] = 1
+        for j in range(m):
+            if allowed[i, j] and offers[j, t]:
+                g[u, cell_node[(i, j)]] = 1
+    for (_, j), v in cell_node.items():
+        g[v, mentor0 + j] = 1
+    for j in range(m):
+        g[mentor0 + j, sink] = capacity[j]
+    if not g.any():
+        return 0
+    return int(maximum_flow(csr_matrix(g), 0, sink).flow_value)
+
+
 def lsa_reference(
     scores: np.ndarray, allowed: np.ndarray, capacity: np.ndarray, objective: str
 ) -> tuple[int, float]:
@@ -846,6 +873,9 @@ def rule_ok(rule: Any, compat: pairwise.Compatibility, i: int, j: int) -> bool:
         return not linked and (a.ids[i], b.ids[j]) not in set(rule.pairs)
     if isinstance(rule, R.MinScore):
         return float(compat.matrix[i, j]) >= rule.score
+    if isinstance(rule, R.MentorsPerMentee) and rule.k == "per-topic":
+        offered = {t for t, level in b.expertise.row(j).items() if level >= rule.min_level}
+        return bool(set(a.needs.row(i)) & offered)
     return True
 
 
@@ -863,7 +893,7 @@ def expected_demand(compat: pairwise.Compatibility, rules: Sequence[Any]) -> np.
     for r in rules:
         if isinstance(r, R.MentorsPerMentee):
             if r.k == "per-topic":
-                dem = np.array([max(1, len(compat.mentees.needs.row(i))) for i in range(n)])
+                dem = np.array([len(compat.mentees.needs.row(i)) for i in range(n)], dtype=int)
             else:
                 dem = np.full(n, r.k)
     return dem
@@ -964,6 +994,12 @@ def test_rules_hold_in_every_solution(case: RuledCase) -> None:
 
     must_fail = required_conflicts(allowed, cap, dem, req)
     most = None if must_fail else max_pairs_scipy(allowed, cap, dem, req)
+    panel = problem.panel is not None
+    if panel and most is not None:
+        seats = max_panel_seats(allowed, cap, problem.panel[1], problem.panel[2])
+        # with required pairs fixed the panel optimum can only be lower; compare exactly
+        # when there are none
+        most = seats if not req else min(most, seats)
     try:
         result = solve(problem)
     except InfeasibleError as err:
@@ -987,7 +1023,10 @@ def test_rules_hold_in_every_solution(case: RuledCase) -> None:
     if case.all_matched:
         assert all(per[i] == dem[i] for i in range(len(dem)))
     if case.objective != "total":
-        assert len(pairs) == most
+        if panel and req:
+            assert len(pairs) <= most
+        else:
+            assert len(pairs) == most
     assert_views(problem, result)
 
     # unmatched mentees with no allowed mentor: the reason names exactly the rules that
@@ -1199,9 +1238,17 @@ def test_panels_per_topic_from_cohort() -> None:
     m = solve(p)
     assert check(p, m) == []
     assert isinstance(m.mentor_of, list)
-    topics = [max(1, len(compat.mentees.needs.row(i))) for i in range(10)]
+    topics = [len(compat.mentees.needs.row(i)) for i in range(10)]
     assert p.demand.tolist() == topics
     assert all(len(js) <= t for js, t in zip(m.mentor_of, topics, strict=True))
+    # every panel seat covers one of her topics that its mentor offers, one mentor per topic
+    a, b = compat.mentees, compat.mentors
+    seats = list(zip(m.pairs.mentee_id, m.pairs.mentor_id, m.pairs.topic, strict=True))
+    for mentee, mentor, topic in seats:
+        i, j = int(a.index_of([mentee])[0]), int(b.index_of([mentor])[0])
+        assert topic in a.needs.row(i)
+        assert b.expertise.row(j).get(topic, 0) >= 1
+    assert len({(x, t) for x, _, t in seats}) == len(seats)
     assert_views(p, m)
 
 

@@ -61,9 +61,39 @@ def check(problem: PairProblem, result: Matching) -> list[str]:
         for i in range(n):
             if per_mentee[i] < int(problem.demand[i]):
                 out.append(f"mentee {mentee_ids[i]} is not fully matched")
+    if problem.panel is not None:
+        out.extend(_panel_violations(problem, result, pairs, mentee_ids, mentor_ids))
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)
     if abs(total - result.objective) > 1e-6 * max(1.0, abs(total)):
         out.append(f"reported objective {result.objective} differs from the pairs' total {total}")
     if result.bound < result.objective - 1e-9 * max(1.0, abs(total)):
         out.append(f"bound {result.bound} is below the objective {result.objective}")
     return sorted(out)
+
+
+def _panel_violations(
+    problem: PairProblem,
+    result: Matching,
+    pairs: list[tuple[int, int]],
+    mentee_ids: list[str],
+    mentor_ids: list[str],
+) -> list[str]:
+    """Each panel pair covers a topic she asked about and he offers, one mentor per topic."""
+    assert problem.panel is not None
+    names, needs, offers = problem.panel
+    if result.topics is None or len(result.topics) != len(pairs):
+        return ["panel result does not say which topic each pair covers"]
+    out = []
+    covered: set[tuple[int, int]] = set()
+    for (i, j), t in zip(pairs, [int(x) for x in result.topics.tolist()], strict=True):
+        if not 0 <= t < len(names):
+            out.append(f"pair ({mentee_ids[i]}, {mentor_ids[j]}) covers no known topic")
+            continue
+        if not bool(needs[i][t]):
+            out.append(f"pair ({mentee_ids[i]}, {mentor_ids[j]}) covers {names[t]}, not her topic")
+        if not bool(offers[j][t]):
+            out.append(f"mentor {mentor_ids[j]} does not offer {names[t]} to {mentee_ids[i]}")
+        if (i, t) in covered:
+            out.append(f"mentee {mentee_ids[i]} has two mentors for {names[t]}")
+        covered.add((i, t))
+    return out

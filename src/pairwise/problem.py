@@ -70,6 +70,10 @@ class PairProblem:
         For each rule, the cells it forbids (used to explain unmatched mentees).
     compat : Compatibility or None
         The scored cohort the problem came from, if any.
+    panel : tuple of (topics, needs, offers), optional
+        Per-topic expert panels (see :class:`~pairwise.rules.MentorsPerMentee`): each mentee
+        gets, for every topic ``needs[i]`` marks, a different mentor ``j`` with
+        ``offers[j, topic]``.
     """
 
     scores: FloatArray
@@ -83,10 +87,14 @@ class PairProblem:
     mentor_ids: npt.NDArray[np.object_]
     removed_by: Mapping[str, BoolArray] = field(default_factory=dict)
     compat: Compatibility | None = None
+    panel: tuple[tuple[str, ...], BoolArray, BoolArray] | None = None
 
     def __post_init__(self) -> None:
         for a in (self.scores, self.allowed, self.capacity, self.demand):
             _readonly(a)
+        if self.panel is not None:
+            _readonly(self.panel[1])
+            _readonly(self.panel[2])
         for a in self.removed_by.values():
             _readonly(a)
 
@@ -355,6 +363,7 @@ class PairProblem:
         dem = np.ones(n, dtype=np.int64)
         required: list[tuple[int, int]] = []
         all_matched = False
+        panel = None
         for name, piece in pieces:
             forbidden = piece.forbidden
             if piece.min_score is not None:
@@ -368,6 +377,8 @@ class PairProblem:
                 dem = piece.demand
             required.extend(piece.required)
             all_matched |= piece.all_matched
+            if piece.panel is not None:
+                panel = piece.panel
         if objective not in OBJECTIVES:
             raise ValidationError(
                 [Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))]
@@ -384,6 +395,7 @@ class PairProblem:
             mentor_ids=compat.mentor_ids.copy(),
             removed_by=removed,
             compat=compat,
+            panel=panel,
         )
 
 

@@ -38,6 +38,8 @@ class Matching:
         Seconds per phase.
     problem : PairProblem
         The problem solved.
+    topics : ndarray of int64, shape (n_pairs,), optional
+        For per-topic panels, the topic (index into ``problem.panel[0]``) each pair covers.
     """
 
     assignment: IntArray
@@ -47,9 +49,12 @@ class Matching:
     method: str
     timings: Mapping[str, float]
     problem: PairProblem = field(repr=False)
+    topics: IntArray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)
+        if self.topics is not None:
+            self.topics.setflags(write=False)
 
     def __repr__(self) -> str:
         n = self.problem.shape[0]
@@ -103,6 +108,8 @@ class Matching:
             "mentor_id": p.mentor_ids[j],
             "score": p.scores[i, j],
         }
+        if p.panel is not None and self.topics is not None:
+            data["topic"] = np.array(p.panel[0], dtype=object)[self.topics]
         if p.compat is not None:
             for name, w in p.compat.weights.items():
                 data[name] = np.float64(w) * p.compat.components[name][i, j].astype(np.float64)
@@ -125,18 +132,36 @@ class Matching:
             if len(allowed) == 0:
                 reason = p.why_no_mentor(int(i))
             else:
-                full = int((load[allowed] >= p.capacity[allowed]).sum())
-                mine = set(self.assignment[self.assignment[:, 0] == i, 1].tolist())
-                if full == len(allowed):
-                    reason = f"every allowed mentor is full ({len(allowed)} allowed)"
-                else:
-                    others = len(allowed) - full - len(mine)
-                    reason = (
-                        f"{len(allowed)} allowed mentors: {full} full, {others} left to "
-                        "mentees who could not be matched otherwise or who gain more"
-                    )
+                reason = self._short_reason(int(i), allowed, load)
             rows.append((p.mentee_ids[i], int(p.demand[i] - got[i]), reason))
         return pd.DataFrame(rows, columns=["mentee_id", "missing", "reason"])
+
+    def _short_reason(self, i: int, allowed: IntArray, load: IntArray) -> str:
+        """Why mentee ``i``, who has allowed mentors, got fewer than she asked for."""
+        p = self.problem
+        mine = set(self.assignment[self.assignment[:, 0] == i, 1].tolist())
+        others = np.array([j for j in allowed.tolist() if j not in mine], dtype=np.int64)
+        prefix = ""
+        if p.panel is not None:
+            names, needs, offers = p.panel
+            got = (
+                set()
+                if self.topics is None
+                else set(self.topics[self.assignment[:, 0] == i].tolist())
+            )
+            open_topics = [t for t in np.flatnonzero(needs[i]).tolist() if t not in got]
+            prefix = "uncovered: " + ", ".join(names[t] for t in open_topics) + "; "
+            others = others[offers[others][:, open_topics].any(axis=1)] if len(others) else others
+        other = "other " if mine else ""
+        if len(others) == 0:
+            return prefix + f"no {other}allowed mentor offers what is missing"
+        full = int((load[others] >= p.capacity[others]).sum())
+        if full == len(others):
+            return prefix + f"every {other}allowed mentor is full ({len(others)} allowed)"
+        return prefix + (
+            f"{len(others)} {other}allowed mentors, {full} full; the {len(others) - full} with "
+            "room serve the objective better elsewhere"
+        )
 
     def explain(self, mentee_id: Any, k: int = 3) -> pd.DataFrame:
         """Why this mentee has her mentor, and what switching would cost.

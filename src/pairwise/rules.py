@@ -77,6 +77,10 @@ class Compiled:
         Smallest allowed pair score.
     all_matched : bool
         Whether every mentee must be matched.
+    panel : tuple of (topics, needs, offers), optional
+        Per-topic panels: topic names, ``needs`` (n_mentees, n_topics) bool and ``offers``
+        (n_mentors, n_topics) bool; each mentee gets one mentor per needed topic, a
+        different one for each, who offers that topic.
     """
 
     forbidden: BoolArray | None = None
@@ -85,6 +89,7 @@ class Compiled:
     demand: IntArray | None = None
     min_score: float | None = None
     all_matched: bool = False
+    panel: tuple[tuple[str, ...], BoolArray, BoolArray] | None = None
 
 
 @runtime_checkable
@@ -367,21 +372,31 @@ class MentorsPerMentee:
     Parameters
     ----------
     k : int or "per-topic"
-        Mentors per mentee; ``"per-topic"`` gives each mentee as many mentors as topics she
-        asked about (at least one). Each panel member is a different mentor; that each one
-        covers a *different* topic of hers is not yet a hard rule (the topic criterion
-        rewards it in the score).
+        Mentors per mentee, each a different mentor. ``"per-topic"`` builds an expert panel:
+        for every topic she asked about (``needs``), one mentor who offers it (``expertise``
+        at least ``min_level``), a different mentor for each topic; ``Matching.pairs`` then
+        says which topic each mentor covers.
+    min_level : int, default 1
+        Expertise level a mentor needs to cover a topic on a panel.
     """
 
     k: int | Literal["per-topic"] = 1
+    min_level: int = 1
     name: str = "mentors per mentee"
 
     def compile(self, compat: Compatibility) -> Compiled:
-        """Demand per mentee."""
+        """Demand per mentee, or the per-topic panel structure."""
         n = len(compat.mentee_ids)
         if self.k == "per-topic":
-            topics = (compat.mentees.needs.matrix > 0).sum(axis=1)
-            return Compiled(demand=np.maximum(topics, 1).astype(np.int64))
+            needs = compat.mentees.needs.matrix > 0
+            offers = compat.mentors.expertise.matrix >= self.min_level
+            # a mentor can sit on her panel only if he offers a topic she asked about
+            covers = (needs.astype(np.int32) @ offers.T.astype(np.int32)) > 0
+            return Compiled(
+                forbidden=~covers,
+                demand=needs.sum(axis=1).astype(np.int64),
+                panel=(compat.mentees.topics, needs, offers),
+            )
         if not isinstance(self.k, int) or self.k < 1:
             raise ValidationError(
                 [Problem("bad mentors per mentee", value=self.k, expected=">= 1")]

@@ -24,7 +24,7 @@ from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
 from pairwise.results import Matching
 from pairwise.solvers import assignment, cpsat, sparse
-from pairwise.solvers.flow import check_required, hall_violation, solve_flow
+from pairwise.solvers.flow import check_required, hall_violation, solve_flow, solve_panel_flow
 
 __all__ = ["METHODS", "solve"]
 
@@ -81,6 +81,12 @@ def _pick(problem: PairProblem, method: str) -> str:
         raise ValidationError(
             [Problem("method 'sparse' does not do maxmin", value=method, expected="'flow'")]
         )
+    if problem.panel is not None:
+        if method not in ("auto", "flow"):
+            raise ValidationError(
+                [Problem("per-topic panels are solved by 'flow'", value=method, expected="'flow'")]
+            )
+        return "flow"
     if method != "auto":
         return method
     if assignment.applies(problem):
@@ -154,6 +160,7 @@ def solve(
     t0 = time.perf_counter()
     check_required(problem)
     slack = 0.0
+    topics = None
     status: Literal["optimal", "feasible"] = "optimal"
     bound: float | None = None
     if chosen == "cpsat":
@@ -169,6 +176,9 @@ def solve(
     elif chosen == "sparse":
         found = sparse.solve_sparse(problem)
         pairs, slack = found.pairs, found.rounding_slack
+    elif problem.panel is not None:
+        panel = solve_panel_flow(problem)
+        pairs, slack, topics = panel.pairs, panel.rounding_slack, panel.topics
     else:
         result = solve_flow(problem)
         pairs, slack = result.pairs, result.rounding_slack
@@ -186,4 +196,5 @@ def solve(
         method=chosen,
         timings={"solve": t1 - t0},
         problem=problem,
+        topics=topics,
     )

@@ -29,7 +29,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 from pairwise.errors import InfeasibleError, SolverError
 from pairwise.problem import PairProblem
 
-__all__ = ["SCALE", "FlowResult", "integer_scale", "solve_flow"]
+__all__ = ["SCALE", "FlowResult", "PanelResult", "integer_scale", "solve_flow", "solve_panel_flow"]
 
 #: Integer cost units given to the largest absolute allowed score.
 SCALE = 1_000_000
@@ -245,3 +245,145 @@ def check_required(problem: PairProblem) -> None:
             )
     if conflicts:
         raise InfeasibleError(conflicts)
+
+
+@dataclass(frozen=True)
+class PanelResult:
+    """Chosen pairs, the topic each pair covers, and the rounding slack."""
+
+    pairs: IntArray  # (k, 2)
+    topics: IntArray  # (k,) topic index per pair
+    rounding_slack: float
+
+
+def solve_panel_flow(problem: PairProblem) -> PanelResult:
+    """Per-topic expert panels, exactly, for every objective (see :func:`_panel_flow`).
+
+    ``maxmin``: the largest floor such that pairs scoring at least the floor still fill as
+    many panel seats as without one (binary search over the distinct scores), then the
+    ``matched-then-total`` optimum above that floor.
+    """
+    if problem.objective != "maxmin":
+        return _panel_flow(problem, None)
+    best = _panel_flow(problem, None)
+    target = len(best.pairs)
+    cells = problem.scores[problem.allowed]
+    ceiling = min((float(problem.scores[i, j]) for i, j in problem.required), default=np.inf)
+    levels = np.unique(cells[cells <= ceiling])
+    if np.isfinite(ceiling):
+        levels = np.union1d(levels, [ceiling])
+    if target == 0 or len(levels) == 0:
+        return best
+    lo, hi = 0, len(levels) - 1
+    found = {0: best}
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        try:
+            trial = _panel_flow(problem, float(levels[mid]))
+        except InfeasibleError:  # a required pair fell below the floor's reach
+            hi = mid - 1
+            continue
+        if len(trial.pairs) == target:
+            lo, found[mid] = mid, trial
+        else:
+            hi = mid - 1
+    return found[lo] if lo in found else _panel_flow(problem, float(levels[lo]))
+
+
+def _panel_flow(problem: PairProblem, floor: float | None) -> PanelResult:
+    """Per-topic expert panels by min-cost flow, exactly.
+
+    Network: source -> slot (mentee *i*, topic *t*) -> pair node (*i*, *j*) -> mentor *j* ->
+    sink, with capacity 1 everywhere but the mentors' own. A slot reaches the pair node of
+    every allowed mentor offering its topic, and a pair node carries one unit, so each
+    mentee's panel has a different mentor per topic. The score of (*i*, *j*) is on the
+    pair -> mentor arc. Required pairs get a bonus larger than anything else at stake, so
+    they are placed first, then as many slots as possible, then the total; a required pair
+    left out is reported as infeasible.
+    """
+    if problem.panel is None:
+        raise SolverError("not a panel problem")
+    _, needs, offers = problem.panel
+    m = problem.shape[1]
+    slot_i, slot_t = (a.astype(np.int64) for a in np.nonzero(needs))
+    q = len(slot_i)
+    slot_of = np.full(needs.shape, -1, dtype=np.int64)
+    slot_of[slot_i, slot_t] = np.arange(q)
+    usable = problem.allowed.copy()
+    if floor is not None:
+        usable &= problem.scores >= floor
+        for i, j in problem.required:
+            usable[i, j] = problem.allowed[i, j]
+    cell_i, cell_j = (a.astype(np.int64) for a in np.nonzero(usable))
+    p = len(cell_i)
+    common = needs[cell_i] & offers[cell_j]  # (p, topics)
+    link_p, link_t = (a.astype(np.int64) for a in np.nonzero(common))
+    link_slot = slot_of[cell_i[link_p], link_t]
+    s = problem.scores[cell_i, cell_j]
+    scale = integer_scale(float(np.abs(s).max()) if p else 0.0)
+    costs = -np.rint(s * scale).astype(np.int64)
+    required = np.zeros(p, dtype=bool)
+    if problem.required:
+        index = {
+            (i, j): k for k, (i, j) in enumerate(zip(cell_i.tolist(), cell_j.tolist(), strict=True))
+        }
+        for pair in problem.required:
+            if pair in index:
+                required[index[pair]] = True
+    source, first_slot, first_pair = 0, 1, 1 + q
+    first_mentor, sink = 1 + q + p, 1 + q + p + m
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    zeros_q = np.zeros(q, dtype=np.int64)
+    smcf.add_arcs_with_capacity_and_unit_cost(
+        np.full(q, source, dtype=np.int64), first_slot + np.arange(q), np.ones(q, np.int64), zeros_q
+    )
+    link_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        first_slot + link_slot,
+        first_pair + link_p,
+        np.ones(len(link_p), dtype=np.int64),
+        np.zeros(len(link_p), dtype=np.int64),
+    )
+    most_first = problem.objective != "total" or problem.all_matched  # maxmin: per phase
+    if required.any():
+        # lexicographic by cost magnitudes: required pairs, then (if asked) count, then total
+        big = 2 * SCALE * (q + 1) if most_first else 0
+        priority = 2 * (big or SCALE) * (q + 1)
+        costs = costs - big - np.where(required, priority, 0)
+    pair_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        first_pair + np.arange(p), first_mentor + cell_j, np.ones(p, dtype=np.int64), costs
+    )
+    smcf.add_arcs_with_capacity_and_unit_cost(
+        first_mentor + np.arange(m),
+        np.full(m, sink, dtype=np.int64),
+        problem.capacity,
+        np.zeros(m, dtype=np.int64),
+    )
+    smcf.set_node_supply(source, q)
+    smcf.set_node_supply(sink, -q)
+    if most_first and not required.any():
+        status = smcf.solve_max_flow_with_min_cost()
+    else:
+        smcf.add_arc_with_capacity_and_unit_cost(source, sink, q, 0)  # slots may stay empty
+        status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        raise SolverError(f"min-cost flow ended with status {status}")
+    used = np.asarray(smcf.flows(pair_arcs), dtype=np.int64) > 0 if p else np.zeros(0, bool)
+    topic_flow = (
+        np.asarray(smcf.flows(link_arcs), dtype=np.int64) > 0 if len(link_p) else np.zeros(0, bool)
+    )
+    topic_of_pair = np.full(p, -1, dtype=np.int64)
+    topic_of_pair[link_p[topic_flow]] = link_t[topic_flow]
+    missing = required & ~used
+    if missing.any():
+        ids_a, ids_b = problem.mentee_ids, problem.mentor_ids
+        raise InfeasibleError(
+            [
+                f"required pair ({ids_a[cell_i[k]]}, {ids_b[cell_j[k]]}) finds no topic of hers "
+                "left for him on her panel"
+                for k in np.flatnonzero(missing)
+            ]
+        )
+    pairs = np.stack([cell_i[used], cell_j[used]], axis=1)
+    topics = topic_of_pair[used]
+    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+    return PanelResult(pairs[order], topics[order], len(pairs) / scale)
