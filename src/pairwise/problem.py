@@ -286,10 +286,12 @@ class PairProblem:
         if problems:
             raise ValidationError(problems)
         removed: dict[str, BoolArray] = {}
-        if (~ok).any():
-            removed["not allowed"] = ~ok
+        blocked = ~ok
+        if blocked.any():
+            removed["not allowed"] = blocked
+            s[blocked] = 0.0  # s is our own copy
         return cls(
-            scores=np.where(ok, np.nan_to_num(s), 0.0),
+            scores=s,
             allowed=ok,
             capacity=cap,
             demand=dem,
