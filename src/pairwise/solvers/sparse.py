@@ -34,7 +34,7 @@ __all__ = ["SparseResult", "solve_sparse"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-_BLOCK_CELLS = 4_000_000  # cells per row block in dense passes (~32 MB of float64)
+_BLOCK_CELLS = 500_000  # cells per row block in dense passes (4 MB of float64: reused, not re-faulted)
 _MARGIN = SCALE // 50  # "nearly violated": reduced cost below 2% of the largest score
 
 
