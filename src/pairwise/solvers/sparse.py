@@ -34,7 +34,8 @@ __all__ = ["SparseResult", "solve_sparse"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-_BLOCK_CELLS = 500_000  # cells per row block in dense passes (4 MB of float64: reused, not re-faulted)
+# cells per row block in dense passes: 4 MB of float64, reused by the allocator, not re-faulted
+_BLOCK_CELLS = 500_000
 _MARGIN = SCALE // 50  # "nearly violated": reduced cost below 2% of the largest score
 
 
