@@ -935,3 +935,22 @@ def test_stage_language_availability_preference_spot_checks():
     assert values(AvailabilityOverlap()) == [0.0, 0.5, 1.0]
     assert values(AvailabilityOverlap(target=1)) == [0.0, 1.0, 1.0]
     assert values(StatedPreference()) == [0.0, 1.0, 1.0]  # e named o2; o3 named e
+
+
+def test_affinity_takes_one_role_as_text_and_rejects_unknown_roles():
+    peers = pairwise.make_peers(8, seed=1)
+    one = pairwise.affinity(peers, roles="peer")
+    np.testing.assert_array_equal(one.matrix, pairwise.affinity(peers, roles=("peer",)).matrix)
+    with pytest.raises(ValidationError, match="unknown role"):
+        pairwise.affinity(peers, roles=("peers",))
+
+
+def test_two_custom_criteria_with_one_name_are_refused():
+    class Same:
+        name = "same"
+
+        def __call__(self, mentees, mentors):
+            return np.ones((len(mentees), len(mentors)), dtype=np.float32)
+
+    with pytest.raises(ValidationError, match="two criteria share one name"):
+        pairwise.Scorer(criteria=[Same(), Same()])

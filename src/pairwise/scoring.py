@@ -598,6 +598,7 @@ class Scorer:
         problems: list[Problem] = []
         crits: dict[str, Criterion] = {c.name: c for c in default_criteria()}
         raw: dict[str, float] = dict(DEFAULT_WEIGHTS)
+        custom: set[str] = set()
         for c in criteria or ():
             name = getattr(c, "name", None)
             # a class (e.g. ``TopicCoverage`` instead of ``TopicCoverage()``) has the class
@@ -611,6 +612,16 @@ class Scorer:
                     )
                 )
                 continue
+            if name in custom:
+                problems.append(
+                    Problem(
+                        "two criteria share one name",
+                        value=name,
+                        expected="a unique .name per criterion",
+                    )
+                )
+                continue
+            custom.add(name)
             crits[name] = c
             raw.setdefault(name, 1.0)
         for name, w in (weights or {}).items():
@@ -763,7 +774,17 @@ class Scorer:
         >>> bool((aff.matrix == aff.matrix.T).all()), float(aff.matrix.diagonal().max())
         (True, 0.0)
         """
-        wanted = set(roles)
+        wanted = {roles} if isinstance(roles, str) else set(roles)
+        unknown = sorted(str(r) for r in wanted - {"mentee", "mentor", "peer"})
+        if unknown:
+            raise ValidationError(
+                [
+                    Problem(
+                        "unknown role", column="role", value=r, expected="mentee, mentor or peer"
+                    )
+                    for r in unknown
+                ]
+            )
         people = cohort.take(np.flatnonzero(np.isin(cohort.role, list(wanted))))
         if len(people) < 2:
             raise ValidationError(
