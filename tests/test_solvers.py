@@ -127,3 +127,21 @@ def test_cpsat_names_conflicting_rules_from_its_unsat_core():
     text = str(err.value)
     assert "capacity 2 of mentor mentor-A" in text
     assert "every mentee matched" in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(capacitated())
+def test_metrics_load_distribution_adds_up(problem):
+    result = pairwise.solve(problem)
+    metrics = result.metrics()
+    counts = {
+        int(k.rsplit("_", 1)[1]): v
+        for k, v in metrics.items()
+        if k.startswith("mentors_with_load_")
+    }
+    assert sum(counts.values()) == problem.shape[1]
+    assert sum(k * v for k, v in counts.items()) == metrics["pairs"]
+    assert max(counts, default=0) == metrics["max_load"]
+    load = np.bincount(result.assignment[:, 1], minlength=problem.shape[1])
+    for k, v in counts.items():
+        assert v == int((load == k).sum())

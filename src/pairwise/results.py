@@ -246,7 +246,12 @@ class Matching:
         return pd.DataFrame({"mentor_id": p.mentor_ids, "mentees": got, "capacity": p.capacity})
 
     def metrics(self) -> dict[str, float]:
-        """Summary numbers: matched share, mean and min score, mentor load, locality shares."""
+        """Summary numbers: matched share, mean and min score, mentor load, locality shares.
+
+        The mentor load distribution is given as ``mentors_with_load_k`` (how many mentors
+        have exactly ``k`` mentees, for ``k`` from 0 to ``max_load``) and
+        ``capacity_used_share`` (mentees placed over total capacity).
+        """
         p = self.problem
         i, j = self.assignment[:, 0], self.assignment[:, 1]
         s = p.scores[i, j]
@@ -263,7 +268,12 @@ class Matching:
             "mentors_used": float((load > 0).sum()),
             "mean_load": float(load[load > 0].mean()) if (load > 0).any() else 0.0,
             "max_load": float(load.max(initial=0)),
+            "capacity_used_share": float(load.sum() / p.capacity.sum())
+            if p.capacity.sum()
+            else 0.0,
         }
+        for k, count in enumerate(np.bincount(load).tolist()):
+            out[f"mentors_with_load_{k}"] = float(count)
         if p.compat is not None and len(i):
             a, b = p.compat.mentees, p.compat.mentors
             for col in ("region", "chapter"):

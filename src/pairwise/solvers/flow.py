@@ -97,7 +97,10 @@ def _network(
     return smcf, np.asarray(pair_arcs, dtype=np.int64)
 
 
-def _max_count(n: int, m: int, dem: IntArray, cap: IntArray, rows: IntArray, cols: IntArray) -> int:
+def _solved_max_flow(
+    n: int, m: int, dem: IntArray, cap: IntArray, rows: IntArray, cols: IntArray
+) -> max_flow.SimpleMaxFlow:
+    """Maximum flow of source -> mentees (demand) -> mentors (one unit per pair) -> sink."""
     mf = max_flow.SimpleMaxFlow()
     source, sink = 0, n + m + 1
     mf.add_arcs_with_capacity(rows + 1, cols + n + 1, np.ones(len(rows), dtype=np.int64))
@@ -105,7 +108,11 @@ def _max_count(n: int, m: int, dem: IntArray, cap: IntArray, rows: IntArray, col
     mf.add_arcs_with_capacity(np.arange(n + 1, n + m + 1), np.full(m, sink, dtype=np.int64), cap)
     if mf.solve(source, sink) != mf.OPTIMAL:
         raise SolverError("max-flow did not finish")
-    return int(mf.optimal_flow())
+    return mf
+
+
+def _max_count(n: int, m: int, dem: IntArray, cap: IntArray, rows: IntArray, cols: IntArray) -> int:
+    return int(_solved_max_flow(n, m, dem, cap, rows, cols).optimal_flow())
 
 
 def _chosen(
@@ -202,13 +209,7 @@ def hall_violation(problem: PairProblem) -> tuple[IntArray, IntArray, int, int]:
     n, m = problem.shape
     dem, cap, free = _fixed(problem)
     rows, cols = np.nonzero(free)
-    mf = max_flow.SimpleMaxFlow()
-    source, sink = 0, n + m + 1
-    mf.add_arcs_with_capacity(rows + 1, cols + n + 1, np.ones(len(rows), dtype=np.int64))
-    mf.add_arcs_with_capacity(np.full(n, source, dtype=np.int64), np.arange(1, n + 1), dem)
-    mf.add_arcs_with_capacity(np.arange(n + 1, n + m + 1), np.full(m, sink, dtype=np.int64), cap)
-    if mf.solve(source, sink) != mf.OPTIMAL:
-        raise SolverError("max-flow did not finish")
+    mf = _solved_max_flow(n, m, dem, cap, rows.astype(np.int64), cols.astype(np.int64))
     side = np.asarray(mf.get_source_side_min_cut(), dtype=np.int64)
     x = np.sort(side[(side >= 1) & (side <= n)] - 1)
     # for this X the cut takes, per mentor, the cheaper of his capacity and his arcs from X
