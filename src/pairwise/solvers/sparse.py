@@ -37,6 +37,7 @@ BoolArray = npt.NDArray[np.bool_]
 # cells per row block in dense passes: 4 MB of float64, reused by the allocator, not re-faulted
 _BLOCK_CELLS = 500_000
 _MARGIN = SCALE // 50  # "nearly violated": reduced cost below 2% of the largest score
+_OUT = -(2**62)  # score of cells the proof does not price: reduced cost ~ +2**62, no overflow
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,10 @@ def _candidates(problem: PairProblem, free: BoolArray, cap: IntArray, k: int) ->
     n, m = problem.shape
     codes: list[IntArray] = []
     kk = min(k, m)
-    col_best = np.full((0, m), -1, dtype=np.int64)
     depth = int(min(n, 2 * int(cap.max(initial=0)) + k))
-    best_vals = np.full((0, m), -np.inf)
+    # mentor-major float32 copy for the mentor side: ranking needs no exact scores, and
+    # partitioning contiguous rows is several times faster than strided columns
+    by_mentor = np.empty((m, n), dtype=np.float32) if depth > 0 else None
     for a, b in _blocks(n, m):
         s = np.where(free[a:b], problem.scores[a:b], -np.inf)
         if kk > 0:
@@ -80,23 +82,17 @@ def _candidates(problem: PairProblem, free: BoolArray, cap: IntArray, k: int) ->
             cols = part.ravel()
             ok = np.isfinite(s[rows - a, cols])
             codes.append(rows[ok] * m + cols[ok])
-        if depth > 0:
-            # keep each mentor's best `depth` mentees seen so far (merge block into running top)
-            vals = np.concatenate([best_vals, s], axis=0)
-            idx = np.concatenate([col_best, np.repeat(np.arange(a, b)[:, None], m, axis=1)], axis=0)
-            d = min(depth, len(vals))
-            top = np.argpartition(-vals, d - 1, axis=0)[:d]
-            best_vals = np.take_along_axis(vals, top, axis=0)
-            col_best = np.take_along_axis(idx, top, axis=0)
-    if depth > 0 and len(col_best):
-        # mentor j keeps rank < 2 * cap_j + k among its best
-        order = np.argsort(-best_vals, axis=0, kind="stable")
-        ranked_vals = np.take_along_axis(best_vals, order, axis=0)
-        ranked_rows = np.take_along_axis(col_best, order, axis=0)
-        limit = (2 * cap + k)[None, :]
-        keep = (np.arange(len(ranked_vals))[:, None] < limit) & np.isfinite(ranked_vals)
-        jj = np.broadcast_to(np.arange(m)[None, :], ranked_rows.shape)
-        codes.append(ranked_rows[keep] * m + jj[keep])
+        if by_mentor is not None:
+            by_mentor[:, a:b] = s.T
+    if by_mentor is not None and depth > 0:
+        top = np.argpartition(-by_mentor, depth - 1, axis=1)[:, :depth]
+        vals = np.take_along_axis(by_mentor, top, axis=1)
+        order = np.argsort(-vals, axis=1, kind="stable")
+        top, vals = np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
+        # mentor j keeps his best 2 * cap_j + k allowed mentees
+        keep = (np.arange(depth)[None, :] < (2 * cap + k)[:, None]) & np.isfinite(vals)
+        jj = np.broadcast_to(np.arange(m)[:, None], top.shape)
+        codes.append(top[keep].astype(np.int64) * m + jj[keep])
     codes.append(_greedy(problem, free, cap))
     return np.unique(np.concatenate(codes))
 
@@ -219,23 +215,23 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
     objective = "matched-then-total" if problem.all_matched else problem.objective
     pairs_max = int(min(dem.sum(), cap.sum()))
     big = 2 * SCALE * (pairs_max + 1) if objective == "matched-then-total" else 0
-    # integer scores once for all proof rounds (|s| <= SCALE fits int32)
-    s_int = np.empty((n, m), dtype=np.int32)
+    # integer scores once for all proof rounds. Cells the proof need not price (not free,
+    # or already arcs of the graph) hold _OUT, so their reduced cost is hugely positive
+    # and one comparison finds the violations.
+    priced = np.empty((n, m), dtype=np.int64)
     for a, b in _blocks(n, m):
-        # only free cells are ever read; others (required pairs) may exceed the scale
-        s_int[a:b] = np.where(free[a:b], np.rint(problem.scores[a:b] * scale), 0)
+        priced[a:b] = np.where(free[a:b], np.rint(problem.scores[a:b] * scale), _OUT)
     codes = _candidates(problem, free, cap, k)
-    in_graph = np.zeros((n, m), dtype=bool)
-    in_graph.ravel()[codes] = True
+    s_arc = priced.ravel()[codes]
+    priced.ravel()[codes] = _OUT
     added = 0
     for rounds in range(1, max_rounds + 1):
         rows, cols = np.divmod(codes, m)
-        s_arc = s_int[rows, cols].astype(np.int64)
         x, fs, ft, fb = _solve_circulation(
             n, m, dem, cap, rows, cols, -s_arc, objective == "matched-then-total"
         )
         pi = _residual_potentials(n, m, dem, cap, rows, cols, -(big + s_arc), x, fs, ft, fb)
-        strict, violating = _violations(s_int, free & ~in_graph, big, pi, k)
+        strict, violating = _violations(priced, big, pi, k)
         if strict == 0:
             chosen = np.stack([rows[x > 0], cols[x > 0]], axis=1)
             fixed = np.array(problem.required, dtype=np.int64).reshape(-1, 2)
@@ -246,8 +242,11 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
             slack = max(counted, len(pairs)) / scale
             return SparseResult(pairs, slack, rounds, len(codes), added)
         added += len(violating)
-        in_graph.ravel()[violating] = True
-        codes = np.union1d(codes, violating)
+        new_scores = priced.ravel()[violating]
+        priced.ravel()[violating] = _OUT
+        order = np.argsort(np.concatenate([codes, violating]), kind="stable")
+        codes = np.concatenate([codes, violating])[order]
+        s_arc = np.concatenate([s_arc, new_scores])[order]
     raise SolverError(f"sparse pairing did not converge in {max_rounds} rounds")
 
 
@@ -307,8 +306,7 @@ def _residual_potentials(
 
 
 def _violations(
-    s_int: npt.NDArray[np.int32],
-    outside: BoolArray,
+    priced: IntArray,
     big: int,
     pi: IntArray,
     per_row: int,
@@ -320,21 +318,21 @@ def _violations(
     it is not zero, partial pricing picks per mentee at most ``per_row`` cells with the most
     negative reduced costs, including nearly violated ones (below :data:`_MARGIN`): prices
     move when arcs join, and those are next round's violations (3 rounds instead of 5 on
-    the 10,000 x 2,000 benchmark).
+    the 10,000 x 2,000 benchmark). Cells outside the question hold :data:`_OUT` in
+    ``priced`` and never qualify.
     """
-    n, m = s_int.shape
+    n, m = priced.shape
     pi_mentee, pi_mentor = pi[1 : n + 1], pi[n + 1 : n + m + 1]
     found: list[IntArray] = []
     strict = 0
     for a, b in _blocks(n, m):
-        rc = (pi_mentee[a:b, None] - big) - s_int[a:b].astype(np.int64)
+        rc = (pi_mentee[a:b, None] - big) - priced[a:b]
         rc -= pi_mentor[None, :]
-        strict += int(((rc < 0) & outside[a:b]).sum())
-        bad = (rc < _MARGIN) & outside[a:b]
-        if not bad.any():
+        r, c = np.nonzero(rc < _MARGIN)
+        if not len(r):
             continue
-        r, c = np.nonzero(bad)
         vals = rc[r, c]
+        strict += int((vals < 0).sum())
         order = np.lexsort((vals, r))  # by row, most negative first
         r, c = r[order], c[order]
         rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
