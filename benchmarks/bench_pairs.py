@@ -97,19 +97,32 @@ def _run(case: str, method: str, n: int, m: int, cap: int) -> dict[str, Any]:
     return out
 
 
-def _child(case: str, method: str, n: int, m: int, cap: int, timeout: float) -> dict[str, Any]:
+def _child(
+    case: str, method: str, n: int, m: int, cap: int, timeout: float, repeat: int = 1
+) -> dict[str, Any]:
+    """Median seconds (and largest peak RSS) over ``repeat`` fresh child processes."""
     args = [sys.executable, __file__, "--child", case, method, str(n), str(m), str(cap)]
-    try:
-        done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"seconds": float("inf"), "objective": float("nan"), "timeout": timeout}
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    runs = []
+    for _ in range(repeat):
+        try:
+            done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"seconds": float("inf"), "objective": float("nan"), "timeout": timeout}
+        runs.append(dict(json.loads(done.stdout.strip().splitlines()[-1])))
+    out = dict(runs[len(runs) // 2])
+    out["seconds"] = float(np.median([r["seconds"] for r in runs]))
+    out["peak_mib"] = max(r["peak_mib"] for r in runs)
+    out["runs"] = len(runs)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per reference run")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="fresh runs per row, median reported (SciPy (b): 1)"
+    )
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -120,6 +133,7 @@ def main() -> None:
     na = 500 if args.quick else 2000
     nb, mb = (2000, 400) if args.quick else (10_000, 2_000)
     nc, mc = (500, 100) if args.quick else (2000, 400)
+    print(f"median of {args.repeat} fresh runs per row (SciPy in (b): one run)\n")
     print("| case | method | seconds | ratio to pairwise | objective | peak RSS MiB |")
     print("|---|---|---|---|---|---|")
 
@@ -129,22 +143,24 @@ def main() -> None:
         peak = f"{r.get('peak_mib', float('nan')):.0f}"
         print(f"| {case} | {name} | {secs} | {ratio:.2f}x | {r['objective']:.6f} | {peak} |")
 
-    ours = _child("a", "pairwise", na, na, 1, args.timeout)
+    rep = args.repeat
+    ours = _child("a", "pairwise", na, na, 1, args.timeout, rep)
     row(f"(a) {na}x{na} 1:1", f"pairwise ({ours.get('method')})", ours, ours["seconds"])
     for ref in ("scipy", "ortools-lsa"):
-        row(f"(a) {na}x{na} 1:1", ref, _child("a", ref, na, na, 1, args.timeout), ours["seconds"])
+        r = _child("a", ref, na, na, 1, args.timeout, rep)
+        row(f"(a) {na}x{na} 1:1", ref, r, ours["seconds"])
 
-    ours = _child("b", "pairwise", nb, mb, 5, args.timeout)
+    ours = _child("b", "pairwise", nb, mb, 5, args.timeout, rep)
     row(f"(b) {nb}x{mb} cap 5", f"pairwise ({ours.get('method')})", ours, ours["seconds"])
-    for ref, name in (
-        ("scipy", "scipy LSA, replicated columns"),
-        ("pairwise-flow", "OR-Tools min-cost flow, all arcs"),
-    ):
-        row(
-            f"(b) {nb}x{mb} cap 5", name, _child("b", ref, nb, mb, 5, args.timeout), ours["seconds"]
-        )
+    references = (
+        ("scipy", "scipy LSA, replicated columns", 1),
+        ("pairwise-flow", "OR-Tools min-cost flow, all arcs", rep),
+    )
+    for ref, name, times in references:
+        r = _child("b", ref, nb, mb, 5, args.timeout, times)
+        row(f"(b) {nb}x{mb} cap 5", name, r, ours["seconds"])
 
-    c = _child("c", "pairwise", nc, mc, 0, args.timeout)
+    c = _child("c", "pairwise", nc, mc, 0, args.timeout, rep)
     print(
         f"\n(c) {nc}x{mc}, same cluster + shared language + different chapter + avoid, maxmin: "
         f"{c['seconds']:.2f} s to a {c['status']} answer (gap {c['gap']:.1e}), "

@@ -74,13 +74,21 @@ def _candidates(problem: PairProblem, free: BoolArray, cap: IntArray, k: int) ->
     # mentor-major float32 copy for the mentor side: ranking needs no exact scores, and
     # partitioning contiguous rows is several times faster than strided columns
     by_mentor = np.empty((m, n), dtype=np.float32) if depth > 0 else None
+    best = np.full((n, kk), -1, dtype=np.int64)  # each mentee's best mentors, best first
     for a, b in _blocks(n, m):
         s = np.where(free[a:b], problem.scores[a:b], -np.inf)
         if kk > 0:
             part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+            vals = np.take_along_axis(s, part, axis=1)
+            order = np.lexsort((part, -vals), axis=1)
+            part, vals = (
+                np.take_along_axis(part, order, axis=1),
+                np.take_along_axis(vals, order, axis=1),
+            )
+            best[a:b] = np.where(np.isfinite(vals), part, -1)
             rows = np.repeat(np.arange(a, b), kk)
             cols = part.ravel()
-            ok = np.isfinite(s[rows - a, cols])
+            ok = np.isfinite(vals.ravel())
             codes.append(rows[ok] * m + cols[ok])
         if by_mentor is not None:
             by_mentor[:, a:b] = s.T
@@ -93,28 +101,42 @@ def _candidates(problem: PairProblem, free: BoolArray, cap: IntArray, k: int) ->
         keep = (np.arange(depth)[None, :] < (2 * cap + k)[:, None]) & np.isfinite(vals)
         jj = np.broadcast_to(np.arange(m)[:, None], top.shape)
         codes.append(top[keep].astype(np.int64) * m + jj[keep])
-    codes.append(_greedy(problem, free, cap))
+    codes.append(_greedy(problem, free, cap, best))
     return np.unique(np.concatenate(codes))
 
 
-def _greedy(problem: PairProblem, free: BoolArray, cap: IntArray) -> IntArray:
+def _greedy(problem: PairProblem, free: BoolArray, cap: IntArray, best: IntArray) -> IntArray:
     """Cells of a greedy matching over all allowed cells.
 
     Mentees with the fewest allowed mentors go first, each taking her best mentors that
-    still have room. Its pairs join the candidates so the first candidate graph already
-    holds a matching of (nearly) maximum size; without one, the proof rounds would have to
-    discover the cardinality first.
+    still have room: first from her short list ``best`` (plain Python, cheap), then, if
+    those are full, from her whole row. Its pairs join the candidates so the first
+    candidate graph already holds a matching of (nearly) maximum size; without one, the
+    proof rounds would have to discover the cardinality first.
     """
     m = problem.shape[1]
     dem = _fixed(problem)[0]
-    room = cap.astype(np.int64).copy()
-    has_room = room > 0
+    room = cap.astype(np.int64).tolist()
+    has_room = np.array([r > 0 for r in room], dtype=bool)
+    short = best.tolist()
     cells: list[int] = []
     for i in np.argsort(free.sum(axis=1), kind="stable").tolist():
-        if dem[i] <= 0:
+        need = int(dem[i])
+        taken: set[int] = set()
+        for j in short[i]:
+            if need == 0 or j < 0:
+                break
+            if room[j] > 0:
+                cells.append(i * m + j)
+                taken.add(j)
+                room[j] -= 1
+                has_room[j] = room[j] > 0
+                need -= 1
+        if need <= 0:
             continue
         row = np.where(free[i] & has_room, problem.scores[i], -np.inf)
-        for _ in range(int(dem[i])):
+        row[list(taken)] = -np.inf
+        for _ in range(need):
             j = int(row.argmax())
             if not np.isfinite(row[j]):
                 break
