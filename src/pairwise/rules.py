@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from pairwise import scoring
 from pairwise.errors import Problem, ValidationError
 
 if TYPE_CHECKING:
@@ -302,23 +303,9 @@ class SharedLanguage:
     name: str = "shared language"
 
     def compile(self, compat: Compatibility) -> Compiled:
-        """Forbidden cells."""
-        a = compat.mentees.languages.matrix.astype(np.float32)
-        b = compat.mentors.languages.matrix.astype(np.float32)
-        return Compiled(forbidden=(a @ b.T) < 0.5)
-
-
-_MODE_OK = {
-    ("online", "online"): "yes",
-    ("online", "either"): "yes",
-    ("either", "online"): "yes",
-    ("either", "either"): "yes",
-    ("online", "in-person"): "no",
-    ("in-person", "online"): "no",
-    ("in-person", "in-person"): "region",
-    ("in-person", "either"): "region",
-    ("either", "in-person"): "region",
-}
+        """Forbidden cells: where the language criterion finds no common language."""
+        shared = scoring.SharedLanguage()(compat.mentees, compat.mentors)
+        return Compiled(forbidden=shared < 0.5)
 
 
 @dataclass(frozen=True)
@@ -328,17 +315,9 @@ class ModeRule:
     name: str = "meeting mode"
 
     def compile(self, compat: Compatibility) -> Compiled:
-        """Forbidden cells."""
-        ma, mb = compat.mentees.mode, compat.mentors.mode
-        same_region = _same(compat.mentees.region, compat.mentors.region)
-        forbidden = np.zeros(compat.shape, dtype=bool)
-        for (x, y), verdict in _MODE_OK.items():
-            cells = (ma == x)[:, None] & (mb == y)[None, :]
-            if verdict == "no":
-                forbidden |= cells
-            elif verdict == "region":
-                forbidden |= cells & ~same_region
-        return Compiled(forbidden=forbidden)
+        """Forbidden cells: where the mode criterion says they cannot meet."""
+        can_meet = scoring.ModeCompatibility()(compat.mentees, compat.mentors)
+        return Compiled(forbidden=can_meet < 0.5)
 
 
 @dataclass(frozen=True)
