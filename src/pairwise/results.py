@@ -1,4 +1,4 @@
-"""Frozen results of a solve: :class:`Matching` (pairs, panels)."""
+"""Frozen results of a solve: :class:`Matching` (pairs, panels) and :class:`Circles`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise.circles import CircleProblem
 from pairwise.errors import Problem, ValidationError
 from pairwise.problem import PairProblem
 
-__all__ = ["Matching"]
+__all__ = ["CircleExplanation", "Circles", "Matching"]
 
 Status = Literal["optimal", "feasible", "infeasible"]
 IntArray = npt.NDArray[np.int64]
@@ -292,3 +293,245 @@ class Matching:
             return pairs
         out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CircleExplanation:
+    """Who adds what to one circle, and which rules bind it.
+
+    Attributes
+    ----------
+    circle : int
+    score : float
+        The circle's score (sum of its within-circle affinities).
+    members : pandas.DataFrame
+        One row per member: ``member_id``, ``role``, ``adds`` (her affinity to the others;
+        the ``adds`` sum to twice the score), ``best_partner`` (her closest member) and
+        ``best_partner_affinity``.
+    binding : list of str
+        Rules at their limit in this circle (a size at its bound, a shared label with one
+        option left, a count at its cap or floor): a change to the circle must respect them.
+    """
+
+    circle: int
+    score: float
+    members: pd.DataFrame
+    binding: list[str]
+
+    def __repr__(self) -> str:
+        lines = [f"circle {self.circle}: score {self.score:.6g}"]
+        lines.append(self.members.to_string(index=False))
+        lines.extend(f"binding: {b}" for b in self.binding)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class Circles:
+    """The result of solving a :class:`~pairwise.circles.CircleProblem`.
+
+    Attributes
+    ----------
+    assignment : ndarray of int64, shape (n_rows, 2)
+        (circle, person) rows, sorted; a mentor who leads two circles has two rows.
+    objective : float
+        Total within-circle affinity, recomputed in floats.
+    bound : float
+        Proven upper bound on the total of any solution.
+    status : {"optimal", "feasible"}
+    method : str
+    timings : mapping of str to float
+        Seconds per phase (``first_feasible`` for the local search), and the work done.
+    problem : CircleProblem
+    """
+
+    assignment: IntArray
+    objective: float
+    bound: float
+    status: Status
+    method: str
+    timings: Mapping[str, float]
+    problem: CircleProblem = field(repr=False)
+
+    def __post_init__(self) -> None:
+        self.assignment.setflags(write=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"Circles({self.problem.n_circles} circles of {self.problem.n} people, "
+            f"objective={self.objective:.6g}, gap={self.gap:.2e}, status={self.status!r}, "
+            f"method={self.method!r})"
+        )
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``(bound - objective) / max(|bound|, 1e-9)``, 0 when proven optimal."""
+        return max(0.0, (self.bound - self.objective) / max(abs(self.bound), 1e-9))
+
+    @property
+    def circle_of(self) -> IntArray:
+        """Circle per person (-1: in no circle, e.g. a mentor who leads none).
+
+        A mentor who leads several circles gets the first; :attr:`circles` lists them all.
+        """
+        out = np.full(self.problem.n, -1, dtype=np.int64)
+        rows = self.assignment[::-1]  # the first circle wins
+        out[rows[:, 1]] = rows[:, 0]
+        out.setflags(write=False)
+        return out
+
+    def members(self, circle: int) -> IntArray:
+        """Positions of the people in ``circle``, in order."""
+        out: IntArray = self.assignment[self.assignment[:, 0] == circle, 1]
+        return out
+
+    def circle_scores(self) -> npt.NDArray[np.float64]:
+        """Score (within-circle affinity) of every circle."""
+        a = self.problem.affinity
+        return np.array(
+            [
+                float(a[np.ix_(ms, ms)].sum()) / 2
+                for ms in (self.members(g) for g in range(self.problem.n_circles))
+            ]
+        )
+
+    def _role(self, i: int) -> str:
+        p = self.problem
+        if p.mentor_led and i in set(p.leaders.tolist()):
+            return "mentor"
+        return "member"
+
+    @property
+    def circles(self) -> pd.DataFrame:
+        """One row per circle.
+
+        Columns ``circle``, ``size``, ``mentor_id`` (mentor-led only), ``member_ids`` (a
+        tuple) and ``score``.
+        """
+        p = self.problem
+        scores = self.circle_scores()
+        leaders = set(p.leaders.tolist())
+        rows = []
+        for g in range(p.n_circles):
+            ms = self.members(g).tolist()
+            lead = [p.ids[i] for i in ms if i in leaders]
+            rest = tuple(p.ids[i] for i in ms if i not in leaders)
+            row: dict[str, Any] = {"circle": g, "size": len(ms)}
+            if p.mentor_led:
+                row["mentor_id"] = lead[0] if lead else None
+            row["member_ids"] = rest
+            row["score"] = float(scores[g])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (circle, person).
+
+        Columns ``circle``, ``person_id``, ``role``, ``adds`` (her affinity to the others in
+        the circle) and ``circle_score``.
+        """
+        p = self.problem
+        scores = self.circle_scores()
+        g, i = self.assignment[:, 0], self.assignment[:, 1]
+        adds = np.array(
+            [float(p.affinity[x, self.members(c)].sum()) for c, x in zip(g, i, strict=True)]
+        )
+        return pd.DataFrame(
+            {
+                "circle": g,
+                "person_id": p.ids[i],
+                "role": [self._role(int(x)) for x in i],
+                "adds": adds,
+                "circle_score": scores[g] if len(g) else np.zeros(0),
+            }
+        )
+
+    def explain(self, circle: int) -> CircleExplanation:
+        """Who adds what to ``circle`` and which rules bind it.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> d = np.ones((6, 6)); d[0, 1] = d[1, 0] = 5.0
+        >>> c = pairwise.solve(pairwise.CircleProblem.from_affinity(d, min_size=3, max_size=3))
+        >>> e = c.explain(int(c.circle_of[0]))
+        >>> e.members.loc[0, "best_partner"], e.binding
+        ('1', ['size 3 at its bound 3-3'])
+        """
+        p = self.problem
+        if not (isinstance(circle, int | np.integer) and 0 <= circle < p.n_circles):
+            raise ValidationError(
+                [Problem("unknown circle", value=circle, expected=f"0..{p.n_circles - 1}")]
+            )
+        ms = self.members(int(circle))
+        sub = p.affinity[np.ix_(ms, ms)]
+        rows = []
+        for k, i in enumerate(ms.tolist()):
+            others = [x for x in range(len(ms)) if x != k]
+            best = max(others, key=lambda x: sub[k, x]) if others else None
+            rows.append(
+                {
+                    "member_id": p.ids[i],
+                    "role": self._role(i),
+                    "adds": float(sub[k].sum()),
+                    "best_partner": None if best is None else p.ids[ms[best]],
+                    "best_partner_affinity": float("nan") if best is None else sub[k, best],
+                }
+            )
+        binding = []
+        size, lo, hi = len(ms), int(p.min_size[circle]), int(p.max_size[circle])
+        if size in (lo, hi):
+            binding.append(f"size {size} at its bound {lo}-{hi}")
+        for rule in p.shared:
+            common = rule.member[ms].all(axis=0)
+            options = [rule.labels[k] for k in np.flatnonzero(common)]
+            if len(options) == 1:
+                binding.append(f"{rule.name}: only {options[0]} is shared")
+        for count in p.counts:
+            per_label = count.member[ms].sum(axis=0)
+            for k, c in enumerate(per_label.tolist()):
+                if count.at_most is not None and c == count.at_most:
+                    binding.append(f"{count.name}: {count.labels[k]} at its cap {c}")
+                elif c and c == count.at_least:
+                    binding.append(f"{count.name}: {count.labels[k]} at its floor {c}")
+        return CircleExplanation(
+            circle=int(circle),
+            score=float(sub.sum()) / 2,
+            members=pd.DataFrame(rows),
+            binding=binding,
+        )
+
+    def metrics(self) -> dict[str, float]:
+        """Summary numbers: circle sizes (``circles_of_size_k``), circle scores, mix.
+
+        Mix per circle (when the problem came from a cohort): mean number of distinct
+        regions and chapters per circle, and the largest number of members of a circle
+        from one chapter.
+        """
+        p = self.problem
+        scores = self.circle_scores()
+        sizes = np.bincount(self.assignment[:, 0], minlength=p.n_circles)
+        out: dict[str, float] = {
+            "people": float(p.n),
+            "circles": float(p.n_circles),
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "min_circle_score": float(scores.min()) if len(scores) else float("nan"),
+            "mean_circle_score": float(scores.mean()) if len(scores) else float("nan"),
+            "max_circle_score": float(scores.max()) if len(scores) else float("nan"),
+        }
+        for k, count in enumerate(np.bincount(sizes).tolist()):
+            if count:
+                out[f"circles_of_size_{k}"] = float(count)
+        if p.compat is not None:
+            people = p.compat.mentees
+            for col in ("region", "chapter"):
+                values = getattr(people, col)
+                distinct, top = [], []
+                for g in range(p.n_circles):
+                    vals = [v for v in values[self.members(g)] if v is not None]
+                    distinct.append(len(set(vals)))
+                    top.append(max((vals.count(v) for v in set(vals)), default=0))
+                out[f"mean_distinct_{col}s"] = float(np.mean(distinct)) if distinct else 0.0
+                out[f"max_same_{col}"] = float(max(top, default=0))
+        return out

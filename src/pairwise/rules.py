@@ -20,6 +20,23 @@ can be told *which* rules left her without a mentor.
 | `MinScore(score)` | only pairs scoring at least ``score`` |
 | `MentorsPerMentee(k)` | each mentee gets ``k`` mentors (an expert panel), or ``"per-topic"`` |
 | `AllMatched()` | every mentee must be matched (infeasible otherwise) |
+
+Circle problems (:class:`~pairwise.circles.CircleProblem`) use the same vocabulary where it
+applies. Rules that relate two people (``Forbid``, ``NoRepeat``, ``SameRegion``,
+``SameCluster``, ``SameChapter``, ``DifferentChapter``, ``ModeRule``) must hold for every two
+members of a circle; since region, cluster and chapter are single values, "every two members"
+is the same as "the whole circle". The rest have a circle form
+(:meth:`CircleRule.compile_circles`):
+
+| rule | effect in a circle |
+|---|---|
+| `KeepApart(pairs=(), use_avoid=True)` | never in one circle (``Forbid`` under its circle name) |
+| `KeepTogether(groups)` / `Require(pairs)` | always in one circle |
+| `SharedLanguage()` | one language every member speaks |
+| `SharedSlot()` | one weekly slot every member has free |
+| `MaxPerChapter(k)` | at most ``k`` members from one chapter |
+| `Balance(column, value, at_least, at_most, or_none)` | bounds on members with a value |
+| `VettedOnly()` | only vetted mentors lead circles |
 """
 
 from __future__ import annotations
@@ -35,14 +52,22 @@ from pairwise import scoring
 from pairwise.errors import Problem, ValidationError
 
 if TYPE_CHECKING:
+    from pairwise.cohort import Cohort
     from pairwise.scoring import Compatibility
 
 __all__ = [
     "AllMatched",
+    "Balance",
     "Capacity",
+    "CircleCompiled",
+    "CircleRule",
     "Compiled",
+    "CountRule",
     "DifferentChapter",
     "Forbid",
+    "KeepApart",
+    "KeepTogether",
+    "MaxPerChapter",
     "MentorsPerMentee",
     "MinScore",
     "ModeRule",
@@ -52,7 +77,9 @@ __all__ = [
     "SameChapter",
     "SameCluster",
     "SameRegion",
+    "SetRule",
     "SharedLanguage",
+    "SharedSlot",
     "VettedOnly",
 ]
 
@@ -105,6 +132,130 @@ class PairRule(Protocol):
     def compile(self, compat: Compatibility) -> Compiled:
         """Translate the rule for this compatibility's mentees (rows) and mentors (columns)."""
         ...
+
+
+@dataclass(frozen=True)
+class SetRule:
+    """A whole-circle rule: the members of a circle share at least one label.
+
+    Attributes
+    ----------
+    name : str
+    labels : tuple of str
+    member : ndarray of bool, shape (n_people, len(labels))
+        ``member[i, k]``: person ``i`` has ``labels[k]``.
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    member: BoolArray
+
+
+@dataclass(frozen=True)
+class CountRule:
+    """A balance rule: bounds on how many members of a circle have each label.
+
+    Attributes
+    ----------
+    name : str
+    labels : tuple of str
+    member : ndarray of bool, shape (n_people, len(labels))
+    at_least : int
+        Smallest count per label in every circle (``0``: no floor).
+    at_most : int or None
+        Largest count per label in every circle.
+    or_none : bool
+        The floor applies only to circles with at least one such member ("2 or none").
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    member: BoolArray
+    at_least: int = 0
+    at_most: int | None = None
+    or_none: bool = False
+
+
+@dataclass
+class CircleCompiled:
+    """What one rule contributes to a circle problem.
+
+    Attributes
+    ----------
+    apart : ndarray of bool, shape (n_people, n_people), optional
+        People who must not share a circle.
+    together : list of (int, int)
+        People who must share a circle.
+    shared : list of SetRule
+    counts : list of CountRule
+    may_lead : ndarray of bool, shape (n_people,), optional
+        People who may lead a mentor-led circle.
+    """
+
+    apart: BoolArray | None = None
+    together: list[tuple[int, int]] = field(default_factory=list)
+    shared: list[SetRule] = field(default_factory=list)
+    counts: list[CountRule] = field(default_factory=list)
+    may_lead: BoolArray | None = None
+
+
+@runtime_checkable
+class CircleRule(Protocol):
+    """A rule with a circle form (the people of a circle problem in one cohort)."""
+
+    @property
+    def name(self) -> str:
+        """Short name used in explanations."""
+        ...
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """Translate the rule for the people of a circle problem."""
+        ...
+
+
+def _people_pairs(
+    people: Cohort, pairs: Iterable[Sequence[Any]], rule: str
+) -> list[tuple[int, int]]:
+    pos = {str(x): i for i, x in enumerate(people.ids)}
+    out: list[tuple[int, int]] = []
+    problems: list[Problem] = []
+    for k, group in enumerate(pairs):
+        members = [str(x) for x in group]
+        unknown = [x for x in members if x not in pos]
+        for x in unknown:
+            problems.append(
+                Problem(f"{rule}: unknown id", row=str(k), value=x, expected="a person id")
+            )
+        known = [pos[x] for x in members if x in pos]
+        out.extend((known[0], j) for j in known[1:])
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
+def _labelled(people: Cohort, column: str, rule: str) -> tuple[tuple[str, ...], BoolArray]:
+    """One-hot (text columns) or membership (list columns) matrix of ``column``."""
+    if column in ("languages", "stage", "slots"):
+        tags = getattr(people, column)
+        return tuple(tags.vocab), np.asarray(tags.matrix, dtype=bool)
+    if column in ("region", "cluster", "chapter", "mode", "role"):
+        values = getattr(people, column)
+        labels = tuple(sorted({str(v) for v in values if v is not None}))
+        pos = {v: k for k, v in enumerate(labels)}
+        member = np.zeros((len(values), len(labels)), dtype=bool)
+        for i, v in enumerate(values):
+            if v is not None:
+                member[i, pos[str(v)]] = True
+        return labels, member
+    raise ValidationError(
+        [
+            Problem(
+                f"{rule}: unknown column",
+                column=column,
+                expected="region, cluster, chapter, mode, role, languages, stage or slots",
+            )
+        ]
+    )
 
 
 def _same(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> BoolArray:
@@ -230,8 +381,21 @@ class Forbid:
 
 
 @dataclass(frozen=True)
+class KeepApart(Forbid):
+    """People who must never share a circle: the ``avoid`` lists and explicit ``pairs``.
+
+    The circle name of :class:`Forbid`; in a pairing problem it forbids the same pairs.
+    """
+
+    name: str = "keep apart"
+
+
+@dataclass(frozen=True)
 class Require:
-    """Pre-agreed (mentee_id, mentor_id) pairs, fixed in every solution."""
+    """Pre-agreed (mentee_id, mentor_id) pairs, fixed in every solution.
+
+    In a circle problem: the two people share a circle.
+    """
 
     pairs: tuple[tuple[Any, Any], ...] = ()
     name: str = "required pair"
@@ -239,6 +403,127 @@ class Require:
     def compile(self, compat: Compatibility) -> Compiled:
         """Required positions."""
         return Compiled(required=_positions(compat, self.pairs, self.name))
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """People who share a circle."""
+        return CircleCompiled(together=_people_pairs(people, self.pairs, self.name))
+
+
+@dataclass(frozen=True)
+class KeepTogether:
+    """Groups of people who must share a circle (friends, a pre-formed trio).
+
+    Parameters
+    ----------
+    groups : iterable of iterables of ids
+    """
+
+    groups: tuple[tuple[Any, ...], ...] = ()
+    name: str = "keep together"
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """People who share a circle."""
+        return CircleCompiled(together=_people_pairs(people, self.groups, self.name))
+
+
+@dataclass(frozen=True)
+class SharedSlot:
+    """The whole circle has at least one weekly slot (``slots``) in common."""
+
+    name: str = "shared slot"
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """A shared-label rule over ``slots``."""
+        labels, member = _labelled(people, "slots", self.name)
+        return CircleCompiled(shared=[SetRule(self.name, labels, member)])
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Bounds on how many members of each circle have a value of ``column``.
+
+    Parameters
+    ----------
+    column : str
+        ``region``, ``cluster``, ``chapter``, ``mode``, ``role``, ``languages``, ``stage`` or
+        ``slots``.
+    value : str, optional
+        Only this value; by default every value of the column is bounded separately.
+    at_least : int, default 0
+        Smallest count in every circle.
+    at_most : int, optional
+        Largest count in every circle.
+    or_none : bool, default False
+        Apply ``at_least`` only to circles that have any such member: ``at_least=2,
+        or_none=True`` means "nobody alone from this group".
+
+    Examples
+    --------
+    >>> from pairwise.rules import Balance
+    >>> Balance("stage", "first term", at_least=2, or_none=True).name
+    'balance stage=first term'
+    """
+
+    column: str
+    value: str | None = None
+    at_least: int = 0
+    at_most: int | None = None
+    or_none: bool = False
+
+    @property
+    def name(self) -> str:
+        """``balance column`` or ``balance column=value``."""
+        return f"balance {self.column}" + ("" if self.value is None else f"={self.value}")
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """A count rule."""
+        problems = []
+        if not isinstance(self.at_least, int) or self.at_least < 0:
+            problems.append(Problem(f"{self.name}: bad at_least", value=self.at_least))
+        if self.at_most is not None and (
+            not isinstance(self.at_most, int) or self.at_most < max(self.at_least, 0)
+        ):
+            problems.append(
+                Problem(f"{self.name}: bad at_most", value=self.at_most, expected=">= at_least")
+            )
+        if problems:
+            raise ValidationError(problems)
+        labels, member = _labelled(people, self.column, self.name)
+        if self.value is not None:
+            if str(self.value) not in labels:
+                raise ValidationError(
+                    [
+                        Problem(
+                            f"{self.name}: value not in the cohort",
+                            column=self.column,
+                            value=self.value,
+                        )
+                    ]
+                )
+            k = labels.index(str(self.value))
+            labels, member = (labels[k],), member[:, [k]]
+        return CircleCompiled(
+            counts=[CountRule(self.name, labels, member, self.at_least, self.at_most, self.or_none)]
+        )
+
+
+@dataclass(frozen=True)
+class MaxPerChapter:
+    """At most ``k`` members of a circle from one chapter."""
+
+    k: int = 2
+
+    @property
+    def name(self) -> str:
+        """``at most k per chapter``."""
+        return f"at most {self.k} per chapter"
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """A count rule over ``chapter``."""
+        if not isinstance(self.k, int) or self.k < 1:
+            raise ValidationError([Problem(f"{self.name}: bad k", value=self.k, expected=">= 1")])
+        labels, member = _labelled(people, "chapter", self.name)
+        return CircleCompiled(counts=[CountRule(self.name, labels, member, 0, self.k)])
 
 
 @dataclass(frozen=True)
@@ -307,6 +592,11 @@ class SharedLanguage:
         shared = scoring.SharedLanguage()(compat.mentees, compat.mentors)
         return Compiled(forbidden=shared < 0.5)
 
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """One language for the whole circle."""
+        labels, member = _labelled(people, "languages", self.name)
+        return CircleCompiled(shared=[SetRule(self.name, labels, member)])
+
 
 @dataclass(frozen=True)
 class ModeRule:
@@ -330,6 +620,10 @@ class VettedOnly:
         """Forbidden cells."""
         unvetted = ~np.asarray(compat.mentors.vetted, dtype=bool)
         return Compiled(forbidden=np.broadcast_to(unvetted[None, :], compat.shape).copy())
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """Only vetted mentors lead circles."""
+        return CircleCompiled(may_lead=np.asarray(people.vetted, dtype=bool).copy())
 
 
 @dataclass(frozen=True)

@@ -6,30 +6,38 @@
 | ``flow`` | every pairing problem and objective | OR-Tools min-cost flow, all arcs |
 | ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
 | ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
+| ``cpsat`` | circle problems, exact for small cohorts | OR-Tools CP-SAT, unsat cores |
+| ``local`` | circle problems of any size | compiled iterated tabu search |
 
 ``auto`` picks ``assignment`` when it applies, ``sparse`` for problems of more than
 :data:`SPARSE_FROM` cells, else ``flow``; these three are exact and polynomial. ``cpsat``
 keeps to ``time_limit`` and may return a ``feasible`` answer with a proven bound.
+For circle problems ``auto`` is ``cpsat`` up to
+:data:`~pairwise.solvers.circles.EXACT_UP_TO` people and ``local`` above (see
+:mod:`pairwise.solvers.circles`).
 """
 
 from __future__ import annotations
 
 import numbers
 import time
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 
+from pairwise.circles import CircleProblem
 from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
-from pairwise.results import Matching
+from pairwise.results import Circles, Matching
 from pairwise.solvers import assignment, cpsat, sparse
+from pairwise.solvers.circles import solve_circles
 from pairwise.solvers.flow import check_required, hall_violation, solve_flow, solve_panel_flow
 
 __all__ = ["METHODS", "solve"]
 
-Method = Literal["auto", "assignment", "flow", "sparse", "cpsat"]
+Method = Literal["auto", "assignment", "flow", "sparse", "cpsat", "local"]
 METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
+CIRCLE_METHODS: tuple[str, ...] = ("auto", "cpsat", "local")
 #: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
 SPARSE_FROM = 250_000
 
@@ -97,6 +105,7 @@ def _pick(problem: PairProblem, method: str) -> str:
     return "flow"
 
 
+@overload
 def solve(
     problem: PairProblem,
     *,
@@ -104,28 +113,54 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
-) -> Matching:
-    """Solve a pairing problem.
+) -> Matching: ...
+
+
+@overload
+def solve(
+    problem: CircleProblem,
+    *,
+    method: Method = "auto",
+    time_limit: float | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+) -> Circles: ...
+
+
+def solve(
+    problem: PairProblem | CircleProblem,
+    *,
+    method: Method = "auto",
+    time_limit: float | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+) -> Matching | Circles:
+    """Solve a pairing or a circle problem.
 
     Parameters
     ----------
-    problem : PairProblem
-        From :meth:`PairProblem.from_scores` or :meth:`PairProblem.from_compatibility`.
-    method : {"auto", "assignment", "flow", "sparse"}, default "auto"
-        See the table in :mod:`pairwise.solvers`; ``"auto"`` picks the fastest exact method
-        the problem allows.
+    problem : PairProblem or CircleProblem
+        From :meth:`PairProblem.from_scores`, :meth:`PairProblem.from_compatibility`,
+        :meth:`CircleProblem.from_affinity` or :meth:`CircleProblem.from_compatibility`.
+    method : str, default "auto"
+        Pairs: ``"auto"``, ``"assignment"``, ``"flow"``, ``"sparse"``, ``"cpsat"``; circles:
+        ``"auto"``, ``"cpsat"``, ``"local"``. See the table in :mod:`pairwise.solvers`;
+        ``"auto"`` picks the fastest exact method the problem allows.
     time_limit : float, optional
-        Seconds for ``cpsat``; the other methods are exact and polynomial and ignore it.
+        Seconds. Pairs: for ``cpsat`` only (the other methods are exact and polynomial).
+        Circles: the whole solve (default 10 s); the local search also stops on a work
+        budget proportional to it (see
+        :data:`~pairwise.solvers.circles.EVALS_PER_SECOND`), so it is reproducible.
     seed : int, default 0
-        CP-SAT's random seed; the other methods are deterministic.
+        Random seed of CP-SAT and of the local search; the pair methods are deterministic.
     workers : int, optional
         CP-SAT workers (default 1; with more, the search is interleaved deterministically
         and ``time_limit`` counts deterministic time).
 
     Returns
     -------
-    Matching
-        ``check(problem, result) == []``; ``objective`` is the float total of the pairs.
+    Matching or Circles
+        ``check(problem, result) == []``; ``objective`` is the float total, recomputed.
 
     Raises
     ------
@@ -145,17 +180,21 @@ def solve(
     ([1, 0, 0], 2.1, 'optimal')
     """
     problems = []
-    if method not in METHODS:
-        problems.append(Problem("unknown method", value=method, expected=", ".join(METHODS)))
+    is_circles = isinstance(problem, CircleProblem)
+    known = CIRCLE_METHODS if is_circles else METHODS
+    if method not in known:
+        problems.append(Problem("unknown method", value=method, expected=", ".join(known)))
     if time_limit is not None and not (_is_number(time_limit) and time_limit > 0):
         problems.append(Problem("time_limit must be > 0", value=time_limit))
     if workers is not None and not (_is_int(workers) and workers >= 1):
         problems.append(Problem("workers must be >= 1", value=workers))
     given: object = problem
-    if not isinstance(given, PairProblem):
+    if not isinstance(given, PairProblem | CircleProblem):
         problems.append(Problem("not a problem", value=type(given).__name__))
     if problems:
         raise ValidationError(problems)
+    if isinstance(problem, CircleProblem):
+        return _solve_circles(problem, method, time_limit, seed, workers)
     chosen = _pick(problem, method)
     t0 = time.perf_counter()
     check_required(problem)
@@ -197,4 +236,35 @@ def solve(
         timings={"solve": t1 - t0},
         problem=problem,
         topics=topics,
+    )
+
+
+def _solve_circles(
+    problem: CircleProblem,
+    method: str,
+    time_limit: float | None,
+    seed: int,
+    workers: int | None,
+) -> Circles:
+    answer = solve_circles(
+        problem,
+        method=method,  # type: ignore[arg-type]
+        time_limit=time_limit,
+        seed=seed,
+        workers=workers,
+    )
+    rows = answer.rows
+    a = problem.affinity
+    objective = 0.0
+    for g in range(problem.n_circles):
+        ms = rows[rows[:, 0] == g, 1]
+        objective += float(a[np.ix_(ms, ms)].sum()) / 2
+    return Circles(
+        assignment=rows,
+        objective=objective,
+        bound=max(answer.bound, objective),
+        status="optimal" if answer.optimal else "feasible",
+        method=answer.method,
+        timings=answer.timings,
+        problem=problem,
     )

@@ -1,0 +1,604 @@
+"""Circle problems: partition a cohort into small groups (optionally one mentor each).
+
+A :class:`CircleProblem` is the Maximally Diverse Grouping Problem with programme rules:
+split ``n`` people into ``m`` circles, circle ``g`` holding between ``min_size[g]`` and
+``max_size[g]`` members, maximising the sum of the pairwise affinities inside circles, while
+every hard rule holds (keep apart, keep together, a shared language or slot for the whole
+circle, balance counts, one mentor per circle). Solve it with :func:`pairwise.solve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from pairwise.errors import Problem, ValidationError
+from pairwise.rules import (
+    CircleCompiled,
+    CircleRule,
+    CountRule,
+    DifferentChapter,
+    Forbid,
+    ModeRule,
+    NoRepeat,
+    SameChapter,
+    SameCluster,
+    SameRegion,
+    SetRule,
+)
+from pairwise.scoring import Compatibility
+
+__all__ = ["CIRCLE_OBJECTIVES", "CircleProblem"]
+
+CircleObjective = Literal["total", "maxmin"]
+#: ``total``: the sum of within-circle affinities (plus mentor fit); ``maxmin``: lift the
+#: worst circle's score first, then the total.
+CIRCLE_OBJECTIVES: tuple[str, ...] = ("total", "maxmin")
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+# rules that relate two people and hold for every two members of a circle
+_PAIRWISE = (Forbid, NoRepeat, SameRegion, SameCluster, SameChapter, DifferentChapter, ModeRule)
+
+
+def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    a.setflags(write=False)
+    return a
+
+
+def _int_like(x: Any) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
+
+
+@dataclass(frozen=True, eq=False)
+class CircleProblem:
+    """A circle problem: affinities, circle sizes and hard rules.
+
+    Build one with :meth:`from_affinity` (a plain symmetric matrix) or
+    :meth:`from_compatibility` (a cohort's affinity and rules); solve it with
+    :func:`pairwise.solve`.
+
+    Attributes
+    ----------
+    affinity : ndarray of float64, shape (n, n)
+        Symmetric, zero diagonal; higher is better together.
+    ids : ndarray of object, shape (n,)
+    min_size, max_size : ndarray of int64, shape (n_circles,)
+        Members per circle, its mentor included.
+    apart : ndarray of bool, shape (n, n)
+        Symmetric; ``apart[i, j]``: ``i`` and ``j`` never share a circle.
+    together : tuple of tuple of int
+        Groups of people who always share a circle (each of 2 or more, disjoint).
+    shared : tuple of SetRule
+        Whole-circle rules: a label (language, slot) every member has.
+    counts : tuple of CountRule
+        Balance rules: bounds on members per label in each circle.
+    leaders : ndarray of int64
+        Mentor-led circles: the people who may lead (each circle has exactly one of them);
+        empty for peer circles.
+    leads : ndarray of int64, shape (len(leaders),)
+        Most circles each leader may lead.
+    objective : {"total", "maxmin"}
+    removed_by : mapping of str to ndarray of bool
+        For each pairwise rule, the pairs it keeps apart (for explanations).
+    compat : Compatibility or None
+        The cohort affinity the problem came from, if any.
+    """
+
+    affinity: FloatArray
+    ids: npt.NDArray[np.object_]
+    min_size: IntArray
+    max_size: IntArray
+    apart: BoolArray
+    together: tuple[tuple[int, ...], ...] = ()
+    shared: tuple[SetRule, ...] = ()
+    counts: tuple[CountRule, ...] = ()
+    leaders: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    leads: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    objective: CircleObjective = "total"
+    removed_by: dict[str, BoolArray] = field(default_factory=dict, repr=False)
+    compat: Compatibility | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for a in (self.affinity, self.ids, self.min_size, self.max_size, self.apart):
+            _readonly(a)
+        _readonly(self.leaders)
+        _readonly(self.leads)
+
+    def __repr__(self) -> str:
+        lo, hi = int(self.min_size.min()), int(self.max_size.max())
+        led = f", {len(self.leaders)} possible leaders" if len(self.leaders) else ""
+        return (
+            f"CircleProblem({self.n} people, {self.n_circles} circles of {lo}-{hi}{led}, "
+            f"objective={self.objective!r})"
+        )
+
+    @property
+    def n(self) -> int:
+        """Number of people."""
+        return len(self.ids)
+
+    @property
+    def n_circles(self) -> int:
+        """Number of circles."""
+        return len(self.min_size)
+
+    @property
+    def mentor_led(self) -> bool:
+        """Whether every circle has exactly one leader."""
+        return len(self.leaders) > 0
+
+    def index_of(self, person: Any) -> int:
+        """Position of a person id.
+
+        Raises
+        ------
+        ValidationError
+            If the id is unknown.
+        """
+        hits = np.flatnonzero(self.ids == str(person))
+        if len(hits) == 0:
+            raise ValidationError([Problem("unknown person id", value=str(person))])
+        return int(hits[0])
+
+    @classmethod
+    def from_affinity(
+        cls,
+        affinity: Any,
+        *,
+        n_circles: int | None = None,
+        min_size: Any = 4,
+        max_size: Any = 6,
+        ids: Sequence[Any] | None = None,
+        apart: Any = None,
+        objective: CircleObjective = "total",
+    ) -> CircleProblem:
+        """Build a circle problem from a symmetric affinity matrix.
+
+        Parameters
+        ----------
+        affinity : array_like, shape (n, n)
+            Symmetric; higher is better together. NaN keeps the two apart; the diagonal is
+            ignored.
+        n_circles : int, optional
+            Number of circles. By default the count whose mean size is closest to the middle
+            of the size range (fewer circles on ties) among those the sizes allow.
+        min_size, max_size : int or array_like of int
+            Members per circle; one value, or one per circle (then ``n_circles`` is their
+            length). Circle ``g`` holds ``min_size[g]`` to ``max_size[g]`` people.
+        ids : sequence, optional
+            Person ids (default ``"0"``, ``"1"``, ...).
+        apart : array_like of bool, shape (n, n), optional
+            Pairs that never share a circle.
+        objective : {"total", "maxmin"}
+
+        Returns
+        -------
+        CircleProblem
+
+        Raises
+        ------
+        ValidationError
+            Listing every problem: shape, asymmetry, infinite values, bad sizes, or no circle
+            count that the sizes allow.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> d = np.random.default_rng(0).random((12, 12)); d = (d + d.T) / 2
+        >>> p = pairwise.CircleProblem.from_affinity(d, min_size=3, max_size=4)
+        >>> p.n_circles, p.min_size.tolist()
+        (3, [3, 3, 3])
+        """
+        problems: list[Problem] = []
+        a = np.array(affinity, dtype=np.float64, copy=True)
+        if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 1:
+            raise ValidationError(
+                [Problem(f"affinity has shape {a.shape}", expected="a square (n, n) matrix")]
+            )
+        n = a.shape[0]
+        np.fill_diagonal(a, 0.0)
+        nan = np.isnan(a)
+        if np.isinf(a).any():
+            r, c = np.argwhere(np.isinf(a))[0]
+            problems.append(
+                Problem(
+                    "affinity has infinite values", row=str(r), column=str(c), expected="finite"
+                )
+            )
+        if not np.array_equal(nan, nan.T):
+            problems.append(Problem("NaN pattern is not symmetric", expected="symmetric"))
+        filled = np.where(nan, 0.0, a)
+        tol = 1e-9 * max(1.0, float(np.abs(filled).max(initial=0.0)))
+        bad = np.abs(filled - filled.T) > tol
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            problems.append(
+                Problem(
+                    f"affinity is not symmetric at {int(bad.sum()) // 2} pairs",
+                    row=str(r),
+                    column=str(c),
+                    expected="affinity[i, j] == affinity[j, i]",
+                )
+            )
+        keep_apart = nan | nan.T
+        if apart is not None:
+            ap = np.asarray(apart)
+            if ap.shape != (n, n) or ap.dtype != np.bool_:
+                problems.append(
+                    Problem(f"apart has shape {ap.shape}", expected=f"bool array ({n}, {n})")
+                )
+            else:
+                keep_apart = keep_apart | ap | ap.T
+        np.fill_diagonal(keep_apart, False)
+        ids_arr = _ids(ids, n, problems)
+        if objective not in CIRCLE_OBJECTIVES:
+            problems.append(
+                Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
+            )
+        lo, hi = _sizes(n, n_circles, min_size, max_size, problems, members=n)
+        if problems:
+            raise ValidationError(problems)
+        filled = (filled + filled.T) / 2
+        return cls(
+            affinity=filled,
+            ids=ids_arr,
+            min_size=lo,
+            max_size=hi,
+            apart=keep_apart,
+            objective=objective,
+            removed_by={"keep apart": keep_apart.copy()} if keep_apart.any() else {},
+        )
+
+    @classmethod
+    def from_compatibility(
+        cls,
+        compat: Compatibility,
+        rules: Sequence[Any] = (),
+        *,
+        mentors: Literal["one-per-circle"] | None = None,
+        fit: Compatibility | None = None,
+        leads: Any = 1,
+        n_circles: int | None = None,
+        min_size: Any = 4,
+        max_size: Any = 6,
+        objective: CircleObjective = "total",
+    ) -> CircleProblem:
+        """Build a circle problem from a cohort's affinity and programme rules.
+
+        The cohort's ``avoid`` lists always apply (people who name each other are kept
+        apart).
+
+        Parameters
+        ----------
+        compat : Compatibility
+            A symmetric affinity from :func:`pairwise.affinity` over everyone who joins a
+            circle; for mentor-led circles, include the mentors
+            (``pairwise.affinity(cohort, roles=("mentee", "mentor"))``).
+        rules : sequence of rules
+            From :mod:`pairwise.rules` (see its table of circle forms).
+        mentors : {None, "one-per-circle"}
+            ``"one-per-circle"``: every circle has exactly one person with role ``mentor``,
+            and the fit between her and each member counts in the objective.
+        fit : Compatibility, optional
+            For mentor-led circles, a mentee x mentor score (:func:`pairwise.score`) whose
+            cells replace the mentee-mentor affinities (mentor fit is then directional:
+            her needs against his expertise).
+        leads : int or array_like of int, default 1
+            Most circles each mentor may lead (one value, or one per mentor in cohort order).
+        n_circles, min_size, max_size
+            As in :meth:`from_affinity`; sizes count the mentor.
+        objective : {"total", "maxmin"}
+
+        Returns
+        -------
+        CircleProblem
+
+        Raises
+        ------
+        ValidationError
+            For a non-symmetric ``compat``, rules that have no circle form, unknown ids, bad
+            sizes; every problem listed.
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> from pairwise.rules import SharedSlot, MaxPerChapter
+        >>> aff = pairwise.affinity(pairwise.make_peers(30, seed=1))
+        >>> p = pairwise.CircleProblem.from_compatibility(aff, [SharedSlot(), MaxPerChapter(2)])
+        >>> p.n, p.n_circles
+        (30, 6)
+        """
+        from pairwise.rules import KeepApart
+
+        problems: list[Problem] = []
+        if not compat.symmetric:
+            raise ValidationError(
+                [
+                    Problem(
+                        "circles need a symmetric affinity",
+                        expected="pairwise.affinity(cohort, roles=...)",
+                    )
+                ]
+            )
+        people = compat.mentees
+        n = len(people)
+        a = np.array(compat.matrix, dtype=np.float64)
+        apart = np.zeros((n, n), dtype=bool)
+        removed: dict[str, BoolArray] = {}
+        together: list[tuple[int, int]] = []
+        shared: list[SetRule] = []
+        counts: list[CountRule] = []
+        may_lead = np.ones(n, dtype=bool)
+        pieces: list[tuple[str, CircleCompiled]] = []
+        all_rules: list[Any] = [KeepApart(), *rules]
+        for rule in all_rules:
+            if isinstance(rule, CircleRule):
+                pieces.append((rule.name, rule.compile_circles(people)))
+            elif isinstance(rule, _PAIRWISE):
+                forbidden = rule.compile(compat).forbidden
+                piece = CircleCompiled(apart=None if forbidden is None else forbidden.copy())
+                pieces.append((rule.name, piece))
+            else:
+                name = getattr(rule, "name", type(rule).__name__)
+                problems.append(
+                    Problem(
+                        "rule has no circle form",
+                        value=str(name),
+                        expected="a rule from the circle table in pairwise.rules",
+                    )
+                )
+        if problems:
+            raise ValidationError(problems)
+        for name, piece in pieces:
+            if piece.apart is not None:
+                f = piece.apart | piece.apart.T
+                np.fill_diagonal(f, False)
+                if f.any():
+                    removed[name] = removed[name] | f if name in removed else f
+                    apart |= f
+            together.extend(piece.together)
+            shared.extend(piece.shared)
+            counts.extend(piece.counts)
+            if piece.may_lead is not None:
+                may_lead &= piece.may_lead
+        if objective not in CIRCLE_OBJECTIVES:
+            problems.append(
+                Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
+            )
+        leaders = np.zeros(0, dtype=np.int64)
+        lead_count = np.zeros(0, dtype=np.int64)
+        mentors_option: object = mentors
+        if mentors_option is not None and mentors_option != "one-per-circle":
+            problems.append(
+                Problem("unknown mentors option", value=mentors, expected="None or one-per-circle")
+            )
+        elif mentors == "one-per-circle":
+            is_mentor = np.asarray(people.role == "mentor", dtype=bool)
+            all_leaders = np.flatnonzero(is_mentor)
+            if len(all_leaders) == 0:
+                problems.append(
+                    Problem(
+                        "mentor-led circles but nobody has role mentor",
+                        column="role",
+                        expected="pairwise.affinity(cohort, roles=('mentee', 'mentor'))",
+                    )
+                )
+            per = _per_leader(leads, len(all_leaders), problems)
+            keep = may_lead[all_leaders]
+            leaders, lead_count = all_leaders[keep], per[keep]
+            # two mentors never share a circle; mentors add nothing to each other
+            apart[np.ix_(all_leaders, all_leaders)] = True
+            np.fill_diagonal(apart, False)
+            a[np.ix_(all_leaders, all_leaders)] = 0.0
+            # mentors who may not lead cannot join a circle at all
+            idle = all_leaders[~keep]
+            if len(idle):
+                problems.append(
+                    Problem(
+                        f"{len(idle)} mentors may not lead; leave them out of the affinity",
+                        column="vetted",
+                        value=[str(x) for x in people.ids[idle][:5]],
+                        expected="only mentors who may lead",
+                    )
+                )
+            if fit is not None:
+                _apply_fit(a, people, fit, all_leaders, problems)
+        elif fit is not None:
+            problems.append(Problem("fit is only for mentor-led circles", column="fit"))
+        groups = _groups(n, together)
+        members = n - len(leaders)
+        if len(leaders):
+            multi = {int(x) for x, k in zip(leaders, lead_count, strict=True) if k > 1}
+            for g in groups:
+                if any(i in multi for i in g):
+                    problems.append(
+                        Problem(
+                            "keep-together with a mentor who may lead several circles",
+                            value=[str(people.ids[i]) for i in g],
+                            expected="leads=1 for that mentor",
+                        )
+                    )
+        lo, hi = _sizes(
+            n,
+            n_circles,
+            min_size,
+            max_size,
+            problems,
+            members=members,
+            leader_slots=int(lead_count.sum()) if len(leaders) else None,
+        )
+        if problems:
+            raise ValidationError(problems)
+        np.fill_diagonal(a, 0.0)
+        return cls(
+            affinity=(a + a.T) / 2,
+            ids=compat.mentee_ids.copy(),
+            min_size=lo,
+            max_size=hi,
+            apart=apart,
+            together=tuple(groups),
+            shared=tuple(shared),
+            counts=tuple(counts),
+            leaders=leaders.astype(np.int64),
+            leads=np.minimum(lead_count, len(lo)).astype(np.int64),
+            objective=objective,
+            removed_by=removed,
+            compat=compat,
+        )
+
+
+def _ids(ids: Sequence[Any] | None, n: int, problems: list[Problem]) -> npt.NDArray[np.object_]:
+    if ids is None:
+        return np.array([str(i) for i in range(n)], dtype=object)
+    out = np.array([str(x) for x in ids], dtype=object)
+    if out.shape != (n,):
+        problems.append(Problem(f"ids has {len(out)} entries", column="ids", expected=str(n)))
+        return np.array([str(i) for i in range(n)], dtype=object)
+    if len(set(out)) != n:
+        problems.append(Problem("ids are not unique", column="ids"))
+    return out
+
+
+def _per_leader(leads: Any, k: int, problems: list[Problem]) -> IntArray:
+    arr = np.asarray(leads)
+    if arr.ndim == 0:
+        arr = np.full(k, arr)
+    if arr.shape != (k,) or not all(_int_like(x) and x >= 1 for x in arr.tolist()):
+        problems.append(
+            Problem("bad leads", column="leads", expected=f"an int >= 1 or {k} of them")
+        )
+        return np.ones(k, dtype=np.int64)
+    return arr.astype(np.int64)
+
+
+def _apply_fit(
+    a: FloatArray,
+    people: Any,
+    fit: Compatibility,
+    leaders: IntArray,
+    problems: list[Problem],
+) -> None:
+    if fit.symmetric:
+        problems.append(Problem("fit must be a mentee x mentor score", column="fit"))
+        return
+    pos = {str(x): i for i, x in enumerate(people.ids)}
+    rows = [pos.get(str(x), -1) for x in fit.mentee_ids]
+    cols = [pos.get(str(x), -1) for x in fit.mentor_ids]
+    missing = [str(x) for x, r in zip(fit.mentee_ids, rows, strict=True) if r < 0]
+    missing += [str(x) for x, c in zip(fit.mentor_ids, cols, strict=True) if c < 0]
+    if missing:
+        problems.append(
+            Problem(
+                f"fit names {len(missing)} people not in the affinity",
+                column="fit",
+                value=missing[:5],
+            )
+        )
+        return
+    lead = set(leaders.tolist())
+    if not all(c in lead for c in cols):
+        problems.append(Problem("fit columns must be mentors", column="fit"))
+        return
+    r = np.array(rows, dtype=np.int64)
+    c = np.array(cols, dtype=np.int64)
+    block = np.asarray(fit.matrix, dtype=np.float64)
+    a[np.ix_(r, c)] = block
+    a[np.ix_(c, r)] = block.T
+
+
+def _groups(n: int, pairs: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in pairs:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    out: dict[int, list[int]] = {}
+    for i in range(n):
+        out.setdefault(find(i), []).append(i)
+    return sorted(tuple(g) for g in out.values() if len(g) > 1)
+
+
+def _sizes(
+    n: int,
+    n_circles: int | None,
+    min_size: Any,
+    max_size: Any,
+    problems: list[Problem],
+    *,
+    members: int,
+    leader_slots: int | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Per-circle size bounds; ``members`` people besides leaders fill them."""
+    lo_a, hi_a = np.asarray(min_size), np.asarray(max_size)
+    empty = np.zeros(0, dtype=np.int64)
+    for name, arr in (("min_size", lo_a), ("max_size", hi_a)):
+        values = arr.reshape(-1).tolist()
+        if arr.ndim > 1 or not values or not all(_int_like(x) and x >= 1 for x in values):
+            problems.append(Problem(f"bad {name}", column=name, expected="ints >= 1"))
+            return empty, empty
+    if n_circles is not None and not (_int_like(n_circles) and n_circles >= 1):
+        problems.append(Problem("bad n_circles", value=n_circles, expected="an int >= 1"))
+        return empty, empty
+    lead = 1 if leader_slots is not None else 0
+    per_circle = [len(x) for x in (lo_a, hi_a) if x.ndim == 1]
+    if per_circle:
+        m = per_circle[0]
+        if len(set(per_circle)) > 1 or (n_circles is not None and n_circles != m):
+            problems.append(
+                Problem(
+                    "per-circle sizes disagree in length",
+                    column="min_size",
+                    expected="min_size, max_size and n_circles of one length",
+                )
+            )
+            return empty, empty
+    elif n_circles is not None:
+        m = int(n_circles)
+    else:
+        a, b = int(lo_a) - lead, int(hi_a) - lead
+        allowed = [
+            k
+            for k in range(1, members + 1)
+            if k * a <= members <= k * b and (leader_slots is None or k <= leader_slots)
+        ]
+        if not allowed:
+            extra = "" if leader_slots is None else f" and {leader_slots} mentor places"
+            problems.append(
+                Problem(
+                    f"no circle count fits {members} people with sizes {int(lo_a)}-{int(hi_a)}"
+                    + extra,
+                    column="n_circles",
+                    expected="other sizes or an explicit n_circles",
+                )
+            )
+            return empty, empty
+        mid = (a + b) / 2
+        m = min(allowed, key=lambda k: (abs(members / k - mid), k))
+    lo = np.broadcast_to(lo_a, (m,)).astype(np.int64)
+    hi = np.broadcast_to(hi_a, (m,)).astype(np.int64)
+    if (lo > hi).any():
+        g = int(np.flatnonzero(lo > hi)[0])
+        problems.append(
+            Problem(
+                "min_size above max_size", row=str(g), column="min_size", expected="<= max_size"
+            )
+        )
+    if lead and (lo < 2).any():
+        problems.append(
+            Problem("mentor-led circles need min_size >= 2", column="min_size", expected=">= 2")
+        )
+    return lo, hi
