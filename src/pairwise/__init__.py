@@ -7,16 +7,19 @@ The pipeline (see ``docs/architecture.md``)::
 
 from pairwise import rules
 from pairwise.check import check
+from pairwise.circles import CircleProblem
 from pairwise.cohort import Cohort
 from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
 from pairwise.io import read_cohort
 from pairwise.problem import PairProblem
-from pairwise.results import Matching
+from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
 from pairwise.solvers import solve
 from pairwise.synthetic import make_cohort, make_peers
 
 __all__ = [
+    "CircleProblem",
+    "Circles",
     "Cohort",
     "Compatibility",
     "Criterion",

@@ -7,26 +7,42 @@ from the problem's plain arrays, pair by pair, and lists each violation it finds
 from __future__ import annotations
 
 from collections import Counter
+from typing import overload
 
+from pairwise.circles import CircleProblem
 from pairwise.problem import PairProblem
-from pairwise.results import Matching
+from pairwise.results import Circles, Matching
 
 __all__ = ["check"]
 
 
-def check(problem: PairProblem, result: Matching) -> list[str]:
+@overload
+def check(problem: PairProblem, result: Matching) -> list[str]: ...
+
+
+@overload
+def check(problem: CircleProblem, result: Circles) -> list[str]: ...
+
+
+def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> list[str]:
     """Every hard rule that ``result`` violates, as readable sentences (empty when valid).
 
     Parameters
     ----------
-    problem : PairProblem
-    result : Matching
+    problem : PairProblem or CircleProblem
+    result : Matching or Circles
 
     Returns
     -------
     list of str
         Sorted violations; ``[]`` means every hard rule holds.
     """
+    if isinstance(problem, CircleProblem):
+        if not isinstance(result, Circles):
+            return ["a circle problem needs a Circles result"]
+        return _check_circles(problem, result)
+    if not isinstance(result, Matching):
+        return ["a pairing problem needs a Matching result"]
     out: list[str] = []
     n, m = problem.scores.shape
     pairs = [(int(i), int(j)) for i, j in result.assignment.tolist()]
@@ -97,3 +113,70 @@ def _panel_violations(
             out.append(f"mentee {mentee_ids[i]} has two mentors for {names[t]}")
         covered.add((i, t))
     return out
+
+
+def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
+    """Every violated rule of a circle result, person by person and circle by circle."""
+    out: list[str] = []
+    n, m = problem.n, problem.n_circles
+    ids = [str(x) for x in problem.ids]
+    leaders = {int(j): int(k) for j, k in zip(problem.leaders, problem.leads, strict=True)}
+    circles: list[list[int]] = [[] for _ in range(m)]
+    times: Counter[int] = Counter()
+    for g, i in result.assignment.tolist():
+        if not (0 <= g < m and 0 <= i < n):
+            out.append(f"row (circle {g}, person {i}) is outside the problem")
+            continue
+        if i in circles[g]:
+            out.append(f"{ids[i]} is listed twice in circle {g}")
+            continue
+        circles[g].append(i)
+        times[i] += 1
+    for i in range(n):
+        if i in leaders:
+            if times[i] > leaders[i]:
+                out.append(f"mentor {ids[i]} leads {times[i]} circles, at most {leaders[i]}")
+        elif (
+            problem.mentor_led
+            and problem.compat is not None
+            and (problem.compat.mentees.role[i] == "mentor")
+        ):
+            if times[i]:
+                out.append(f"mentor {ids[i]} may not lead but is in a circle")
+        elif times[i] != 1:
+            out.append(f"{ids[i]} is in {times[i]} circles, not 1")
+    where: dict[int, set[int]] = {}
+    for g, members in enumerate(circles):
+        for i in members:
+            where.setdefault(i, set()).add(g)
+        size = len(members)
+        lo, hi = int(problem.min_size[g]), int(problem.max_size[g])
+        if not lo <= size <= hi:
+            out.append(f"circle {g} has {size} members, allowed {lo}-{hi}")
+        if problem.mentor_led:
+            led = [i for i in members if i in leaders]
+            if len(led) != 1:
+                out.append(f"circle {g} has {len(led)} mentors, not 1")
+        for a in range(size):
+            for b in range(a + 1, size):
+                i, j = members[a], members[b]
+                if problem.apart[i, j]:
+                    out.append(f"{ids[i]} and {ids[j]} share circle {g} but must be apart")
+        for shared in problem.shared:
+            labels = set(range(len(shared.labels)))
+            for i in members:
+                labels &= {k for k in range(len(shared.labels)) if shared.member[i, k]}
+            if members and not labels:
+                out.append(f"circle {g} has no common label for '{shared.name}'")
+        for count in problem.counts:
+            for k, label in enumerate(count.labels):
+                c = sum(1 for i in members if count.member[i, k])
+                if count.at_most is not None and c > count.at_most:
+                    out.append(f"circle {g} has {c} with {label}, '{count.name}' allows at most")
+                if c < count.at_least and not (count.or_none and c == 0):
+                    out.append(f"circle {g} has {c} with {label}, '{count.name}' needs more")
+    for group in problem.together:
+        shared_circles = set.intersection(*(where.get(i, set()) for i in group))
+        if not shared_circles:
+            out.append(f"{', '.join(ids[i] for i in group)} must share a circle")
+    return sorted(out)

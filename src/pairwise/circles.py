@@ -214,7 +214,7 @@ class CircleProblem:
             )
         if not np.array_equal(nan, nan.T):
             problems.append(Problem("NaN pattern is not symmetric", expected="symmetric"))
-        filled = np.where(nan, 0.0, a)
+        filled = np.where(nan | np.isinf(a), 0.0, a)
         tol = 1e-9 * max(1.0, float(np.abs(filled).max(initial=0.0)))
         bad = np.abs(filled - filled.T) > tol
         if bad.any():

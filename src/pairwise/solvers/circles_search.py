@@ -777,12 +777,15 @@ def search(
     ctr,
     fbest,
     budget,
+    sample,
 ):
     """Iterated tabu search from the feasible ``g_of``, for ``budget`` neighbour evaluations.
 
     ``ctr`` = [iteration, last improvement, random state seed, stall limit, evaluations];
     ``fbest`` = [best key 1 (worst circle, maxmin only), best total]. Resumable: call again
-    with the same arrays to go on.
+    with the same arrays to go on. Each iteration scans the moves and swaps of ``sample``
+    units (all when ``sample >= U``; a rotating random window otherwise: a candidate list
+    that keeps iterations cheap on large cohorts).
     """
     np.random.seed(ctr[2])
     U = D.shape[0]
@@ -792,6 +795,9 @@ def search(
     stall = ctr[3]
     work = 0
     eps = 1e-9 * (1.0 + abs(fbest[1]))
+    full = sample >= U
+    perm = np.random.permutation(U)
+    pos = 0
     while work < budget:
         it += 1
         k1, k0 = _objective(cs, m, mode)
@@ -808,7 +814,15 @@ def search(
         best_u, best_v, best_b = -1, -1, -1
         best1, best0 = _NEG, _NEG
         n_best = 0
-        for u in range(U):
+        for t in range(U if full else sample):
+            if full:
+                u = t
+            else:
+                u = perm[pos]
+                pos += 1
+                if pos == U:
+                    pos = 0
+                    perm = np.random.permutation(U)
             a = g_of[u]
             in_a = C[u, a] if a < m else 0.0
             # moves
@@ -880,7 +894,7 @@ def search(
                     n_best = 1
                 best_u, best_v, best_b, best1, best0 = u, -1, b, n1, d
             # swaps
-            for v in range(u + 1, U):
+            for v in range(u + 1 if full else 0, U):
                 b = g_of[v]
                 if b == a:
                     continue

@@ -1,0 +1,447 @@
+"""Circle problems: construction, rules, exactness against brute force, validity, diagnostics."""
+
+from __future__ import annotations
+
+import itertools
+
+import hypothesis.strategies as st
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import pairwise
+from pairwise import CircleProblem, InfeasibleError, SolverError, ValidationError, check
+from pairwise.rules import (
+    Balance,
+    CountRule,
+    DifferentChapter,
+    KeepApart,
+    KeepTogether,
+    MaxPerChapter,
+    MinScore,
+    ModeRule,
+    SameRegion,
+    SetRule,
+    SharedLanguage,
+    SharedSlot,
+    VettedOnly,
+)
+
+SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _sym(rng: np.random.Generator, n: int, low: float = -1.0) -> np.ndarray:
+    a = rng.uniform(low, 1.0, (n, n)).round(3)
+    a = (a + a.T) / 2
+    np.fill_diagonal(a, 0.0)
+    return a
+
+
+# --------------------------------------------------------------------------- brute force
+
+
+def _feasible(p: CircleProblem, g_of: tuple[int, ...]) -> bool:
+    """Every rule of a peer circle problem, straight from the definitions."""
+    m = p.n_circles
+    circles = [[i for i, g in enumerate(g_of) if g == c] for c in range(m)]
+    for c, ms in enumerate(circles):
+        if not p.min_size[c] <= len(ms) <= p.max_size[c]:
+            return False
+        if any(p.apart[i, j] for i, j in itertools.combinations(ms, 2)):
+            return False
+        for rule in p.shared:
+            if ms and not rule.member[ms].all(axis=0).any():
+                return False
+        for count in p.counts:
+            for k in range(len(count.labels)):
+                n = int(count.member[ms, k].sum())
+                if count.at_most is not None and n > count.at_most:
+                    return False
+                if n < count.at_least and not (count.or_none and n == 0):
+                    return False
+    return all(len({g_of[i] for i in group}) == 1 for group in p.together)
+
+
+def _value(p: CircleProblem, g_of: tuple[int, ...]) -> tuple[float, float]:
+    """(worst circle, total) of an assignment."""
+    scores = []
+    for c in range(p.n_circles):
+        ms = [i for i, g in enumerate(g_of) if g == c]
+        scores.append(float(p.affinity[np.ix_(ms, ms)].sum()) / 2)
+    return min(scores), sum(scores)
+
+
+def _brute(p: CircleProblem) -> tuple[float, float] | None:
+    best = None
+    for g_of in itertools.product(range(p.n_circles), repeat=p.n):
+        if _feasible(p, g_of):
+            v = _value(p, g_of)
+            key = v if p.objective == "maxmin" else (0.0, v[1])
+            if best is None or key > best:
+                best = key
+    return best
+
+
+@st.composite
+def tiny_problems(draw: st.DrawFn) -> CircleProblem:
+    """Peer circle problems of 3-8 people with every kind of rule, drawn at random."""
+    n = draw(st.integers(3, 8))
+    m = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    lo = rng.integers(1, 3, m)
+    hi = lo + rng.integers(0, 3, m)
+    a = _sym(rng, n)
+    apart = np.zeros((n, n), dtype=bool)
+    for _ in range(draw(st.integers(0, 3))):
+        i, j = rng.choice(n, 2, replace=False)
+        apart[i, j] = apart[j, i] = True
+    together: tuple[tuple[int, ...], ...] = ()
+    if draw(st.booleans()):
+        i, j = sorted(rng.choice(n, 2, replace=False).tolist())
+        together = ((i, j),)
+    shared = ()
+    if draw(st.booleans()):
+        member = rng.random((n, 3)) < 0.6
+        shared = (SetRule("shared slot", ("mon", "tue", "wed"), member),)
+    counts = ()
+    if draw(st.booleans()):
+        member = np.zeros((n, 2), dtype=bool)
+        member[np.arange(n), rng.integers(0, 2, n)] = True
+        counts = (
+            CountRule(
+                "balance chapter",
+                ("a", "b"),
+                member,
+                at_least=int(rng.integers(0, 3)),
+                at_most=int(rng.integers(1, 4)),
+                or_none=bool(rng.integers(0, 2)),
+            ),
+        )
+    return CircleProblem(
+        affinity=a,
+        ids=np.array([f"p{i}" for i in range(n)], dtype=object),
+        min_size=lo.astype(np.int64),
+        max_size=hi.astype(np.int64),
+        apart=apart,
+        together=together,
+        shared=shared,
+        counts=counts,
+        objective=draw(st.sampled_from(["total", "maxmin"])),
+    )
+
+
+@SLOW
+@given(tiny_problems())
+def test_exact_method_matches_brute_force_and_infeasibility_is_real(p: CircleProblem) -> None:
+    best = _brute(p)
+    try:
+        c = pairwise.solve(p, method="cpsat", time_limit=20)
+    except InfeasibleError:
+        assert best is None
+        return
+    assert best is not None
+    assert check(p, c) == []
+    assert c.status == "optimal"
+    low, total = _value(p, tuple(c.circle_of.tolist()))
+    if p.objective == "maxmin":
+        assert low == pytest.approx(best[0], abs=1e-6)
+    assert total == pytest.approx(best[1], abs=1e-6)
+    assert c.objective == pytest.approx(total, abs=1e-9)
+    assert c.bound >= c.objective - 1e-9
+
+
+@SLOW
+@given(tiny_problems(), st.integers(0, 3))
+def test_local_search_never_breaks_a_rule(p: CircleProblem, seed: int) -> None:
+    best = _brute(p)
+    try:
+        c = pairwise.solve(p, method="local", time_limit=2, seed=seed)
+    except InfeasibleError:
+        assert best is None
+        return
+    assert best is not None
+    assert check(p, c) == []
+    assert c.bound >= best[1] - 1e-6  # the bound is valid
+    assert c.objective <= best[1] + 1e-6
+
+
+# --------------------------------------------------------------------------- plain matrices
+
+
+def test_from_affinity_picks_the_middle_circle_count() -> None:
+    d = np.ones((62, 62))
+    p = CircleProblem.from_affinity(d, min_size=4, max_size=6)
+    assert p.n_circles == 12  # 62 / 12 = 5.2 is the closest mean size to 5
+    assert p.min_size.tolist() == [4] * 12
+
+
+def test_from_affinity_accepts_per_circle_bounds() -> None:
+    rng = np.random.default_rng(1)
+    d = _sym(rng, 20, low=0.0)
+    lo, hi = np.array([3, 5, 4]), np.array([5, 8, 7])
+    p = CircleProblem.from_affinity(d, n_circles=3, min_size=lo, max_size=hi)
+    c = pairwise.solve(p, method="local", time_limit=1)
+    assert check(p, c) == []
+    sizes = np.bincount(c.circle_of, minlength=3)
+    assert ((lo <= sizes) & (sizes <= hi)).all()
+
+
+def test_from_affinity_lists_every_problem() -> None:
+    bad = np.array([[0, 1, np.inf], [2, 0, 1], [np.inf, 1, 0]], dtype=float)
+    with pytest.raises(ValidationError) as err:
+        CircleProblem.from_affinity(bad, min_size=0, objective="best")  # type: ignore[arg-type]
+    text = str(err.value)
+    assert "infinite" in text and "not symmetric" in text
+    assert "unknown objective" in text and "bad min_size" in text
+
+
+def test_no_circle_count_fits_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError, match="no circle count fits 7 people"):
+        CircleProblem.from_affinity(np.ones((7, 7)), min_size=4, max_size=6)
+
+
+def test_too_many_people_for_the_circles_names_the_numbers() -> None:
+    p = CircleProblem.from_affinity(np.ones((62, 62)), n_circles=10, min_size=4, max_size=6)
+    with pytest.raises(InfeasibleError, match=r"62 people but sizes 4-6 with 10 circles allow"):
+        pairwise.solve(p)
+
+
+def test_nan_keeps_two_people_apart() -> None:
+    d = np.ones((6, 6))
+    d[0, 1] = d[1, 0] = np.nan
+    d[0, 2] = d[2, 0] = 50.0
+    p = CircleProblem.from_affinity(d, min_size=3, max_size=3)
+    c = pairwise.solve(p)
+    assert c.circle_of[0] != c.circle_of[1]
+    assert c.circle_of[0] == c.circle_of[2]
+    assert c.status == "optimal"
+
+
+def test_same_seed_same_circles_and_seeds_are_used() -> None:
+    rng = np.random.default_rng(3)
+    d = _sym(rng, 60, low=0.0)
+    p = CircleProblem.from_affinity(d, min_size=4, max_size=6)
+    a = pairwise.solve(p, method="local", time_limit=0.5, seed=7)
+    b = pairwise.solve(p, method="local", time_limit=0.5, seed=7)
+    assert a.timings["stopped_by_clock"] == 0.0
+    assert np.array_equal(a.assignment, b.assignment)
+    assert a.objective == b.objective
+
+
+def test_local_search_reaches_the_exact_optimum_on_a_small_problem() -> None:
+    rng = np.random.default_rng(5)
+    d = _sym(rng, 12)
+    p = CircleProblem.from_affinity(d, min_size=3, max_size=5)
+    exact = pairwise.solve(p, method="cpsat", time_limit=30)
+    local = pairwise.solve(p, method="local", time_limit=1)
+    assert exact.status == "optimal"
+    assert local.objective == pytest.approx(exact.objective, abs=1e-9)
+
+
+def test_planted_circles_are_found() -> None:
+    # four groups of five who like each other and nobody else: the optimum is obvious
+    n, k = 20, 5
+    d = np.zeros((n, n))
+    for g in range(4):
+        d[g * k : (g + 1) * k, g * k : (g + 1) * k] = 1.0
+    perm = np.random.default_rng(0).permutation(n)
+    d = d[np.ix_(perm, perm)]
+    np.fill_diagonal(d, 0.0)
+    c = pairwise.solve(CircleProblem.from_affinity(d, min_size=5, max_size=5), method="local")
+    groups = {frozenset(np.flatnonzero(c.circle_of == g).tolist()) for g in range(4)}
+    truth = {frozenset(np.flatnonzero(perm // k == g).tolist()) for g in range(4)}
+    assert groups == truth
+    assert c.objective == pytest.approx(40.0)
+
+
+def test_the_bound_is_an_upper_bound_and_tight_when_proven() -> None:
+    rng = np.random.default_rng(11)
+    d = _sym(rng, 10, low=0.0)
+    p = CircleProblem.from_affinity(d, min_size=5, max_size=5)
+    c = pairwise.solve(p, method="cpsat")
+    assert c.status == "optimal"
+    assert c.bound == pytest.approx(c.objective, rel=1e-5)
+    assert c.gap < 1e-5
+
+
+# --------------------------------------------------------------------------- cohorts and rules
+
+
+@pytest.fixture(scope="module")
+def peers() -> pairwise.Compatibility:
+    return pairwise.affinity(pairwise.make_peers(48, seed=4))
+
+
+def test_rules_from_a_cohort_hold(peers: pairwise.Compatibility) -> None:
+    people = peers.mentees
+    slot = people.slots.matrix
+    j = next(j for j in range(1, 48) if (slot[0] & slot[j]).any())
+    a, b = str(people.ids[0]), str(people.ids[j])
+    rules = [SharedSlot(), MaxPerChapter(2), KeepTogether([(a, b)])]
+    p = CircleProblem.from_compatibility(peers, rules)
+    c = pairwise.solve(p, time_limit=2)
+    assert check(p, c) == []
+    assert c.circle_of[0] == c.circle_of[j]
+    for g in range(p.n_circles):
+        ms = c.members(g)
+        assert people.slots.matrix[ms].all(axis=0).any()
+        chapters = [x for x in people.chapter[ms] if x is not None]
+        assert max((chapters.count(x) for x in chapters), default=0) <= 2
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from(["total", "maxmin"]))
+def test_cohort_circles_never_break_a_rule(seed: int, objective: str) -> None:
+    people = pairwise.make_peers(40, seed=seed)
+    aff = pairwise.affinity(people)
+    rules = [KeepApart(), SharedSlot(), MaxPerChapter(2), Balance("stage", at_most=3)]
+    p = CircleProblem.from_compatibility(aff, rules, objective=objective)  # type: ignore[arg-type]
+    try:
+        c = pairwise.solve(p, time_limit=1, seed=seed)
+    except (InfeasibleError, SolverError):
+        return
+    assert check(p, c) == []
+
+
+def test_a_language_too_rare_for_any_circle_is_reported(peers: pairwise.Compatibility) -> None:
+    # some peers speak only a language fewer than four others speak: no circle can form
+    p = CircleProblem.from_compatibility(peers, [SharedLanguage(), ModeRule()])
+    with pytest.raises(InfeasibleError, match="circle sizes; meeting mode; shared language"):
+        pairwise.solve(p, time_limit=5)
+
+
+def test_balance_two_or_none(peers: pairwise.Compatibility) -> None:
+    stage = peers.mentees.stage
+    value = stage.vocab[0]
+    p = CircleProblem.from_compatibility(peers, [Balance("stage", value, at_least=2, or_none=True)])
+    c = pairwise.solve(p, time_limit=1)
+    assert check(p, c) == []
+    k = stage.vocab.index(value)
+    for g in range(p.n_circles):
+        have = int(stage.matrix[c.members(g), k].sum())
+        assert have == 0 or have >= 2
+
+
+def test_mentor_led_circles_have_one_mentor_each() -> None:
+    cohort = pairwise.make_cohort(60, 12, seed=2)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    fit = pairwise.score(cohort)
+    p = CircleProblem.from_compatibility(
+        aff, [DifferentChapter()], mentors="one-per-circle", fit=fit, leads=2
+    )
+    c = pairwise.solve(p, time_limit=2)
+    assert check(p, c) == []
+    frame = c.circles
+    assert frame.mentor_id.notna().all()
+    assert len(frame) == p.n_circles
+    mentors = set(cohort.ids[cohort.role == "mentor"].tolist())
+    lead = c.to_frame().query("role == 'mentor'").person_id
+    assert set(lead) <= mentors
+    assert lead.value_counts().max() <= 2
+    # the fit replaced the mentee-mentor affinities
+    i = p.index_of(cohort.ids[0])
+    j = p.index_of(fit.mentor_ids[0])
+    assert p.affinity[i, j] == pytest.approx(fit.matrix[0, 0])
+
+
+def test_too_few_mentors_is_infeasible_with_the_numbers() -> None:
+    cohort = pairwise.make_cohort(60, 5, seed=2)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(aff, mentors="one-per-circle", n_circles=12)
+    with pytest.raises(InfeasibleError, match="12 circles need a mentor each, but the mentors"):
+        pairwise.solve(p)
+
+
+def test_unvetted_mentors_must_be_left_out() -> None:
+    cohort = pairwise.make_cohort(40, 10, seed=1)
+    assert not cohort.vetted[cohort.role == "mentor"].all()
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    with pytest.raises(ValidationError, match="may not lead"):
+        CircleProblem.from_compatibility(aff, [VettedOnly()], mentors="one-per-circle")
+
+
+def test_rules_without_a_circle_form_are_refused(peers: pairwise.Compatibility) -> None:
+    with pytest.raises(ValidationError, match="rule has no circle form"):
+        CircleProblem.from_compatibility(peers, [MinScore(0.2)])
+
+
+def test_pair_scores_are_refused_for_circles() -> None:
+    compat = pairwise.score(pairwise.make_cohort(10, 4, seed=0))
+    with pytest.raises(ValidationError, match="symmetric affinity"):
+        CircleProblem.from_compatibility(compat)
+
+
+def test_unknown_ids_in_keep_together_are_listed(peers: pairwise.Compatibility) -> None:
+    with pytest.raises(ValidationError) as err:
+        CircleProblem.from_compatibility(peers, [KeepTogether([("nobody", "ghost")])])
+    assert "nobody" in str(err.value) and "ghost" in str(err.value)
+
+
+def test_conflicting_rules_are_named() -> None:
+    people = pairwise.make_peers(12, seed=0)
+    aff = pairwise.affinity(people)
+    a, b = str(people.ids[0]), str(people.ids[1])
+    p = CircleProblem.from_compatibility(
+        aff, [KeepApart(pairs=[(a, b)]), KeepTogether([(a, b)])], min_size=3, max_size=4
+    )
+    with pytest.raises(InfeasibleError, match=r"keep together.*keep apart"):
+        pairwise.solve(p)
+
+
+def test_a_person_without_a_slot_cannot_share_one() -> None:
+    frame = pairwise.make_peers(12, seed=0).to_frame()
+    frame.at[3, "slots"] = []
+    people = pairwise.Cohort.from_frame(frame)
+    p = CircleProblem.from_compatibility(pairwise.affinity(people), [SharedSlot()], min_size=3)
+    with pytest.raises(InfeasibleError, match=f"{people.ids[3]} has no weekly slot"):
+        pairwise.solve(p)
+
+
+def test_cpsat_core_names_rules_that_cannot_hold_together() -> None:
+    # everyone in one region-less cohort must share a region: no two people may meet
+    people = pairwise.make_peers(8, seed=0)
+    frame = people.to_frame()
+    frame["region"] = [f"r{i}" for i in range(8)]
+    p = CircleProblem.from_compatibility(
+        pairwise.affinity(pairwise.Cohort.from_frame(frame)), [SameRegion()], min_size=2
+    )
+    with pytest.raises(InfeasibleError, match="same region"):
+        pairwise.solve(p, method="cpsat")
+
+
+def test_results_views(peers: pairwise.Compatibility) -> None:
+    p = CircleProblem.from_compatibility(peers, [MaxPerChapter(2)])
+    c = pairwise.solve(p, time_limit=1)
+    frame = c.to_frame()
+    assert len(frame) == p.n
+    assert frame.groupby("circle").adds.sum().to_numpy() == pytest.approx(
+        2 * c.circle_scores(), rel=1e-9
+    )
+    assert c.circles.score.sum() == pytest.approx(c.objective)
+    m = c.metrics()
+    assert sum(v for k, v in m.items() if k.startswith("circles_of_size_")) == p.n_circles
+    assert m["max_same_chapter"] <= 2
+    e = c.explain(0)
+    assert len(e.members) == len(c.members(0))
+    assert e.score == pytest.approx(c.circle_scores()[0])
+    assert "circle 0" in repr(e)
+    with pytest.raises(ValidationError):
+        c.explain(p.n_circles)
+    assert "Circles(" in repr(c) and "CircleProblem(" in repr(p)
+
+
+def test_no_free_text_in_circle_errors() -> None:
+    frame = pairwise.make_peers(12, seed=0).to_frame()
+    frame["notes"] = "SECRET"
+    people = pairwise.Cohort.from_frame(frame)
+    p = CircleProblem.from_compatibility(pairwise.affinity(people), n_circles=5, min_size=3)
+    with pytest.raises(InfeasibleError) as err:
+        pairwise.solve(p)
+    assert "SECRET" not in str(err.value)
+
+
+def test_wrong_method_for_circles() -> None:
+    p = CircleProblem.from_affinity(np.ones((8, 8)), min_size=4, max_size=4)
+    with pytest.raises(ValidationError, match="unknown method"):
+        pairwise.solve(p, method="flow")
