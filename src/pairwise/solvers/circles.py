@@ -556,6 +556,8 @@ def solve_circles(
             order,
             seed=int(seed),
             budget=max(budget // 4, 1),
+            flex=_flexibility(units),
+            target=_planned_sizes(p, units),
             **args,
         )
         t1 = time.perf_counter()
@@ -603,6 +605,29 @@ def solve_circles(
     if p.objective == "maxmin" and not optimal:
         bound = _maxmin_bound(p, units, bound)
     return CirclesAnswer(rows=arr, optimal=optimal, bound=bound, method=chosen, timings=timings)
+
+
+def _flexibility(units: Units) -> FloatArray:
+    """How many ways a unit can fit: its shared labels, then its share of allowed partners."""
+    labels = units.ub.sum(axis=1).astype(np.float64)
+    partners = 1.0 - units.apart.sum(axis=1) / max(units.size, 1)
+    return np.asarray(labels + partners, dtype=np.float64)
+
+
+def _planned_sizes(p: CircleProblem, units: Units) -> IntArray:
+    """Circle sizes between the bounds that add up to everyone placed (as even as possible)."""
+    total = int(units.w[~units.opt].sum()) + (p.n_circles if p.mentor_led else 0)
+    target = p.min_size.astype(np.int64).copy()
+    left = total - int(target.sum())
+    while left > 0:
+        room = np.flatnonzero(target < p.max_size)
+        if len(room) == 0:
+            break
+        order = room[np.argsort(target[room], kind="stable")]
+        for g in order[:left]:
+            target[g] += 1
+        left = total - int(target.sum())
+    return target
 
 
 def _circle_scores(units: Units, g_of: IntArray, m: int) -> FloatArray:

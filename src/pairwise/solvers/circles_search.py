@@ -250,8 +250,14 @@ def construct(
     corn,
     seed,
     budget,
+    flex,
+    target,
 ):
     """Greedy placement from the bench, then a violation-driven repair.
+
+    Circles are filled one by one up to their planned size ``target``, each time with the
+    least flexible unit that still fits (``flex``: fewest shared labels, fewest partners),
+    so that people with rare slots or languages are grouped before the common ones run out.
 
     Returns the remaining violation (0 = every rule holds) and the work done.
     """
@@ -322,7 +328,73 @@ def construct(
                         apc,
                         cs,
                     )
-    # 2. everyone else who must be placed: the emptiest allowed circle, best affinity on ties
+    # 2. circle by circle up to the planned size, least flexible units first
+    for g in range(m):
+        while size[g] < target[g]:
+            pick, pick_key = -1, _NEG
+            for u in range(U):
+                if g_of[u] != m or opt[u] or size[g] + w[u] > target[g]:
+                    continue
+                work += 1
+                if not can_add(
+                    u,
+                    g,
+                    -1,
+                    m,
+                    False,
+                    g_of,
+                    w,
+                    opt,
+                    hi,
+                    apart,
+                    apc,
+                    ub,
+                    ubp,
+                    ubi,
+                    bit_rule,
+                    n_rules,
+                    bitcnt,
+                    nun,
+                    size,
+                    uc,
+                    ucp,
+                    uci,
+                    clo,
+                    chi,
+                    corn,
+                    catcnt,
+                ):
+                    continue
+                key = -1.0e6 * flex[u] + C[u, g] + 1e-9 * np.random.random()
+                if key > pick_key:
+                    pick, pick_key = u, key
+            if pick < 0:
+                break
+            apply_move(
+                pick,
+                g,
+                g_of,
+                D,
+                intra,
+                w,
+                m,
+                ap_ptr,
+                ap_idx,
+                ub,
+                ubp,
+                ubi,
+                uc,
+                ucp,
+                uci,
+                C,
+                size,
+                nun,
+                bitcnt,
+                catcnt,
+                apc,
+                cs,
+            )
+    # 3. anyone left: the emptiest allowed circle, best affinity on ties
     for u in order:
         if g_of[u] != m or opt[u]:
             continue
@@ -386,7 +458,7 @@ def construct(
                 apc,
                 cs,
             )
-    # 3. repair: moves and swaps that keep every ceiling and lower the total shortfall
+    # 4. repair: moves and swaps that keep every ceiling and lower the total shortfall
     viol = np.zeros(m + 1, np.int64)
     total = 0
     for g in range(m):
