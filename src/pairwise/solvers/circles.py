@@ -46,8 +46,11 @@ EXACT_UP_TO = 30
 #: then the result depends only on the input and the seed.
 EVALS_PER_SECOND = 40_000_000
 _CHUNK = 2_000_000
-# neighbour evaluations per tabu iteration: above this, a candidate list of units is scanned
-_SAMPLE_WORK = 60_000
+# search settings: stall (iterations without a new best before a perturbation, per unit),
+# tabu tenure and perturbation strength ranges (per mille of units), and the neighbour
+# units scanned per tabu iteration, ``sample / units**2`` (all of them up to ~240 units, a
+# short rotating candidate list for large cohorts, where more, cheaper iterations win)
+_TUNING = {"stall": 16, "tenure": 100, "strength": 250, "sample": 14_000_000}
 DEFAULT_TIME_LIMIT = 10.0
 
 
@@ -571,8 +574,11 @@ def solve_circles(
         timings["first_feasible"] = time.perf_counter() - t0
         best_g = g_of.copy()
         tabu = np.zeros((units.size, m + 1), dtype=np.int64)
-        stall = max(200, 4 * units.size)
-        ctr = np.array([0, 0, int(seed) + 1, stall, 0], dtype=np.int64)
+        stall = max(200, int(_TUNING["stall"] * units.size))
+        ctr = np.array(
+            [0, 0, int(seed) + 1, stall, 0, _TUNING["tenure"], _TUNING["strength"]],
+            dtype=np.int64,
+        )
         mode = 1 if p.objective == "maxmin" else 0
         cs = _circle_scores(units, g_of, m)
         fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
@@ -589,7 +595,7 @@ def solve_circles(
                 ctr=ctr,
                 fbest=fbest,
                 budget=chunk,
-                sample=max(8, _SAMPLE_WORK // units.size),
+                sample=max(8, int(_TUNING["sample"]) // units.size**2),
                 **search_args,
             )
             remaining -= max(int(done), chunk)

@@ -853,7 +853,8 @@ def search(
 ):
     """Iterated tabu search from the feasible ``g_of``, for ``budget`` neighbour evaluations.
 
-    ``ctr`` = [iteration, last improvement, random state seed, stall limit, evaluations];
+    ``ctr`` = [iteration, last improvement, random state seed, stall limit, evaluations,
+    tabu tenure range per mille of units, perturbation strength range per mille of units];
     ``fbest`` = [best key 1 (worst circle, maxmin only), best total]. Resumable: call again
     with the same arrays to go on. Each iteration scans the moves and swaps of ``sample``
     units (all when ``sample >= U``; a rotating random window otherwise: a candidate list
@@ -1067,7 +1068,7 @@ def search(
         if best_u < 0:
             break  # no admissible neighbour at all (a rigid problem)
         a = g_of[best_u]
-        tenure = 2 + np.random.randint(0, max(2, U // 10))
+        tenure = 2 + np.random.randint(0, max(2, int(U * ctr[5] / 1000)))
         tabu[best_u, a] = it + tenure
         apply_move(
             best_u,
@@ -1153,7 +1154,7 @@ def search(
                         apc,
                         cs,
                     )
-            strength = 2 + np.random.randint(0, max(2, U // 8))
+            strength = 2 + np.random.randint(0, max(2, int(U * ctr[6] / 1000)))
             tries = 0
             done = 0
             while done < strength and tries < 50 * strength:
