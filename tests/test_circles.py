@@ -308,7 +308,7 @@ def test_a_language_too_rare_for_any_circle_is_reported(peers: pairwise.Compatib
     # some peers speak only a language fewer than four others speak: no circle can form
     p = CircleProblem.from_compatibility(peers, [SharedLanguage(), ModeRule()])
     with pytest.raises(InfeasibleError, match="circle sizes; meeting mode; shared language"):
-        pairwise.solve(p, time_limit=5)
+        pairwise.solve(p, time_limit=10)
 
 
 def test_balance_two_or_none(peers: pairwise.Compatibility) -> None:

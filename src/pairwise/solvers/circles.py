@@ -11,7 +11,11 @@ incremental evaluation): it starts from a greedy placement repaired until every 
 (CP-SAT finds the start when the repair cannot) and improves until its work budget or the
 time limit is spent.
 
-``auto`` is ``cpsat`` for up to :data:`EXACT_UP_TO` people and ``local`` above.
+``auto`` is ``local`` above :data:`EXACT_UP_TO` people; up to it, the local search runs
+for a quarter of the time and its answer is CP-SAT's hint (``local+cpsat``): CP-SAT then
+proves it optimal or improves it, and the better answer is returned with CP-SAT's bound.
+CP-SAT stops on deterministic time (0.8 x the time left, the clock as a safety net), so its
+answers are reproducible too.
 
 Bounds: every result carries a proven upper bound. For each person, the best her circle
 can give her is her ``min_size - 1`` best partners plus the positive part of the next
@@ -45,6 +49,8 @@ EXACT_UP_TO = 30
 #: Calibrated so that on a 2-core 2020s machine the budget, not the clock, ends the search;
 #: then the result depends only on the input and the seed.
 EVALS_PER_SECOND = 40_000_000
+#: CP-SAT stops on deterministic time (reproducible); ``False``: on the clock only.
+CPSAT_DETERMINISTIC = True
 _CHUNK = 2_000_000
 # search settings: stall (iterations without a new best before a perturbation, per unit),
 # tabu tenure and perturbation strength ranges (per mille of units), and the neighbour
@@ -405,6 +411,15 @@ class _Model:
         return out
 
 
+def _circle_solver(limit: float, seed: int, workers: int | None) -> cp_model.CpSolver:
+    """CP-SAT stopping on deterministic time (0.8 x the limit), the clock as a safety net."""
+    solver = _solver(None, seed, workers)
+    if CPSAT_DETERMINISTIC:
+        solver.parameters.max_deterministic_time = 0.8 * limit
+    solver.parameters.max_time_in_seconds = limit
+    return solver
+
+
 def _apart_names(p: CircleProblem, units: Units, u: int, v: int) -> str:
     for i in units.members[u]:
         for j in units.members[v]:
@@ -441,7 +456,7 @@ def _cpsat(
             model.maximize(floor)
         else:
             model.maximize(mdl.total)
-    solver = _solver(time_limit, seed, workers)
+    solver = _circle_solver(time_limit, seed, workers)
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         core = solver.sufficient_assumptions_for_infeasibility()
@@ -464,7 +479,7 @@ def _cpsat(
         model.maximize(mdl.total)
         mdl.hint(g_of)
         left = max(0.01, time_limit - solver.wall_time)
-        solver2 = _solver(left, seed, workers)
+        solver2 = _circle_solver(left, seed, workers)
         status2 = solver2.solve(model)
         if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             g_of = mdl.g_of(solver2)
@@ -525,8 +540,6 @@ def solve_circles(
     workers: int | None = None,
 ) -> CirclesAnswer:
     """Solve a circle problem; see the module docstring."""
-    from pairwise.solvers import circles_search as ks
-
     t0 = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
     units = build_units(p)
@@ -536,81 +549,115 @@ def solve_circles(
     m = p.n_circles
     bound = simple_bound(p, units)
     timings: dict[str, float] = {"prepare": time.perf_counter() - t0}
-    chosen = method
-    if method == "auto":
-        chosen = "cpsat" if p.n <= EXACT_UP_TO else "local"
+    chosen: str = method
     optimal = False
-    if chosen == "cpsat":
+    if method == "cpsat":
         left = max(0.01, limit - (time.perf_counter() - t0))
         g_of, optimal, cp_bound = _cpsat(p, units, time_limit=left, seed=seed, workers=workers)
         if p.objective == "total":
             bound = min(bound, cp_bound)
         timings["cpsat"] = time.perf_counter() - t0 - timings["prepare"]
+    elif method == "local" or p.n > EXACT_UP_TO:
+        chosen = "local"
+        g_of = _local(p, units, limit, t0, seed, workers, timings)
     else:
-        args = _kernel_args(p, units)
-        rng = np.random.default_rng(seed)
-        order = rng.permutation(units.size).astype(np.int64)
-        # places of mentors first, first place of each mentor before second places
-        order = order[np.argsort(~units.opt[order], kind="stable")]
-        g_of = np.full(units.size, m, dtype=np.int64)
-        budget = int(EVALS_PER_SECOND * limit)
-        viol, used = ks.construct(
-            g_of,
-            order,
-            seed=int(seed),
-            budget=max(budget // 4, 1),
-            flex=_flexibility(units),
-            target=_planned_sizes(p, units),
-            **args,
-        )
+        # small: the local search's answer (a quarter of the time) is CP-SAT's hint and floor
+        chosen = "local+cpsat"
+        g_local = _local(p, units, limit / 4, t0, seed, workers, timings)
         t1 = time.perf_counter()
-        timings["construct"] = t1 - t0 - timings["prepare"]
-        if viol > 0:
-            left = max(0.01, limit - (t1 - t0))
-            g_of, _, _ = _cpsat(
-                p, units, time_limit=left, seed=seed, workers=workers, feasibility_only=True
-            )
-            timings["cpsat_start"] = time.perf_counter() - t1
-        timings["first_feasible"] = time.perf_counter() - t0
-        best_g = g_of.copy()
-        tabu = np.zeros((units.size, m + 1), dtype=np.int64)
-        stall = max(200, int(_TUNING["stall"] * units.size))
-        ctr = np.array(
-            [0, 0, int(seed) + 1, stall, 0, _TUNING["tenure"], _TUNING["strength"]],
-            dtype=np.int64,
+        left = max(0.01, limit - (t1 - t0))
+        g_of, optimal, cp_bound = _cpsat(
+            p, units, time_limit=left, seed=seed, workers=workers, hint=g_local
         )
-        mode = 1 if p.objective == "maxmin" else 0
-        cs = _circle_scores(units, g_of, m)
-        fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
-        search_args = {k: v for k, v in args.items()}
-        remaining = max(0, budget - int(used))
-        deadline = t0 + limit
-        while remaining > 0 and time.perf_counter() < deadline:
-            chunk = min(_CHUNK, remaining)
-            done = ks.search(
-                g_of,
-                best_g,
-                mode=mode,
-                tabu=tabu,
-                ctr=ctr,
-                fbest=fbest,
-                budget=chunk,
-                sample=max(8, int(_TUNING["sample"]) // units.size**2),
-                **search_args,
-            )
-            remaining -= max(int(done), chunk)
-            if done == 0:
-                break
-        g_of = best_g
-        timings["search"] = time.perf_counter() - t0 - timings["first_feasible"]
-        timings["evaluations"] = float(ctr[4])
-        timings["stopped_by_clock"] = float(remaining > 0)
+        timings["cpsat"] = time.perf_counter() - t1
+        if _key(p, units, g_local) > _key(p, units, g_of):
+            g_of, optimal = g_local, False
+        if p.objective == "total":
+            bound = min(bound, cp_bound)
     rows = [(int(g), i) for u, g in enumerate(g_of.tolist()) if g < m for i in units.members[u]]
     arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
     timings["solve"] = time.perf_counter() - t0
     if p.objective == "maxmin" and not optimal:
         bound = _maxmin_bound(p, units, bound)
     return CirclesAnswer(rows=arr, optimal=optimal, bound=bound, method=chosen, timings=timings)
+
+
+def _key(p: CircleProblem, units: Units, g_of: IntArray) -> tuple[float, float]:
+    """(worst circle for maxmin else 0, total) of a unit assignment."""
+    cs = _circle_scores(units, g_of, p.n_circles)
+    return (float(cs.min()) if p.objective == "maxmin" else 0.0, float(cs.sum()))
+
+
+def _local(
+    p: CircleProblem,
+    units: Units,
+    limit: float,
+    t0: float,
+    seed: int,
+    workers: int | None,
+    timings: dict[str, float],
+) -> IntArray:
+    """Greedy start (CP-SAT if the repair fails), then the iterated tabu search."""
+    from pairwise.solvers import circles_search as ks
+
+    m = p.n_circles
+    args = _kernel_args(p, units)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(units.size).astype(np.int64)
+    # places of mentors first, first place of each mentor before second places
+    order = order[np.argsort(~units.opt[order], kind="stable")]
+    g_of = np.full(units.size, m, dtype=np.int64)
+    budget = int(EVALS_PER_SECOND * limit)
+    viol, used = ks.construct(
+        g_of,
+        order,
+        seed=int(seed),
+        budget=max(budget // 4, 1),
+        flex=_flexibility(units),
+        target=_planned_sizes(p, units),
+        **args,
+    )
+    t1 = time.perf_counter()
+    timings["construct"] = t1 - t0 - timings["prepare"]
+    if viol > 0:
+        left = max(0.01, limit - (t1 - t0))
+        g_of, _, _ = _cpsat(
+            p, units, time_limit=left, seed=seed, workers=workers, feasibility_only=True
+        )
+        timings["cpsat_start"] = time.perf_counter() - t1
+    timings["first_feasible"] = time.perf_counter() - t0
+    best_g = g_of.copy()
+    tabu = np.zeros((units.size, m + 1), dtype=np.int64)
+    stall = max(200, int(_TUNING["stall"] * units.size))
+    ctr = np.array(
+        [0, 0, int(seed) + 1, stall, 0, _TUNING["tenure"], _TUNING["strength"]],
+        dtype=np.int64,
+    )
+    mode = 1 if p.objective == "maxmin" else 0
+    cs = _circle_scores(units, g_of, m)
+    fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
+    remaining = max(0, budget - int(used))
+    deadline = t0 + limit
+    while remaining > 0 and time.perf_counter() < deadline:
+        chunk = min(_CHUNK, remaining)
+        done = ks.search(
+            g_of,
+            best_g,
+            mode=mode,
+            tabu=tabu,
+            ctr=ctr,
+            fbest=fbest,
+            budget=chunk,
+            sample=max(8, int(_TUNING["sample"]) // units.size**2),
+            **args,
+        )
+        remaining -= max(int(done), chunk)
+        if done == 0:
+            break
+    timings["search"] = time.perf_counter() - t0 - timings["first_feasible"]
+    timings["evaluations"] = float(ctr[4])
+    timings["stopped_by_clock"] = float(remaining > 0)
+    return best_g
 
 
 def _flexibility(units: Units) -> FloatArray:
