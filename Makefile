@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SITE_DIR ?= $(VENV)/site
 
-.PHONY: demo test lint types unit notebooks docs bench clean
+.PHONY: demo demo-circles test lint types unit notebooks docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m pairwise.demo
+
+demo-circles: $(STAMP)
+	$(BIN)/python -m pairwise.demo --circles
 
 test: lint types docs notebooks unit
 
@@ -41,6 +44,7 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_pairs.py
+	$(BIN)/python benchmarks/bench_circles.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -23,3 +23,12 @@ def test_demo_prints_each_shown_mentee_with_best_mentor_and_an_explanation(capsy
         assert criterion in out
     assert "independent check: every hard rule holds" in out
     assert "matched_share" in out
+
+
+def test_demo_forms_circles_that_keep_every_rule(capsys):
+    assert main(["--circles", "--peers", "24", "--mentees", "16", "--mentors", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("independent check: every hard rule holds") == 2
+    assert "shared slot" in out and "at most 2 per chapter" in out
+    assert "mentor-led small groups" in out
+    assert "Circles(" in out

@@ -1,6 +1,8 @@
 """The built-in demo: a synthetic cohort scored, explained, and matched under programme rules.
 
-Run with ``make demo`` or ``python -m pairwise.demo [--mentees N] [--mentors M] [--seed S]``.
+Run with ``make demo`` or ``python -m pairwise.demo [--mentees N] [--mentors M] [--seed S]``;
+``make demo-circles`` or ``python -m pairwise.demo --circles [--peers N]`` forms co-development
+circles and mentor-led small groups instead.
 """
 
 from __future__ import annotations
@@ -12,11 +14,22 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pairwise.check import check
+from pairwise.circles import CircleProblem
 from pairwise.problem import PairProblem
-from pairwise.rules import ModeRule, NoRepeat, PairRule, SharedLanguage, VettedOnly
-from pairwise.scoring import score
+from pairwise.rules import (
+    DifferentChapter,
+    KeepApart,
+    MaxPerChapter,
+    ModeRule,
+    NoRepeat,
+    PairRule,
+    SharedLanguage,
+    SharedSlot,
+    VettedOnly,
+)
+from pairwise.scoring import affinity, score
 from pairwise.solvers import solve
-from pairwise.synthetic import make_cohort
+from pairwise.synthetic import make_cohort, make_peers
 
 __all__ = ["main"]
 
@@ -31,12 +44,56 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     p.add_argument("--top", type=int, default=3, help="mentors shown per mentee (default 3)")
     p.add_argument("--show", type=int, default=8, help="mentees shown (default 8)")
+    p.add_argument("--circles", action="store_true", help="form circles of 4-6 instead of pairs")
+    p.add_argument("--peers", type=int, default=60, help="peers for --circles (default 60)")
     return p
+
+
+def _circles(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    peers = make_peers(args.peers, seed=args.seed)
+    aff = affinity(peers)
+    rules: list[KeepApart | SharedSlot | MaxPerChapter] = [
+        KeepApart(),
+        SharedSlot(),
+        MaxPerChapter(2),
+    ]
+    problem = CircleProblem.from_compatibility(aff, rules)
+    out.write(f"{peers!r}\n{problem!r}\nrules: {', '.join(r.name for r in rules)}\n")
+    circles = solve(problem, time_limit=5, seed=args.seed)
+    out.write(f"{circles!r}\n")
+    with pd.option_context("display.width", 160, "display.max_rows", 500, "display.precision", 3):
+        out.write(circles.circles.to_string(index=False) + "\n")
+        metrics = ", ".join(f"{k} {v:.3g}" for k, v in circles.metrics().items())
+        out.write(f"\nmetrics: {metrics}\n\nwhy circle 0:\n{circles.explain(0)!r}\n")
+    problems = check(problem, circles)
+    out.write(f"independent check: {problems if problems else 'every hard rule holds'}\n")
+
+    cohort = make_cohort(args.mentees, args.mentors, seed=args.seed)
+    led = CircleProblem.from_compatibility(
+        affinity(cohort, roles=("mentee", "mentor")),
+        [KeepApart(), DifferentChapter()],
+        mentors="one-per-circle",
+        fit=score(cohort),
+        leads=2,
+        min_size=3,
+        max_size=5,
+    )
+    out.write(f"\nmentor-led small groups: {led!r}\n")
+    groups = solve(led, time_limit=5, seed=args.seed)
+    out.write(f"{groups!r}\n")
+    with pd.option_context("display.width", 160, "display.max_rows", 500, "display.precision", 3):
+        out.write(groups.circles.to_string(index=False) + "\n")
+    problems = check(led, groups)
+    out.write(f"independent check: {problems if problems else 'every hard rule holds'}\n")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; returns the process exit code."""
     args = _parser().parse_args(argv)
+    if args.circles:
+        return _circles(args)
     cohort = make_cohort(args.mentees, args.mentors, seed=args.seed)
     compat = score(cohort)
     out = sys.stdout
