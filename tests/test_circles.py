@@ -345,6 +345,25 @@ def test_mentor_led_circles_have_one_mentor_each() -> None:
     assert p.affinity[i, j] == pytest.approx(fit.matrix[0, 0])
 
 
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(1, 3))
+def test_mentor_led_circles_never_break_a_rule(seed: int, leads: int) -> None:
+    cohort = pairwise.make_cohort(45, 12, seed=seed)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    rules = [KeepApart(), MaxPerChapter(2), Balance("stage", at_most=3)]
+    try:
+        p = CircleProblem.from_compatibility(
+            aff, rules, mentors="one-per-circle", leads=leads, min_size=3, max_size=6
+        )
+        c = pairwise.solve(p, time_limit=1, seed=seed)
+    except (InfeasibleError, SolverError, ValidationError):
+        return
+    assert check(p, c) == []
+    led = c.to_frame().query("role == 'mentor'").person_id.value_counts()
+    assert led.max() <= leads
+    assert len(c.circles) == p.n_circles
+
+
 def test_too_few_mentors_is_infeasible_with_the_numbers() -> None:
     cohort = pairwise.make_cohort(60, 5, seed=2)
     aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
@@ -419,6 +438,8 @@ def test_results_views(peers: pairwise.Compatibility) -> None:
         2 * c.circle_scores(), rel=1e-9
     )
     assert c.circles.score.sum() == pytest.approx(c.objective)
+    assert (c.circles.max_same_chapter <= 2).all()
+    assert (c.circles.chapters <= c.circles["size"]).all()
     m = c.metrics()
     assert sum(v for k, v in m.items() if k.startswith("circles_of_size_")) == p.n_circles
     assert m["max_same_chapter"] <= 2

@@ -405,7 +405,8 @@ class Circles:
         """One row per circle.
 
         Columns ``circle``, ``size``, ``mentor_id`` (mentor-led only), ``member_ids`` (a
-        tuple) and ``score``.
+        tuple) and ``score``; for a cohort also the mix: ``regions`` and ``chapters``
+        (distinct values in the circle) and ``max_same_region``, ``max_same_chapter``.
         """
         p = self.problem
         scores = self.circle_scores()
@@ -420,6 +421,11 @@ class Circles:
                 row["mentor_id"] = lead[0] if lead else None
             row["member_ids"] = rest
             row["score"] = float(scores[g])
+            if p.compat is not None:
+                for col in ("region", "chapter"):
+                    values = [v for v in getattr(p.compat.mentees, col)[ms] if v is not None]
+                    row[f"{col}s"] = len(set(values))
+                    row[f"max_same_{col}"] = max((values.count(v) for v in values), default=0)
             rows.append(row)
         return pd.DataFrame(rows)
 
