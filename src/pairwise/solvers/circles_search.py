@@ -910,7 +910,7 @@ def search(
                     continue
                 work += 1
                 in_b = C[u, b] if b < m else 0.0
-                d = in_b - in_a + intra[u] * ((b < m) - (a < m))
+                d = in_b - in_a + intra[u] * (int(b < m) - int(a < m))
                 n1 = 0.0
                 if mode == 1:
                     na = cs[a] - in_a - intra[u] if a < m else 1.0e300
@@ -978,8 +978,8 @@ def search(
                 in_b = C[u, b] - duv if b < m else 0.0
                 out_b = C[v, b] if b < m else 0.0
                 in_va = C[v, a] - duv if a < m else 0.0
-                du = in_b - in_a + intra[u] * ((b < m) - (a < m))
-                dv = in_va - out_b + intra[v] * ((a < m) - (b < m))
+                du = in_b - in_a + intra[u] * (int(b < m) - int(a < m))
+                dv = in_va - out_b + intra[v] * (int(a < m) - int(b < m))
                 d = du + dv
                 n1 = 0.0
                 if mode == 1:
