@@ -11,8 +11,12 @@
    distances in the residual graph of the optimal flow (Bellman-Ford from a virtual root;
    no negative cycle exists at an optimum). The potentials certify every arc of the dense
    graph with reduced cost ``c_ij + pi_i - pi_j >= 0``. Every allowed cell left out of the
-   candidates is checked in integer arithmetic, in row blocks; violating cells join the
-   candidates and the graph is solved again, until none is left.
+   candidates is checked in integer arithmetic; violating cells join the candidates and
+   the graph is solved again, until none is left.
+
+The passes over the full matrix (prices and candidates of both sides in one pass, the
+pricing of every cell, the potentials) are compiled with numba
+(:mod:`.sparse_kernels`): one read of the matrix each, no temporaries of its size.
 
 The result is exactly the optimum of the dense integer-cost problem (same ``scale`` as
 :mod:`.flow`), while the solver only ever sees a small fraction of the arcs.
@@ -28,6 +32,7 @@ from ortools.graph.python import min_cost_flow
 
 from pairwise.errors import SolverError
 from pairwise.problem import PairProblem
+from pairwise.solvers import sparse_kernels as kernels
 from pairwise.solvers.flow import SCALE, _fixed, integer_scale
 
 __all__ = ["SparseResult", "solve_sparse"]
@@ -65,44 +70,34 @@ def _scale(problem: PairProblem, free: BoolArray) -> float:
     return integer_scale(top)
 
 
-def _candidates(problem: PairProblem, free: BoolArray, cap: IntArray, k: int) -> IntArray:
-    """Flat cell codes ``i * m + j`` of the candidate arcs (see the module docstring)."""
+def _price_and_candidates(
+    problem: PairProblem, free: BoolArray, cap: IntArray, k: int, scale: float
+) -> tuple[IntArray, IntArray]:
+    """Integer prices of every cell, and the flat codes ``i * m + j`` of the candidate arcs.
+
+    One compiled pass (:func:`.sparse_kernels.price_and_rank`) finds each mentee's best
+    ``k`` mentors and each mentor's best ``2 * cap_j + k`` mentees; a greedy matching joins
+    them (see the module docstring).
+    """
     n, m = problem.shape
-    codes: list[IntArray] = []
     kk = min(k, m)
-    depth = int(min(n, 2 * int(cap.max(initial=0)) + k))
-    # mentor-major float32 copy for the mentor side: ranking needs no exact scores, and
-    # partitioning contiguous rows is several times faster than strided columns
-    by_mentor = np.empty((m, n), dtype=np.float32) if depth > 0 else None
-    best = np.full((n, kk), -1, dtype=np.int64)  # each mentee's best mentors, best first
-    for a, b in _blocks(n, m):
-        s = np.where(free[a:b], problem.scores[a:b], -np.inf)
-        if kk > 0:
-            part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-            vals = np.take_along_axis(s, part, axis=1)
-            order = np.lexsort((part, -vals), axis=1)
-            part, vals = (
-                np.take_along_axis(part, order, axis=1),
-                np.take_along_axis(vals, order, axis=1),
-            )
-            best[a:b] = np.where(np.isfinite(vals), part, -1)
-            rows = np.repeat(np.arange(a, b), kk)
-            cols = part.ravel()
-            ok = np.isfinite(vals.ravel())
-            codes.append(rows[ok] * m + cols[ok])
-        if by_mentor is not None:
-            by_mentor[:, a:b] = s.T
-    if by_mentor is not None and depth > 0:
-        top = np.argpartition(-by_mentor, depth - 1, axis=1)[:, :depth]
-        vals = np.take_along_axis(by_mentor, top, axis=1)
-        order = np.argsort(-vals, axis=1, kind="stable")
-        top, vals = np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
-        # mentor j keeps his best 2 * cap_j + k allowed mentees
-        keep = (np.arange(depth)[None, :] < (2 * cap + k)[:, None]) & np.isfinite(vals)
-        jj = np.broadcast_to(np.arange(m)[:, None], top.shape)
-        codes.append(top[keep].astype(np.int64) * m + jj[keep])
+    depth = np.minimum(2 * cap.astype(np.int64) + k, n).astype(np.int64)
+    priced, best, by_mentor = kernels.price_and_rank(
+        np.ascontiguousarray(problem.scores, dtype=np.float64),
+        np.ascontiguousarray(free),
+        float(scale),
+        _OUT,
+        kk,
+        depth,
+    )
+    rows = np.repeat(np.arange(n, dtype=np.int64), kk)
+    cols = best.ravel()
+    codes = [rows[cols >= 0] * m + cols[cols >= 0]]
+    mentees = by_mentor.ravel()
+    mentors = np.repeat(np.arange(m, dtype=np.int64), by_mentor.shape[1])
+    codes.append(mentees[mentees >= 0] * m + mentors[mentees >= 0])
     codes.append(_greedy(problem, free, cap, best))
-    return np.unique(np.concatenate(codes))
+    return priced, np.unique(np.concatenate(codes))
 
 
 def _greedy(problem: PairProblem, free: BoolArray, cap: IntArray, best: IntArray) -> IntArray:
@@ -200,23 +195,14 @@ def _solve_circulation(
 def _potentials(tails: IntArray, heads: IntArray, weights: IntArray, n_nodes: int) -> IntArray:
     """Shortest distances from a virtual root joined to every node by 0-cost arcs.
 
-    Bellman-Ford with whole-array relaxation rounds; at a min-cost optimum the residual
-    graph has no negative cycle, so at most ``n_nodes`` rounds are needed.
+    At a min-cost optimum the residual graph has no negative cycle, so they exist; see
+    :func:`.sparse_kernels.potentials`.
     """
-    order = np.argsort(heads, kind="stable")
-    t, h, w = tails[order], heads[order], weights[order]
-    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
-    targets = h[starts]
-    d = np.zeros(n_nodes, dtype=np.int64)
-    for _ in range(n_nodes + 1):
-        if not len(h):
-            return d
-        best = np.minimum.reduceat(d[t] + w, starts)
-        improved = best < d[targets]
-        if not improved.any():
-            return d
-        d[targets[improved]] = best[improved]
-    raise SolverError("negative cycle in an optimal residual graph (internal error)")
+    d, ok = kernels.potentials(tails, heads, weights, n_nodes)
+    if not ok:
+        raise SolverError("negative cycle in an optimal residual graph (internal error)")
+    out: IntArray = d
+    return out
 
 
 def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) -> SparseResult:
@@ -240,10 +226,7 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
     # integer scores once for all proof rounds. Cells the proof need not price (not free,
     # or already arcs of the graph) hold _OUT, so their reduced cost is hugely positive
     # and one comparison finds the violations.
-    priced = np.empty((n, m), dtype=np.int64)
-    for a, b in _blocks(n, m):
-        priced[a:b] = np.where(free[a:b], np.rint(problem.scores[a:b] * scale), _OUT)
-    codes = _candidates(problem, free, cap, k)
+    priced, codes = _price_and_candidates(problem, free, cap, k, scale)
     s_arc = priced.ravel()[codes]
     priced.ravel()[codes] = _OUT
     added = 0
@@ -344,20 +327,12 @@ def _violations(
     ``priced`` and never qualify.
     """
     n, m = priced.shape
-    pi_mentee, pi_mentor = pi[1 : n + 1], pi[n + 1 : n + m + 1]
-    found: list[IntArray] = []
-    strict = 0
-    for a, b in _blocks(n, m):
-        rc = (pi_mentee[a:b, None] - big) - priced[a:b]
-        rc -= pi_mentor[None, :]
-        r, c = np.nonzero(rc < _MARGIN)
-        if not len(r):
-            continue
-        vals = rc[r, c]
-        strict += int((vals < 0).sum())
-        order = np.lexsort((vals, r))  # by row, most negative first
-        r, c = r[order], c[order]
-        rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
-        keep = rank < per_row
-        found.append((r[keep] + a).astype(np.int64) * m + c[keep])
-    return strict, np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    strict, codes = kernels.violations(
+        priced,
+        int(big),
+        np.ascontiguousarray(pi[1 : n + 1]),
+        np.ascontiguousarray(pi[n + 1 : n + m + 1]),
+        _MARGIN,
+        per_row,
+    )
+    return int(strict), codes
