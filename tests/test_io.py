@@ -250,3 +250,72 @@ def test_csv_round_trip(tmp_path, q, sep):
     path = tmp_path / "cohort.csv"
     c.to_frame(flat=True, list_sep=q.list_sep).to_csv(path, sep=sep, index=False)
     assert read_cohort(path, list_sep=q.list_sep) == c
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _matching_with_hostile_ids() -> pairwise.Matching:
+    import numpy as np
+
+    p = pairwise.PairProblem.from_scores(
+        np.array([[0.9, 0.1], [0.2, 0.8], [0.5, np.nan]]),
+        mentee_ids=["=cmd|' /C calc'!A0", "+ana", "@bea"],
+        mentor_ids=["-x", "\tyas"],
+    )
+    return pairwise.solve(p)
+
+
+def test_export_neutralises_formulas_in_every_format(tmp_path):
+    import json
+
+    m = _matching_with_hostile_ids()
+    for name in ("out.xlsx", "out.csv", "out.json"):
+        path = pairwise.write_result(m, tmp_path / name)
+        assert path.exists()
+    sheets = pd.read_excel(tmp_path / "out.xlsx", sheet_name=None, dtype=str)
+    assert sorted(sheets) == ["load", "metrics", "pairs", "unmatched"]
+    cells = [str(x) for frame in sheets.values() for x in frame.to_numpy().ravel()]
+    cells += [str(x) for x in pd.read_csv(tmp_path / "out.csv", dtype=str).to_numpy().ravel()]
+    data = json.loads((tmp_path / "out.json").read_text())
+    cells += [str(v) for rows in data.values() for row in rows for v in row.values()]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+    assert not [c for c in cells if c.startswith("-") and not c[1:2].isdigit()]
+    assert "'=cmd|' /C calc'!A0" in sheets["pairs"].mentee_id.tolist()
+    assert data["pairs"][0]["score"] == pytest.approx(m.pairs.score.iloc[0])
+    assert data["unmatched"][0]["reason"]
+
+
+def test_failed_export_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
+    m = _matching_with_hostile_ids()
+    target = tmp_path / "published.xlsx"
+    target.write_bytes(b"the published version")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_excel", boom)
+    with pytest.raises(OSError, match="disk full"):
+        pairwise.write_result(m, target)
+    assert target.read_bytes() == b"the published version"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["published.xlsx"]
+
+
+def test_export_rejects_unknown_formats_and_missing_folders(tmp_path):
+    m = _matching_with_hostile_ids()
+    with pytest.raises(ValidationError, match="unknown output format"):
+        pairwise.write_result(m, tmp_path / "out.parquet")
+    with pytest.raises(ValidationError, match="folder does not exist"):
+        pairwise.write_result(m, tmp_path / "nope" / "out.csv")
+
+
+def test_circles_export(tmp_path):
+    import numpy as np
+
+    d = np.ones((6, 6))
+    c = pairwise.solve(pairwise.CircleProblem.from_affinity(d, min_size=3, max_size=3))
+    pairwise.write_result(c, tmp_path / "circles.xlsx")
+    sheets = pd.read_excel(tmp_path / "circles.xlsx", sheet_name=None)
+    assert sorted(sheets) == ["circles", "members", "metrics"]
+    assert len(sheets["members"]) == 6
+    assert sheets["circles"].member_ids.str.count(";").tolist() == [2, 2]

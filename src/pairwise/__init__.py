@@ -10,7 +10,7 @@ from pairwise.check import check
 from pairwise.circles import CircleProblem
 from pairwise.cohort import Cohort
 from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
-from pairwise.io import read_cohort
+from pairwise.io import read_cohort, write_result
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
@@ -38,6 +38,7 @@ __all__ = [
     "rules",
     "score",
     "solve",
+    "write_result",
 ]
 
 __version__ = "0.1.0"

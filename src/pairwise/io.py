@@ -1,21 +1,46 @@
-"""Reading questionnaire exports (CSV, Excel) into a :class:`~pairwise.cohort.Cohort`."""
+"""Files in and out.
+
+Reading questionnaire exports (CSV, Excel) into a :class:`~pairwise.cohort.Cohort`, and
+writing results (:class:`~pairwise.results.Matching`, :class:`~pairwise.results.Circles`)
+to CSV, Excel (one sheet per view) and JSON. Written cells can never run as spreadsheet
+formulas, and every write is atomic: a failed export leaves no half-written file and never
+destroys an existing one.
+"""
 
 from __future__ import annotations
 
 import csv
 import io as _io
+import json
+import math
 import os
+import tempfile
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
 
-__all__ = ["read_cohort", "read_table"]
+if TYPE_CHECKING:
+    from pairwise.results import Circles, Matching
+
+__all__ = [
+    "neutralise",
+    "read_cohort",
+    "read_table",
+    "result_frames",
+    "write_frames",
+    "write_result",
+]
+
+#: First characters that make a spreadsheet cell run as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _OLD_EXCEL = ".xls"
@@ -187,3 +212,167 @@ def read_cohort(
             [Problem("delimiter equals list_sep", value=delimiter, expected="two different ones")]
         )
     return Cohort.from_frame(df, columns=columns, list_sep=list_sep)
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy in which no text cell can run as a spreadsheet formula.
+
+    Text cells (and column names) starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return get a leading apostrophe, which spreadsheets show as text. Numbers stay numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pairwise.io import neutralise
+    >>> neutralise(pd.DataFrame({"id": ["=HYPERLINK(1)", "ana"], "score": [-1.5, 2.0]}))
+                  id  score
+    0  '=HYPERLINK(1)   -1.5
+    1            ana    2.0
+    """
+
+    def safe(x: Any) -> Any:
+        if isinstance(x, str) and x.startswith(FORMULA_STARTS):
+            return "'" + x
+        if isinstance(x, tuple | list):
+            return "; ".join(str(safe(str(v))) for v in x)
+        return x
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(safe)
+    out.columns = [safe(str(c)) for c in out.columns]
+    return out
+
+
+def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
+    """The views of a result, one table each (the sheets of an Excel export).
+
+    A Matching gives ``pairs``, ``unmatched`` (with reasons), ``load`` and ``metrics``; a
+    Circles result gives ``circles``, ``members`` and ``metrics``.
+    """
+    from pairwise.results import Circles, Matching
+
+    summary = {
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "status": result.status,
+        "method": result.method,
+    }
+    if isinstance(result, Matching):
+        metrics = {**summary, **result.metrics()}
+        return {
+            "pairs": result.pairs,
+            "unmatched": result.unmatched,
+            "load": result.load(),
+            "metrics": pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
+        }
+    if isinstance(result, Circles):
+        metrics = {**summary, **result.metrics()}
+        return {
+            "circles": result.circles,
+            "members": result.to_frame(),
+            "metrics": pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
+        }
+    raise ValidationError([Problem("not a result", value=type(result).__name__)])
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValidationError(
+            [Problem("folder does not exist", value=str(folder), expected="an existing folder")]
+        )
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating | float):
+        return None if math.isnan(float(x)) else float(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, tuple | list | np.ndarray):
+        return [_plain(v) for v in x]
+    return x
+
+
+def write_frames(frames: Mapping[str, pd.DataFrame], path: str | os.PathLike[str]) -> Path:
+    """Write named tables atomically, by the file's suffix.
+
+    ``.xlsx``: one sheet per table; ``.json``: one list of records per table; ``.csv``: the
+    first table only (write the others to their own files). Text cells are neutralised
+    (:func:`neutralise`).
+
+    Raises
+    ------
+    ValidationError
+        For an unknown suffix or a missing folder.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    safe = {name: neutralise(frame) for name, frame in frames.items()}
+    if suffix == ".csv":
+        first = next(iter(safe.values()))
+        _atomic(target, lambda p: first.to_csv(p, index=False, encoding="utf-8"))
+    elif suffix == ".xlsx":
+
+        def excel(p: Path) -> None:
+            # built in memory and closed only on success: a failing sheet must not be
+            # masked by the writer saving a broken workbook on the way out
+            buffer = _io.BytesIO()
+            writer = pd.ExcelWriter(buffer, engine="openpyxl")
+            for name, frame in safe.items():
+                frame.to_excel(writer, sheet_name=name[:31], index=False)
+            writer.close()
+            p.write_bytes(buffer.getvalue())
+
+        _atomic(target, excel)
+    elif suffix == ".json":
+        data = {
+            name: [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+            for name, frame in safe.items()
+        }
+        text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
+        _atomic(target, lambda p: p.write_text(text, encoding="utf-8"))
+    else:
+        raise ValidationError(
+            [Problem("unknown output format", value=suffix, expected=".csv, .xlsx or .json")]
+        )
+    return target
+
+
+def write_result(result: Matching | Circles, path: str | os.PathLike[str]) -> Path:
+    """Export a result: Excel (a sheet per view), JSON (every view) or CSV (the main view).
+
+    Parameters
+    ----------
+    result : Matching or Circles
+    path : str or path
+        ``.xlsx``, ``.json`` or ``.csv``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import pairwise, tempfile, pathlib
+    >>> m = pairwise.solve(pairwise.PairProblem.from_scores([[0.9, 0.1], [0.2, 0.8]]))
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "matching.xlsx"
+    >>> _ = pairwise.io.write_result(m, out)
+    >>> sorted(pd.read_excel(out, sheet_name=None))
+    ['load', 'metrics', 'pairs', 'unmatched']
+    """
+    return write_frames(result_frames(result), path)
