@@ -12,6 +12,7 @@ from pairwise.cohort import Cohort
 from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
 from pairwise.io import read_cohort, write_result
 from pairwise.problem import PairProblem
+from pairwise.rematch import Rematch, rematch
 from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
 from pairwise.solvers import solve
@@ -27,6 +28,7 @@ __all__ = [
     "Matching",
     "PairProblem",
     "PairwiseError",
+    "Rematch",
     "Scorer",
     "SolverError",
     "ValidationError",
@@ -35,6 +37,7 @@ __all__ = [
     "make_cohort",
     "make_peers",
     "read_cohort",
+    "rematch",
     "rules",
     "score",
     "solve",

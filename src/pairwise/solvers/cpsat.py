@@ -109,8 +109,13 @@ def solve_cpsat(
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
+    keep: IntArray | None = None,
+    min_kept: int = 0,
 ) -> CpSatResult:
     """Solve ``problem`` with CP-SAT; see the module docstring.
+
+    ``keep`` ((k, 2) positions) adds a first phase: keep as many of these pairs as the hard
+    rules allow (re-matching), at least ``min_kept`` of them (a hard rule).
 
     Raises
     ------
@@ -131,6 +136,17 @@ def solve_cpsat(
         phases = ["count", "floor", "total"]
     else:
         phases = ["count", "total"]
+    kept: cp_model.LinearExprT = 0
+    if keep is not None and len(keep):
+        cells = zip(mdl.rows.tolist(), mdl.cols.tolist(), strict=True)
+        index = {(i, j): k for k, (i, j) in enumerate(cells)}
+        keep_vars = [mdl.x[index[(i, j)]] for i, j in keep.tolist() if (i, j) in index]
+        kept = cp_model.LinearExpr.sum(keep_vars)
+        phases = ["keep", *phases]
+        if min_kept > 0:
+            lit = mdl._assume(f"at most {len(keep_vars) - min_kept} changes")
+            model.add_assumptions([lit])
+            model.add(kept >= min_kept).only_enforce_if(lit)
     lo, hi = int(mdl.s_int.min(initial=0)), int(mdl.s_int.max(initial=0))
     floor = model.new_int_var(lo, hi, "floor")
     if "floor" in phases:
@@ -142,7 +158,7 @@ def solve_cpsat(
     for phase in phases:
         left = None if time_limit is None else max(0.01, time_limit - (time.perf_counter() - start))
         solver = _solver(left, seed, workers)
-        target = {"count": mdl.count, "floor": floor, "total": mdl.total}[phase]
+        target = {"count": mdl.count, "floor": floor, "total": mdl.total, "keep": kept}[phase]
         model.maximize(target)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:

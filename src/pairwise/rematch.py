@@ -1,0 +1,427 @@
+"""Re-matching with the fewest changes: after pairs break, people leave or join.
+
+:func:`rematch` takes the previous result and the programme's current problem (new people
+and changed capacities already in it) and returns a new result that keeps every unaffected
+pair or circle unless the hard rules force a change, and otherwise scores as well as it
+can. By default the order is lexicographic: fewest changes first, then the problem's own
+objective. Broken pairs never come back; people who leave are in no pair or circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from pairwise.circles import CircleProblem
+from pairwise.errors import InfeasibleError, Problem, ValidationError
+from pairwise.problem import PairProblem
+from pairwise.results import Circles, Matching
+
+__all__ = ["Rematch", "rematch"]
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Rematch:
+    """A re-matching and exactly what changed.
+
+    Attributes
+    ----------
+    result : Matching or Circles
+        The new result, for the problem as given (broken pairs and leavers applied).
+    changes : pandas.DataFrame
+        Pairs: one row per mentee whose mentor changed or who joined or left, with columns
+        ``mentee_id``, ``before`` (mentor id or None), ``after``, ``change`` (``"kept"`` rows
+        are left out) and ``reason``. Circles: one row per person who moved, joined or
+        left, with ``person_id``, ``before`` and ``after`` (circle or None), ``change``,
+        ``reason``. A previous circle continues as the new circle that holds most of its
+        remaining members; whoever is not in it has moved.
+    kept : int
+        Previous pairs (or people in their previous circle) kept.
+    keepable : int
+        Previous pairs that could have been kept (both ends still there, the pair not
+        broken); for circles, the people still there.
+    """
+
+    result: Matching | Circles
+    changes: pd.DataFrame = field(repr=False)
+    kept: int
+    keepable: int
+
+    @property
+    def n_changes(self) -> int:
+        """How many of the keepable pairs (people) changed."""
+        return self.keepable - self.kept
+
+
+def _ids(values: Iterable[Any]) -> list[str]:
+    return [str(v) for v in values]
+
+
+def rematch(
+    previous: Matching | Circles,
+    problem: PairProblem | CircleProblem,
+    *,
+    broken: Iterable[Sequence[Any]] = (),
+    leaving: Iterable[Any] = (),
+    joining: Iterable[Any] | None = None,
+    max_changes: int | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> Rematch:
+    """Re-match with the fewest changes.
+
+    Parameters
+    ----------
+    previous : Matching or Circles
+        The result in force.
+    problem : PairProblem or CircleProblem
+        The programme now: new people, new capacities and rules are already in it.
+    broken : iterable of (id, id)
+        Pairs that did not work: never together again (mentee, mentor for pairs; any two
+        people for circles).
+    leaving : iterable of ids
+        People who leave: in no pair or circle of the result.
+    joining : iterable of ids, optional
+        People new to the programme (by default: every id of ``problem`` absent from
+        ``previous``); reported as joined.
+    max_changes : int, optional
+        Most previous pairs (people, for circles) that may change; InfeasibleError if the
+        rules need more.
+    time_limit, seed
+        As for :func:`pairwise.solve`.
+
+    Returns
+    -------
+    Rematch
+
+    Raises
+    ------
+    InfeasibleError
+        When the hard rules cannot hold, or not within ``max_changes``.
+    ValidationError
+        For unknown ids or mismatched kinds (pairs vs circles).
+
+    Examples
+    --------
+    >>> import numpy as np, pairwise
+    >>> s = np.array([[0.9, 0.5, 0.1], [0.8, 0.7, 0.2], [0.1, 0.6, 0.9]])
+    >>> p = pairwise.PairProblem.from_scores(s, mentee_ids=["a", "b", "c"],
+    ...                                      mentor_ids=["x", "y", "z"])
+    >>> before = pairwise.solve(p)
+    >>> before.pairs[["mentee_id", "mentor_id"]].values.tolist()
+    [['a', 'x'], ['b', 'y'], ['c', 'z']]
+    >>> after = pairwise.rematch(before, p, broken=[("b", "y")])
+    >>> after.changes[["mentee_id", "before", "after", "change"]].values.tolist()
+    [['b', 'y', None, 'unmatched']]
+    >>> after.kept, after.keepable
+    (2, 2)
+    """
+    if isinstance(previous, Matching) and isinstance(problem, PairProblem):
+        return _rematch_pairs(
+            previous, problem, broken, leaving, joining, max_changes, time_limit, seed
+        )
+    if isinstance(previous, Circles) and isinstance(problem, CircleProblem):
+        return _rematch_circles(
+            previous, problem, broken, leaving, joining, max_changes, time_limit, seed
+        )
+    raise ValidationError(
+        [
+            Problem(
+                "previous result and problem are of different kinds",
+                value=f"{type(previous).__name__} and {type(problem).__name__}",
+                expected="Matching with PairProblem, or Circles with CircleProblem",
+            )
+        ]
+    )
+
+
+def _check_ids(known: set[str], ids: Iterable[str], what: str, problems: list[Problem]) -> None:
+    for x in ids:
+        if x not in known:
+            problems.append(
+                Problem(f"{what}: unknown id", value=x, expected="an id of the problem")
+            )
+
+
+def _rematch_pairs(
+    previous: Matching,
+    problem: PairProblem,
+    broken: Iterable[Sequence[Any]],
+    leaving: Iterable[Any],
+    joining: Iterable[Any] | None,
+    max_changes: int | None,
+    time_limit: float | None,
+    seed: int,
+) -> Rematch:
+    from pairwise.solvers import cpsat
+
+    mentees, mentors = _ids(problem.mentee_ids), _ids(problem.mentor_ids)
+    pos_a = {x: i for i, x in enumerate(mentees)}
+    pos_b = {x: j for j, x in enumerate(mentors)}
+    old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
+    old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
+    problems: list[Problem] = []
+    broken_pairs = [(str(a), str(b)) for a, b in broken]
+    gone = set(_ids(leaving))
+    _check_ids(set(mentees) | set(mentors) | old_ids, gone, "leaving", problems)
+    for a, b in broken_pairs:
+        if a not in pos_a or b not in pos_b:
+            problems.append(
+                Problem("broken pair: unknown ids", value=f"({a}, {b})", expected="mentee, mentor")
+            )
+    if max_changes is not None and not (isinstance(max_changes, int) and max_changes >= 0):
+        problems.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
+    if problems:
+        raise ValidationError(problems)
+    allowed = problem.allowed.copy()
+    demand = problem.demand.copy()
+    cap = problem.capacity.copy()
+    removed = dict(problem.removed_by)
+    broken_mask = np.zeros_like(allowed)
+    for a, b in broken_pairs:
+        broken_mask[pos_a[a], pos_b[b]] = True
+    left_mask = np.zeros_like(allowed)
+    for x in gone:
+        if x in pos_a:
+            left_mask[pos_a[x], :] = True
+            demand[pos_a[x]] = 0
+        if x in pos_b:
+            left_mask[:, pos_b[x]] = True
+            cap[pos_b[x]] = 0
+    for name, mask in (("broken pair", broken_mask), ("left the programme", left_mask)):
+        if mask.any():
+            removed[name] = mask
+            allowed &= ~mask
+    for i, j in problem.required:
+        if not allowed[i, j]:
+            raise InfeasibleError(
+                [f"required pair ({mentees[i]}, {mentors[j]}) is broken or one of them left"]
+            )
+    p2 = replace(
+        problem,
+        allowed=allowed,
+        scores=np.where(allowed, problem.scores, 0.0),
+        demand=demand,
+        capacity=cap,
+        removed_by=removed,
+    )
+    keep = [
+        (pos_a[a], pos_b[b])
+        for a, b in old
+        if a in pos_a and b in pos_b and allowed[pos_a[a], pos_b[b]]
+    ]
+    keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
+    min_kept = 0 if max_changes is None else max(0, len(keep) - max_changes)
+    answer = cpsat.solve_cpsat(
+        p2, time_limit=time_limit, seed=seed, keep=keep_arr, min_kept=min_kept
+    )
+    pairs = answer.pairs
+    objective = float(p2.scores[pairs[:, 0], pairs[:, 1]].sum()) if len(pairs) else 0.0
+    result = Matching(
+        assignment=pairs,
+        objective=objective,
+        bound=max(answer.bound, objective),
+        status="optimal" if answer.optimal else "feasible",
+        method="cpsat (rematch)",
+        timings={},
+        problem=p2,
+    )
+    new = {(mentees[i], mentors[j]) for i, j in pairs.tolist()}
+    kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
+    joined = set(_ids(joining)) if joining is not None else set(mentees) - old_ids
+    rows = _pair_changes(old, new, mentees, set(broken_pairs), gone, joined)
+    return Rematch(result=result, changes=rows, kept=kept, keepable=len(keep))
+
+
+def _pair_changes(
+    old: list[list[str]],
+    new: set[tuple[str, str]],
+    mentees: list[str],
+    broken: set[tuple[str, str]],
+    gone: set[str],
+    joined: set[str],
+) -> pd.DataFrame:
+    before: dict[str, list[str]] = {}
+    for a, b in old:
+        before.setdefault(a, []).append(b)
+    after: dict[str, list[str]] = {}
+    for a, b in sorted(new):
+        after.setdefault(a, []).append(b)
+    records = []
+    for a in sorted(set(before) | set(after) | (set(mentees) & joined)):
+        was, now = sorted(before.get(a, [])), sorted(after.get(a, []))
+        if was == now and a not in joined:
+            continue
+        if a in gone:
+            change, reason = "left", "left the programme"
+        elif a in joined or not was:
+            change, reason = ("joined" if a in joined else "matched"), "new in the programme"
+            if a not in joined:
+                reason = "now matched"
+        elif not now:
+            change = "unmatched"
+            reason = _why_changed(a, was, broken, gone)
+        else:
+            change = "changed"
+            reason = _why_changed(a, was, broken, gone)
+        records.append((a, "; ".join(was) or None, "; ".join(now) or None, change, reason))
+    return pd.DataFrame(records, columns=["mentee_id", "before", "after", "change", "reason"])
+
+
+def _why_changed(mentee: str, was: list[str], broken: set[tuple[str, str]], gone: set[str]) -> str:
+    for b in was:
+        if (mentee, b) in broken:
+            return f"pair with {b} broken"
+        if b in gone:
+            return f"mentor {b} left"
+    return "needed by the rules or capacities"
+
+
+def _rematch_circles(
+    previous: Circles,
+    problem: CircleProblem,
+    broken: Iterable[Sequence[Any]],
+    leaving: Iterable[Any],
+    joining: Iterable[Any] | None,
+    max_changes: int | None,
+    time_limit: float | None,
+    seed: int,
+) -> Rematch:
+    from pairwise.solvers import solve
+
+    ids = _ids(problem.ids)
+    pos = {x: i for i, x in enumerate(ids)}
+    problems: list[Problem] = []
+    gone = set(_ids(leaving))
+    old_ids = _ids(previous.problem.ids)
+    _check_ids(set(ids) | set(old_ids), gone, "leaving", problems)
+    pairs = [(str(a), str(b)) for a, b in broken]
+    for a, b in pairs:
+        if a not in pos or b not in pos:
+            problems.append(Problem("broken pair: unknown ids", value=f"({a}, {b})"))
+    if max_changes is not None and not (isinstance(max_changes, int) and max_changes >= 0):
+        problems.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
+    if problems:
+        raise ValidationError(problems)
+    stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)
+    p2 = _subproblem(problem, stay)
+    ids2 = _ids(p2.ids)
+    pos2 = {x: i for i, x in enumerate(ids2)}
+    apart = p2.apart.copy()
+    removed = dict(p2.removed_by)
+    mask = np.zeros_like(apart)
+    for a, b in pairs:
+        if a in pos2 and b in pos2:
+            mask[pos2[a], pos2[b]] = mask[pos2[b], pos2[a]] = True
+    if mask.any():
+        apart |= mask
+        removed["broken pair"] = mask
+    p2 = replace(p2, apart=apart, removed_by=removed)
+    # previous circle-mates who are both still here (and not broken apart)
+    old_circle: dict[str, set[int]] = {}
+    for g, i in previous.assignment.tolist():
+        old_circle.setdefault(old_ids[i], set()).add(int(g))
+    mates = np.zeros((len(ids2), len(ids2)), dtype=bool)
+    for g in range(previous.problem.n_circles):
+        members = [old_ids[i] for i in previous.members(g).tolist()]
+        here = [pos2[x] for x in members if x in pos2]
+        mates[np.ix_(here, here)] = True
+    np.fill_diagonal(mates, False)
+    mates &= ~apart
+    # keeping a previous circle-mate is worth more than any affinity gain
+    bonus = 1.0 + float(np.abs(p2.affinity).sum())
+    biased = replace(p2, affinity=p2.affinity + bonus * mates)
+    found = solve(biased, time_limit=time_limit, seed=seed)
+    rows = found.assignment
+    objective = 0.0
+    for g in range(p2.n_circles):
+        ms = rows[rows[:, 0] == g, 1]
+        objective += float(p2.affinity[np.ix_(ms, ms)].sum()) / 2
+    from pairwise.solvers.circles import build_units, simple_bound
+
+    result = Circles(
+        assignment=rows,
+        objective=objective,
+        bound=max(simple_bound(p2, build_units(p2)), objective),
+        status="feasible",
+        method=f"{found.method} (rematch)",
+        timings=found.timings,
+        problem=p2,
+    )
+    # each previous circle continues as the new circle holding most of its members; a
+    # person is kept when she is in her previous circle's successor
+    new_of = result.circle_of
+    successor: dict[int, int] = {}
+    for g in range(previous.problem.n_circles):
+        here = [pos2[old_ids[i]] for i in previous.members(g).tolist() if old_ids[i] in pos2]
+        if here:
+            counts = np.bincount(new_of[here][new_of[here] >= 0], minlength=p2.n_circles)
+            successor[g] = int(counts.argmax())
+    records: list[tuple[str, int | None, int | None, str, str]] = []
+    kept = keepable = 0
+    for k, x in enumerate(ids2):
+        if x in old_circle:
+            g = _first(old_circle[x])
+            keepable += 1
+            if new_of[k] == successor.get(g, -1):
+                kept += 1
+                continue
+            broke = [b for a, b in pairs if a == x] + [a for a, b in pairs if b == x]
+            reason = f"pair with {broke[0]} broken" if broke else "rules, leavers or joiners"
+            records.append((x, g, int(new_of[k]), "moved", reason))
+        else:
+            reason = "new in the programme"
+            if joining is not None and x not in set(_ids(joining)):
+                reason = "not in the previous circles"
+            records.append((x, None, int(new_of[k]), "joined", reason))
+    for x in sorted(gone & set(old_circle)):
+        records.append((x, _first(old_circle[x]), None, "left", "left the programme"))
+    if max_changes is not None and keepable - kept > max_changes:
+        raise InfeasibleError(
+            [f"the best re-matching found moves {keepable - kept} people, more than {max_changes}"]
+        )
+    changes = pd.DataFrame(records, columns=["person_id", "before", "after", "change", "reason"])
+    return Rematch(result=result, changes=changes, kept=kept, keepable=keepable)
+
+
+def _first(circles: set[int]) -> int:
+    return min(circles)
+
+
+def _subproblem(p: CircleProblem, keep: IntArray) -> CircleProblem:
+    """The circle problem restricted to the people at ``keep`` (same circles and bounds)."""
+    if len(keep) == p.n:
+        return p
+    where = {int(i): k for k, i in enumerate(keep.tolist())}
+    groups = []
+    for g in p.together:
+        kept = tuple(where[i] for i in g if i in where)
+        if len(kept) > 1:
+            groups.append(kept)
+    leaders = [
+        (where[int(j)], int(k)) for j, k in zip(p.leaders, p.leads, strict=True) if int(j) in where
+    ]
+    compat = None
+    return CircleProblem(
+        affinity=p.affinity[np.ix_(keep, keep)].copy(),
+        ids=p.ids[keep].copy(),
+        min_size=p.min_size.copy(),
+        max_size=p.max_size.copy(),
+        apart=p.apart[np.ix_(keep, keep)].copy(),
+        together=tuple(groups),
+        shared=tuple(replace(r, member=r.member[keep]) for r in p.shared),
+        counts=tuple(replace(r, member=r.member[keep]) for r in p.counts),
+        leaders=np.array([j for j, _ in leaders], dtype=np.int64),
+        leads=np.array([k for _, k in leaders], dtype=np.int64),
+        objective=p.objective,
+        removed_by={k: v[np.ix_(keep, keep)].copy() for k, v in p.removed_by.items()},
+        compat=compat,
+    )

@@ -1,0 +1,162 @@
+"""Re-matching: broken pairs never return, leavers are gone, unaffected pairs are kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import hypothesis.strategies as st
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import pairwise
+from pairwise import CircleProblem, InfeasibleError, PairProblem, ValidationError, check
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def pair_cases(draw: st.DrawFn) -> tuple[PairProblem, pairwise.Matching]:
+    n = draw(st.integers(2, 7))
+    m = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    s = rng.random((n, m)).round(2)
+    s[rng.random((n, m)) < 0.2] = np.nan
+    cap = rng.integers(1, 3, m)
+    p = PairProblem.from_scores(
+        s,
+        capacity=cap,
+        mentee_ids=[f"a{i}" for i in range(n)],
+        mentor_ids=[f"b{j}" for j in range(m)],
+    )
+    return p, pairwise.solve(p)
+
+
+@FAST
+@given(pair_cases(), st.data())
+def test_pairs_broken_never_return_and_unaffected_pairs_stay(case, data) -> None:
+    p, before = case
+    old = before.pairs[["mentee_id", "mentor_id"]].values.tolist()
+    broken = (
+        [tuple(x) for x in data.draw(st.lists(st.sampled_from(old), max_size=2))] if old else []
+    )
+    leaving = data.draw(st.lists(st.sampled_from(list(p.mentor_ids)), max_size=1))
+    after = pairwise.rematch(before, p, broken=broken, leaving=leaving)
+    assert check(after.result.problem, after.result) == []
+    new = after.result.pairs[["mentee_id", "mentor_id"]].values.tolist()
+    assert not [pair for pair in new if tuple(pair) in set(broken)]
+    assert not [pair for pair in new if pair[1] in leaving]
+    # nothing else changed, so every other previous pair is still allowed and has room
+    untouched = [pair for pair in old if tuple(pair) not in set(broken) and pair[1] not in leaving]
+    assert all(pair in new for pair in untouched)
+    assert after.kept == after.keepable == len(untouched)
+    changed = set(after.changes.mentee_id)
+    assert {a for a, _ in broken} <= changed | {a for a, b in new if (a, b) not in broken}
+
+
+def test_nothing_changed_keeps_everything() -> None:
+    cohort = pairwise.make_cohort(30, 10, seed=2)
+    p = PairProblem.from_compatibility(pairwise.score(cohort))
+    before = pairwise.solve(p)
+    after = pairwise.rematch(before, p)
+    assert np.array_equal(after.result.assignment, before.assignment)
+    assert after.changes.empty
+    assert after.n_changes == 0
+    assert after.result.objective == pytest.approx(before.objective)
+
+
+def test_lower_capacity_forces_a_change_and_max_changes_can_refuse_it() -> None:
+    s = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9]])
+    p = PairProblem.from_scores(s, capacity=[2, 1], mentee_ids=list("abc"), mentor_ids=list("xy"))
+    before = pairwise.solve(p)
+    tighter = replace(p, capacity=np.array([1, 1]))
+    after = pairwise.rematch(before, tighter)
+    assert after.n_changes == 1
+    assert after.changes.change.tolist() == ["unmatched"]
+    with pytest.raises(InfeasibleError, match="at most 0 changes"):
+        pairwise.rematch(before, tighter, max_changes=0)
+
+
+def test_joining_mentee_is_matched_without_moving_anyone() -> None:
+    s = np.array([[0.9, 0.5], [0.4, 0.8]])
+    p = PairProblem.from_scores(s, capacity=[2, 1], mentee_ids=["a", "b"], mentor_ids=["x", "y"])
+    before = pairwise.solve(p)
+    # the newcomer would be best with y, but y is taken: keeping b-y wins
+    bigger = PairProblem.from_scores(
+        np.array([[0.9, 0.5], [0.4, 0.8], [0.1, 1.0]]),
+        capacity=[2, 1],
+        mentee_ids=["a", "b", "c"],
+        mentor_ids=["x", "y"],
+    )
+    after = pairwise.rematch(before, bigger)
+    assert after.result.pairs[["mentee_id", "mentor_id"]].values.tolist() == [
+        ["a", "x"],
+        ["b", "y"],
+        ["c", "x"],
+    ]
+    assert after.changes[["mentee_id", "change"]].values.tolist() == [["c", "joined"]]
+
+
+def test_bad_input_is_listed() -> None:
+    p = PairProblem.from_scores([[0.5]], mentee_ids=["a"], mentor_ids=["x"])
+    before = pairwise.solve(p)
+    with pytest.raises(ValidationError) as err:
+        pairwise.rematch(before, p, broken=[("a", "nobody")], leaving=["ghost"], max_changes=-1)
+    text = str(err.value)
+    assert "nobody" in text and "ghost" in text and "max_changes" in text
+    circles = CircleProblem.from_affinity(np.ones((6, 6)), min_size=3, max_size=3)
+    with pytest.raises(ValidationError, match="different kinds"):
+        pairwise.rematch(before, circles)
+
+
+# --------------------------------------------------------------------------- circles
+
+
+def _planted(n_groups: int = 4, k: int = 4) -> CircleProblem:
+    n = n_groups * k
+    d = np.full((n, n), 0.1)
+    for g in range(n_groups):
+        d[g * k : (g + 1) * k, g * k : (g + 1) * k] = 1.0
+    np.fill_diagonal(d, 0.0)
+    return CircleProblem.from_affinity(
+        d, min_size=k - 1, max_size=k + 1, ids=[f"p{i}" for i in range(n)]
+    )
+
+
+def test_circles_break_a_pair_and_move_as_few_as_possible() -> None:
+    p = _planted()
+    before = pairwise.solve(p)
+    after = pairwise.rematch(before, p, broken=[("p0", "p1")])
+    c = after.result
+    assert check(c.problem, c) == []
+    assert c.circle_of[0] != c.circle_of[1]
+    assert after.n_changes == 1  # one of the two moves, everyone else stays
+    assert after.changes.change.tolist() == ["moved"]
+
+
+def test_circles_leavers_are_gone_and_joiners_placed() -> None:
+    p = _planted()
+    before = pairwise.solve(p)
+    after = pairwise.rematch(before, p, leaving=["p5"])
+    c = after.result
+    assert "p5" not in set(c.problem.ids)
+    assert check(c.problem, c) == []
+    assert after.n_changes == 0
+    assert after.changes[["person_id", "change"]].values.tolist() == [["p5", "left"]]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 1000))
+def test_circles_rematch_never_breaks_a_rule(seed: int) -> None:
+    people = pairwise.make_peers(24, seed=seed)
+    p = CircleProblem.from_compatibility(pairwise.affinity(people), min_size=3, max_size=5)
+    before = pairwise.solve(p, time_limit=1)
+    ids = [str(x) for x in p.ids]
+    g0 = before.members(0).tolist()
+    broken = [(ids[g0[0]], ids[g0[1]])]
+    after = pairwise.rematch(before, p, broken=broken, leaving=[ids[-1]], time_limit=1)
+    c = after.result
+    assert check(c.problem, c) == []
+    i, j = (int(np.flatnonzero(c.problem.ids == x)[0]) for x in broken[0])
+    assert c.circle_of[i] != c.circle_of[j]
+    assert after.n_changes <= 4
