@@ -12,6 +12,7 @@ from pairwise.cohort import Cohort
 from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
 from pairwise.io import read_cohort, write_result
 from pairwise.problem import PairProblem
+from pairwise.programme import Programme
 from pairwise.rematch import Rematch, rematch
 from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
@@ -28,6 +29,7 @@ __all__ = [
     "Matching",
     "PairProblem",
     "PairwiseError",
+    "Programme",
     "Rematch",
     "Scorer",
     "SolverError",

@@ -352,7 +352,12 @@ def write_frames(frames: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
     return target
 
 
-def write_result(result: Matching | Circles, path: str | os.PathLike[str]) -> Path:
+def write_result(
+    result: Matching | Circles,
+    path: str | os.PathLike[str],
+    *,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
     """Export a result: Excel (a sheet per view), JSON (every view) or CSV (the main view).
 
     Parameters
@@ -360,6 +365,9 @@ def write_result(result: Matching | Circles, path: str | os.PathLike[str]) -> Pa
     result : Matching or Circles
     path : str or path
         ``.xlsx``, ``.json`` or ``.csv``.
+    meta : mapping, optional
+        Extra facts written as a ``meta`` table (Excel, JSON), e.g. the programme file the
+        result came from, so that :func:`read_result` and ``pairwise check`` can rebuild it.
 
     Returns
     -------
@@ -375,4 +383,89 @@ def write_result(result: Matching | Circles, path: str | os.PathLike[str]) -> Pa
     >>> sorted(pd.read_excel(out, sheet_name=None))
     ['load', 'metrics', 'pairs', 'unmatched']
     """
-    return write_frames(result_frames(result), path)
+    frames = result_frames(result)
+    if meta:
+        frames["meta"] = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
+    return write_frames(frames, path)
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``meta`` table of a JSON or Excel export (empty when there is none)."""
+    target = Path(path)
+    if target.suffix.lower() == ".json":
+        data = json.loads(target.read_text(encoding="utf-8"))
+        return {str(r["key"]): str(r["value"]) for r in data.get("meta", [])}
+    if target.suffix.lower() in _EXCEL_SUFFIXES:
+        sheets = pd.read_excel(target, sheet_name=None, dtype=str)
+        meta = sheets.get("meta")
+        return {} if meta is None else dict(zip(meta.key, meta.value, strict=True))
+    return {}
+
+
+def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circles:
+    """Rebuild a result exported by :func:`write_result` (JSON or Excel) for ``problem``.
+
+    The pairs (or circle members) are read by id and placed in ``problem``; objective and
+    bound are recomputed, so :func:`pairwise.check` can validate the file against the
+    programme as it stands.
+
+    Raises
+    ------
+    ValidationError
+        When the file names ids the problem does not know, or is not a result export.
+    """
+    from pairwise.circles import CircleProblem
+    from pairwise.results import Circles, Matching
+
+    target = Path(path)
+    if target.suffix.lower() == ".json":
+        data = json.loads(target.read_text(encoding="utf-8"))
+        tables = {k: pd.DataFrame(v) for k, v in data.items()}
+    elif target.suffix.lower() in _EXCEL_SUFFIXES:
+        tables = pd.read_excel(target, sheet_name=None, dtype=str)
+    else:
+        raise ValidationError(
+            [Problem("results are read from .json or .xlsx", value=target.suffix)]
+        )
+
+    def plain(x: Any) -> str:
+        text = str(x)
+        return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
+
+    problems: list[Problem] = []
+    if isinstance(problem, CircleProblem):
+        members = tables.get("members")
+        if members is None:
+            raise ValidationError([Problem("no 'members' table: not a circles export")])
+        pos = {str(x): i for i, x in enumerate(problem.ids)}
+        rows = []
+        for k, (g, x) in enumerate(zip(members.circle, members.person_id, strict=True)):
+            if plain(x) not in pos:
+                problems.append(Problem("unknown person id", row=str(k), value=plain(x)))
+                continue
+            rows.append((int(g), pos[plain(x)]))
+        if problems:
+            raise ValidationError(problems)
+        arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
+        objective = sum(
+            float(problem.affinity[np.ix_(ms, ms)].sum()) / 2
+            for ms in (arr[arr[:, 0] == g, 1] for g in range(problem.n_circles))
+        )
+        return Circles(arr, objective, objective, "feasible", "file", {}, problem)
+    pairs = tables.get("pairs")
+    if pairs is None:
+        raise ValidationError([Problem("no 'pairs' table: not a matching export")])
+    pa = {str(x): i for i, x in enumerate(problem.mentee_ids)}
+    pb = {str(x): j for j, x in enumerate(problem.mentor_ids)}
+    cells = []
+    for k, (a, b) in enumerate(zip(pairs.mentee_id, pairs.mentor_id, strict=True)):
+        a, b = plain(a), plain(b)
+        if a not in pa or b not in pb:
+            problems.append(Problem("unknown id in pair", row=str(k), value=f"({a}, {b})"))
+            continue
+        cells.append((pa[a], pb[b]))
+    if problems:
+        raise ValidationError(problems)
+    arr = np.array(sorted(cells), dtype=np.int64).reshape(-1, 2)
+    objective = float(problem.scores[arr[:, 0], arr[:, 1]].sum()) if len(arr) else 0.0
+    return Matching(arr, objective, objective, "feasible", "file", {}, problem)

@@ -1,0 +1,275 @@
+"""The ``pairwise`` command line: the public API on files, no logic of its own.
+
+Exit codes: 0 ok, 1 infeasible (the rules cannot all hold), 2 bad input (every problem is
+listed), 3 no solution within the time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pairwise.errors import InfeasibleError, PairwiseError, SolverError, ValidationError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
+
+_EPILOG = """\
+exit codes: 0 ok, 1 infeasible (the rules cannot all hold), 2 bad input, 3 no solution
+within the time limit. Errors name people by id only.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    root = argparse.ArgumentParser(
+        prog="pairwise",
+        description="Match mentees with mentors, or peers into circles, under hard rules.",
+        epilog=_EPILOG,
+        formatter_class=formatter,
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the built-in demo on a synthetic cohort",
+        epilog="examples:\n  pairwise demo\n  pairwise demo --circles --peers 60\n",
+        formatter_class=formatter,
+    )
+    demo.add_argument("--circles", action="store_true", help="form circles instead of pairs")
+    demo.add_argument("--peers", type=int, default=60, help="peers for --circles")
+    demo.add_argument("--seed", type=int, default=0)
+
+    for name, kind in (("match", "pairs"), ("circles", "circles")):
+        cmd = sub.add_parser(
+            name,
+            help=f"solve a programme ({kind}) from a TOML file or a questionnaire export",
+            epilog=(
+                "examples:\n"
+                f"  pairwise {name} programme.toml\n"
+                f"  pairwise {name} answers.csv --out result.xlsx --time-limit 30\n"
+            ),
+            formatter_class=formatter,
+        )
+        cmd.add_argument("source", help="programme .toml, or a .csv/.xlsx questionnaire export")
+        cmd.add_argument("--out", help="write the result here (.xlsx, .json or .csv)")
+        cmd.add_argument("--time-limit", type=float, help="seconds (default: the programme's)")
+        cmd.add_argument("--seed", type=int, help="random seed (default: the programme's)")
+        cmd.set_defaults(kind=kind)
+
+    check = sub.add_parser(
+        "check",
+        help="validate a result file against its programme's hard rules",
+        epilog="example:\n  pairwise check result.json\n",
+        formatter_class=formatter,
+    )
+    check.add_argument("result", help="a .json or .xlsx result written by match or circles")
+
+    explain = sub.add_parser(
+        "explain",
+        help="why a mentee has her mentor, or who adds what to a circle",
+        epilog="examples:\n  pairwise explain result.json mentee-0007\n"
+        "  pairwise explain circles.json 3\n",
+        formatter_class=formatter,
+    )
+    explain.add_argument("result")
+    explain.add_argument("id", help="mentee id (pairs) or circle number (circles)")
+
+    rematch = sub.add_parser(
+        "rematch",
+        help="re-match with the fewest changes after broken pairs or leavers",
+        epilog="example:\n  pairwise rematch result.json --broken mentee-0003,mentor-0002 "
+        "--leaving mentor-0005 --out result-v2.xlsx\n",
+        formatter_class=formatter,
+    )
+    rematch.add_argument("result")
+    rematch.add_argument(
+        "--broken", action="append", default=[], help="ID,ID of a pair that did not work"
+    )
+    rematch.add_argument("--leaving", action="append", default=[], help="id of a leaver")
+    rematch.add_argument("--max-changes", type=int)
+    rematch.add_argument("--out")
+    return root
+
+
+def _programme(source: str, kind: str) -> Any:
+    from pairwise.programme import Programme
+
+    path = Path(source)
+    if path.suffix.lower() == ".toml":
+        return Programme.from_toml(path)
+    data: dict[str, Any] = {"programme": {"kind": kind}, "input": {"file": path.name}}
+    return Programme.from_dict(data, base=path.resolve())
+
+
+def _progress(label: str, work: Callable[[], Any]) -> Any:
+    """Run ``work``; on a terminal, show the elapsed time once it takes over a second."""
+    if not sys.stderr.isatty():
+        return work()
+    done = threading.Event()
+    start = time.perf_counter()
+
+    def tick() -> None:
+        while not done.wait(0.25):
+            elapsed = time.perf_counter() - start
+            if elapsed > 1.0:
+                sys.stderr.write(f"\r{label}: {elapsed:5.1f} s")
+                sys.stderr.flush()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        return work()
+    finally:
+        done.set()
+        thread.join()
+        if time.perf_counter() - start > 1.0:
+            sys.stderr.write("\r" + " " * 40 + "\r")
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from pairwise.check import check
+    from pairwise.io import write_result
+
+    programme = _programme(args.source, args.kind)
+    if programme.kind != args.kind:
+        raise ValidationError(
+            [
+                programme_problem(
+                    f"the programme is for {programme.kind}",
+                    f"pairwise {'circles' if programme.kind == 'circles' else 'match'}",
+                )
+            ]
+        )
+    solve_opts = dict(programme.solve)
+    if args.time_limit is not None:
+        solve_opts["time_limit"] = args.time_limit
+    if args.seed is not None:
+        solve_opts["seed"] = args.seed
+    programme = programme.replace(solve=solve_opts)
+    problem = programme.problem()
+    result = _progress("solving", lambda: programme.run(write=False))
+    out = args.out or programme.output
+    print(repr(result))
+    problems = check(problem, result)
+    print(f"independent check: {problems if problems else 'every hard rule holds'}")
+    if out:
+        path = write_result(
+            result, out, meta={"programme": str(programme.path), "kind": programme.kind}
+        )
+        print(f"written: {path}")
+    return EXIT_OK
+
+
+def programme_problem(message: str, expected: str) -> Any:
+    from pairwise.errors import Problem
+
+    return Problem(message, expected=expected)
+
+
+def _load(result_file: str) -> tuple[Any, Any, Any]:
+    from pairwise.io import read_meta, read_result
+
+    meta = read_meta(result_file)
+    if "programme" not in meta:
+        raise ValidationError(
+            [
+                programme_problem(
+                    "the result file names no programme",
+                    "a .json or .xlsx written by 'pairwise match' or 'pairwise circles'",
+                )
+            ]
+        )
+    programme = _programme(meta["programme"], meta.get("kind", "pairs"))
+    problem = programme.problem()
+    return programme, problem, read_result(result_file, problem)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from pairwise.check import check
+
+    _, problem, result = _load(args.result)
+    problems = check(problem, result)
+    for line in problems:
+        print(line)
+    print(f"{len(problems)} violated hard rules" if problems else "every hard rule holds")
+    return EXIT_INFEASIBLE if problems else EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from pairwise.results import Circles
+
+    _, _, result = _load(args.result)
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        if isinstance(result, Circles):
+            print(repr(result.explain(int(args.id))))
+        else:
+            print(result.explain(args.id).to_string(index=False))
+    return EXIT_OK
+
+
+def _rematch(args: argparse.Namespace) -> int:
+    from pairwise.io import write_result
+    from pairwise.rematch import rematch
+
+    programme, problem, previous = _load(args.result)
+    broken = [tuple(x.split(",", 1)) for x in args.broken]
+    bad = [x for x in args.broken if "," not in x]
+    if bad:
+        raise ValidationError([programme_problem("--broken takes ID,ID", "e.g. a1,b2")])
+    answer = _progress(
+        "re-matching",
+        lambda: rematch(
+            previous, problem, broken=broken, leaving=args.leaving, max_changes=args.max_changes
+        ),
+    )
+    print(repr(answer.result))
+    print(f"kept {answer.kept} of {answer.keepable}; changes:")
+    print(answer.changes.to_string(index=False) if len(answer.changes) else "(none)")
+    if args.out:
+        meta = {"programme": str(programme.path), "kind": programme.kind}
+        print(f"written: {write_result(answer.result, args.out, meta=meta)}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from pairwise import demo
+
+            extra = ["--circles", "--peers", str(args.peers)] if args.circles else []
+            return demo.main([*extra, "--seed", str(args.seed)])
+        handler = {
+            "match": _solve,
+            "circles": _solve,
+            "check": _check,
+            "explain": _explain,
+            "rematch": _rematch,
+        }[args.command]
+        return handler(args)
+    except ValidationError as exc:
+        print(f"bad input: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InfeasibleError as exc:
+        print(f"infeasible: {exc}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except SolverError as exc:
+        print(f"no solution: {exc}", file=sys.stderr)
+        return EXIT_NO_SOLUTION
+    except PairwiseError as exc:  # pragma: no cover - every subclass is handled above
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

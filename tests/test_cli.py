@@ -1,0 +1,101 @@
+"""The command line: every command on real files, exit codes, no participant text in errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import pairwise
+from pairwise.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, main
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = pairwise.make_cohort(30, 10, seed=1).to_frame(flat=True)
+    frame["notes"] = "CONFIDENTIAL free text"
+    frame.to_csv("answers.csv", index=False)
+    pairwise.make_peers(24, seed=1).to_frame(flat=True).to_csv("peers.csv", index=False)
+    (tmp_path / "programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n'
+        '[[rules]]\ntype = "SharedLanguage"\n[solve]\ntime_limit = 10\n'
+        '[output]\nfile = "published.xlsx"\n'
+    )
+    return tmp_path
+
+
+def test_match_check_explain_rematch_round_trip(folder, capsys):
+    assert main(["match", "programme.toml", "--out", "result.json"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "every hard rule holds" in out and "written" in out
+    data = json.loads((folder / "result.json").read_text())
+    assert data["meta"][0] == {"key": "programme", "value": str(folder / "programme.toml")}
+    assert main(["check", "result.json"]) == EXIT_OK
+    assert "every hard rule holds" in capsys.readouterr().out
+    first = data["pairs"][0]
+    assert main(["explain", "result.json", first["mentee_id"]]) == EXIT_OK
+    assert first["mentor_id"] in capsys.readouterr().out
+    broken = f"{first['mentee_id']},{first['mentor_id']}"
+    assert main(["rematch", "result.json", "--broken", broken, "--out", "v2.json"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "pair with" in out and "broken" in out
+    v2 = json.loads((folder / "v2.json").read_text())
+    assert [first["mentee_id"], first["mentor_id"]] not in [
+        [p["mentee_id"], p["mentor_id"]] for p in v2["pairs"]
+    ]
+
+
+def test_a_tampered_result_fails_the_check(folder, capsys):
+    assert main(["match", "programme.toml", "--out", "result.json"]) == EXIT_OK
+    data = json.loads((folder / "result.json").read_text())
+    # give every pair the first mentor: capacities break
+    for pair in data["pairs"]:
+        pair["mentor_id"] = data["pairs"][0]["mentor_id"]
+    (folder / "result.json").write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["check", "result.json"]) == EXIT_INFEASIBLE
+    assert "capacity" in capsys.readouterr().out
+
+
+def test_programme_output_and_circles_from_a_plain_file(folder, capsys):
+    assert main(["match", "programme.toml"]) == EXIT_OK
+    assert (folder / "published.xlsx").exists()
+    assert main(["circles", "peers.csv", "--out", "c.json", "--time-limit", "2"]) == EXIT_OK
+    assert main(["explain", "c.json", "0"]) == EXIT_OK
+    assert "circle 0" in capsys.readouterr().out
+
+
+def test_bad_input_exit_code_and_no_free_text(folder, capsys):
+    (folder / "bad.toml").write_text(
+        '[programme]\nkind = "triples"\n[input]\nfile = "missing.csv"\n'
+        '[[rules]]\ntype = "NoSuchRule"\n[wieghts]\ntopics = 1\n'
+    )
+    assert main(["match", "bad.toml"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    for needle in ("unknown kind", "input file not found", "unknown rule", "unknown table"):
+        assert needle in err
+    assert main(["match", "peers.csv"]) == EXIT_BAD_INPUT
+    assert "CONFIDENTIAL" not in capsys.readouterr().err
+
+
+def test_infeasible_exit_code(folder, capsys):
+    (folder / "tight.toml").write_text(
+        '[programme]\nkind = "circles"\n[input]\nfile = "peers.csv"\n'
+        "[circles]\nmin_size = 4\nmax_size = 4\nn_circles = 2\n"
+    )
+    assert main(["circles", "tight.toml"]) == EXIT_INFEASIBLE
+    assert "24 people but sizes 4-4 with 2 circles allow 8-8" in capsys.readouterr().err
+
+
+def test_help_on_every_command_has_examples():
+    for command in ("demo", "match", "circles", "check", "explain", "rematch"):
+        done = subprocess.run(
+            [sys.executable, "-m", "pairwise.cli", command, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "example" in done.stdout
