@@ -457,15 +457,26 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         raise ValidationError([Problem("no 'pairs' table: not a matching export")])
     pa = {str(x): i for i, x in enumerate(problem.mentee_ids)}
     pb = {str(x): j for j, x in enumerate(problem.mentor_ids)}
+    topic_names = list(problem.panel[0]) if problem.panel is not None else []
+    topic_col = pairs["topic"] if "topic" in pairs and topic_names else None
     cells = []
     for k, (a, b) in enumerate(zip(pairs.mentee_id, pairs.mentor_id, strict=True)):
         a, b = plain(a), plain(b)
         if a not in pa or b not in pb:
             problems.append(Problem("unknown id in pair", row=str(k), value=f"({a}, {b})"))
             continue
-        cells.append((pa[a], pb[b]))
+        t = -1
+        if topic_col is not None:
+            name = plain(topic_col.iloc[k])
+            if name not in topic_names:
+                problems.append(Problem("unknown topic", row=str(k), value=name))
+                continue
+            t = topic_names.index(name)
+        cells.append((pa[a], pb[b], t))
     if problems:
         raise ValidationError(problems)
-    arr = np.array(sorted(cells), dtype=np.int64).reshape(-1, 2)
+    table = np.array(sorted(cells), dtype=np.int64).reshape(-1, 3)
+    arr = np.ascontiguousarray(table[:, :2])
+    topics = np.ascontiguousarray(table[:, 2]) if topic_col is not None else None
     objective = float(problem.scores[arr[:, 0], arr[:, 1]].sum()) if len(arr) else 0.0
-    return Matching(arr, objective, objective, "feasible", "file", {}, problem)
+    return Matching(arr, objective, objective, "feasible", "file", {}, problem, topics)

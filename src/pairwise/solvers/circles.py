@@ -52,6 +52,7 @@ EVALS_PER_SECOND = 40_000_000
 #: CP-SAT stops on deterministic time (reproducible); ``False``: on the clock only.
 CPSAT_DETERMINISTIC = True
 _CHUNK = 2_000_000
+_STARTS = 20  # greedy starts tried before CP-SAT looks for a first feasible answer
 # search settings: stall (iterations without a new best before a perturbation, per unit),
 # tabu tenure and perturbation strength ranges (per mille of units), and the neighbour
 # units scanned per tabu iteration, ``sample / units**2`` (all of them up to ~240 units, a
@@ -602,21 +603,28 @@ def _local(
 
     m = p.n_circles
     args = _kernel_args(p, units)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(units.size).astype(np.int64)
-    # places of mentors first, first place of each mentor before second places
-    order = order[np.argsort(~units.opt[order], kind="stable")]
-    g_of = np.full(units.size, m, dtype=np.int64)
     budget = int(EVALS_PER_SECOND * limit)
-    viol, used = ks.construct(
-        g_of,
-        order,
-        seed=int(seed),
-        budget=max(budget // 4, 1),
-        flex=_flexibility(units),
-        target=_planned_sizes(p, units),
-        **args,
-    )
+    flex, target = _flexibility(units), _planned_sizes(p, units)
+    used = 0
+    # greedy starts from several random orders: cheap, and one usually fits every rule
+    for attempt in range(_STARTS):
+        rng = np.random.default_rng([seed, attempt])
+        order = rng.permutation(units.size).astype(np.int64)
+        # places of mentors first, first place of each mentor before second places
+        order = order[np.argsort(~units.opt[order], kind="stable")]
+        g_of = np.full(units.size, m, dtype=np.int64)
+        viol, work = ks.construct(
+            g_of,
+            order,
+            seed=int(seed) + attempt,
+            budget=max(budget // (4 * _STARTS), 1),
+            flex=flex,
+            target=target,
+            **args,
+        )
+        used += int(work)
+        if viol == 0 or used > budget // 4:
+            break
     t1 = time.perf_counter()
     timings["construct"] = t1 - t0 - timings["prepare"]
     if viol > 0:
