@@ -17,6 +17,7 @@ from pairwise.rematch import Rematch, rematch
 from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
 from pairwise.solvers import solve
+from pairwise.sweep import sweep
 from pairwise.synthetic import make_cohort, make_peers
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "rules",
     "score",
     "solve",
+    "sweep",
     "write_result",
 ]
 

@@ -1,0 +1,182 @@
+"""Figures for results (optional extra: ``pip install pairwise[plot]``, matplotlib).
+
+Every function draws on the ``ax`` it is given (or a new figure's) and returns the Axes;
+none calls ``show()``, so they work in notebooks, scripts and headless tests alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pairwise.errors import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from pairwise.results import Circles, Matching
+
+__all__ = [
+    "circle_composition",
+    "contributions",
+    "mentor_load",
+    "region_flow",
+    "score_distribution",
+    "tradeoff",
+]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - the extra is installed in the dev set-up
+        raise ValidationError(
+            [Problem("plots need matplotlib", expected="pip install 'pairwise[plot]'")]
+        ) from None
+    if ax is not None:
+        return ax
+    _, new = plt.subplots(figsize=(6.4, 4.0))
+    return new
+
+
+def score_distribution(matching: Matching, *, bins: int = 30, ax: Axes | None = None) -> Axes:
+    """Histogram of the matched pairs' scores against all allowed pairs' scores."""
+    ax = _axes(ax)
+    p = matching.problem
+    allowed = p.scores[p.allowed]
+    matched = matching.pairs.score.to_numpy()
+    edges = np.histogram_bin_edges(np.concatenate([allowed, matched]), bins=bins).tolist()
+    ax.hist(allowed, bins=edges, density=True, alpha=0.5, label=f"allowed pairs ({len(allowed)})")
+    ax.hist(matched, bins=edges, density=True, alpha=0.7, label=f"matched pairs ({len(matched)})")
+    ax.set_xlabel("score")
+    ax.set_ylabel("density")
+    ax.set_title("Scores: matched vs allowed")
+    ax.legend()
+    return ax
+
+
+def contributions(matching: Matching, mentee_id: Any, *, ax: Axes | None = None) -> Axes:
+    """Per-criterion contributions of one mentee's pair(s) (needs a scored cohort)."""
+    pairs = matching.pairs
+    rows = pairs[pairs.mentee_id == str(mentee_id)]
+    if matching.problem.compat is None:
+        raise ValidationError([Problem("no criteria: the problem came from a plain matrix")])
+    if rows.empty:
+        raise ValidationError([Problem("mentee has no pair", value=str(mentee_id))])
+    ax = _axes(ax)
+    criteria = list(matching.problem.compat.weights)
+    x = np.arange(len(criteria))
+    width = 0.8 / len(rows)
+    for k, (_, row) in enumerate(rows.iterrows()):
+        values = [float(row[c]) for c in criteria]
+        ax.bar(x + k * width, values, width=width, label=str(row.mentor_id))
+    ax.set_xticks(x + width * (len(rows) - 1) / 2, criteria, rotation=30, ha="right")
+    ax.set_ylabel("contribution to the score")
+    ax.set_title(f"Why {mentee_id}'s mentor")
+    ax.legend(title="mentor")
+    return ax
+
+
+def mentor_load(matching: Matching, *, ax: Axes | None = None) -> Axes:
+    """How many mentors have 0, 1, 2, ... mentees, with the capacities beside."""
+    ax = _axes(ax)
+    load = matching.load()
+    got = load.mentees.to_numpy(dtype=np.int64)
+    cap = load.capacity.to_numpy(dtype=np.int64)
+    top = int(max(got.max(initial=0), cap.max(initial=0)))
+    k = np.arange(top + 1)
+    ax.bar(k - 0.2, np.bincount(got, minlength=top + 1), width=0.4, label="mentees")
+    ax.bar(k + 0.2, np.bincount(cap, minlength=top + 1), width=0.4, label="capacity")
+    ax.set_xlabel("mentees per mentor")
+    ax.set_ylabel("mentors")
+    ax.set_title("Mentor load")
+    ax.legend()
+    return ax
+
+
+def region_flow(matching: Matching, column: str = "region", *, ax: Axes | None = None) -> Axes:
+    """Matched pairs by mentee's and mentor's ``column`` (region, cluster or chapter)."""
+    p = matching.problem
+    if p.compat is None:
+        raise ValidationError([Problem("no cohort: the problem came from a plain matrix")])
+    if column not in ("region", "cluster", "chapter"):
+        raise ValidationError(
+            [Problem("unknown column", value=column, expected="region, cluster or chapter")]
+        )
+    ax = _axes(ax)
+    i, j = matching.assignment[:, 0], matching.assignment[:, 1]
+    a = [str(v) for v in getattr(p.compat.mentees, column)[i]]
+    b = [str(v) for v in getattr(p.compat.mentors, column)[j]]
+    table = pd.crosstab(pd.Series(a, name="mentee"), pd.Series(b, name="mentor"))
+    image = ax.imshow(table.to_numpy(), cmap="Blues")
+    ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
+    ax.set_yticks(range(table.shape[0]), table.index)
+    ax.set_xlabel(f"mentor {column}")
+    ax.set_ylabel(f"mentee {column}")
+    ax.set_title(f"Pairs by {column}")
+    ax.figure.colorbar(image, ax=ax, label="pairs")
+    return ax
+
+
+def circle_composition(
+    circles: Circles, column: str = "chapter", *, ax: Axes | None = None
+) -> Axes:
+    """Members of each circle, stacked by ``column`` (region, chapter, stage, mode, ...)."""
+    p = circles.problem
+    if p.compat is None:
+        raise ValidationError([Problem("no cohort: the problem came from a plain matrix")])
+    people = p.compat.mentees
+    if column in ("languages", "stage", "slots"):
+        tags = getattr(people, column)
+        labels = [tags.row(i)[0] if tags.row(i) else "none" for i in range(len(people))]
+    elif column in ("region", "cluster", "chapter", "mode", "role"):
+        labels = [str(v) for v in getattr(people, column)]
+    else:
+        raise ValidationError([Problem("unknown column", value=column)])
+    ax = _axes(ax)
+    frame = pd.DataFrame(
+        {
+            "circle": circles.assignment[:, 0],
+            "value": [labels[i] for i in circles.assignment[:, 1]],
+        }
+    )
+    table = pd.crosstab(frame.circle, frame.value)
+    bottom = np.zeros(len(table))
+    for value in table.columns:
+        ax.bar(table.index, table[value], bottom=bottom, label=value)
+        bottom += table[value].to_numpy()
+    ax.set_xlabel("circle")
+    ax.set_ylabel("members")
+    ax.set_title(f"Circle composition by {column}")
+    if len(table.columns) <= 12:
+        ax.legend(fontsize="small", ncols=2)
+    return ax
+
+
+def tradeoff(
+    sweep: pd.DataFrame,
+    *,
+    x: str = "min_score",
+    y: str = "total_score",
+    label: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Trade-off curve of a sweep (:func:`pairwise.sweep`): total score vs worst-off score.
+
+    Each point is a scenario; ``label`` names a column to annotate points with.
+    """
+    missing = [c for c in (x, y) if c not in sweep]
+    if missing:
+        raise ValidationError([Problem("sweep has no such column", value=missing)])
+    ax = _axes(ax)
+    ok = sweep.dropna(subset=[x, y]).sort_values(x)
+    ax.plot(ok[x], ok[y], marker="o")
+    if label is not None and label in ok:
+        for _, row in ok.iterrows():
+            ax.annotate(str(row[label]), (row[x], row[y]), fontsize="small")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
+    ax.set_title("Trade-off")
+    return ax
