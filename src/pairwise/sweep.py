@@ -58,22 +58,23 @@ def run_scenario(
     try:
         built = build(**params)
         result = built.run(write=False) if isinstance(built, Programme) else solve(built, **options)
-        row.update(
-            status=result.status,
-            objective=result.objective,
-            bound=result.bound,
-            gap=result.gap,
-            method=result.method,
-        )
+        found: dict[str, Any] = {
+            "status": result.status,
+            "objective": result.objective,
+            "bound": result.bound,
+            "gap": result.gap,
+            "method": result.method,
+            "total_score": result.objective,
+        }
         metrics = result.metrics()
-        row["total_score"] = result.objective
-        for key in METRICS:
-            if key in metrics:
-                row[key] = metrics[key]
-        row["error"] = None
+        found.update({key: metrics[key] for key in METRICS if key in metrics})
+        found["error"] = None
     except Exception as exc:  # a failed scenario is reported, not fatal
-        row.update(status="error", error=f"{type(exc).__name__}: {exc}")
-    row["seconds"] = time.perf_counter() - start
+        found = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    found["seconds"] = time.perf_counter() - start
+    # a parameter keeps its name; a result field of the same name gets a "result_" prefix
+    for key, value in found.items():
+        row[f"result_{key}" if key in params else key] = value
     return row
 
 
@@ -109,7 +110,7 @@ def sweep(
         One row per point, in grid order: the parameters, ``status`` (``"error"`` for a
         failed scenario), ``objective``, ``bound``, ``gap``, ``method``, ``total_score``, the
         result's summary metrics (``matched_share``, ``min_score``, ...), ``error`` and
-        ``seconds``.
+        ``seconds``. A result field named like a parameter gets a ``result_`` prefix.
 
     Examples
     --------
