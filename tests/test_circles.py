@@ -466,3 +466,15 @@ def test_wrong_method_for_circles() -> None:
     p = CircleProblem.from_affinity(np.ones((8, 8)), min_size=4, max_size=4)
     with pytest.raises(ValidationError, match="unknown method"):
         pairwise.solve(p, method="flow")
+
+
+def test_progress_reports_best_objective_and_bound() -> None:
+    rng = np.random.default_rng(8)
+    p = CircleProblem.from_affinity(_sym(rng, 80, low=0.0), min_size=4, max_size=6)
+    seen: list[dict[str, float]] = []
+    c = pairwise.solve(p, method="local", time_limit=0.5, progress=seen.append)
+    assert seen
+    assert all({"elapsed", "objective", "bound"} <= set(s) for s in seen)
+    assert [s["objective"] for s in seen] == sorted(s["objective"] for s in seen)
+    assert seen[-1]["objective"] == pytest.approx(c.objective)
+    assert all(s["objective"] <= s["bound"] + 1e-9 for s in seen)

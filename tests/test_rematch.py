@@ -160,3 +160,22 @@ def test_circles_rematch_never_breaks_a_rule(seed: int) -> None:
     i, j = (int(np.flatnonzero(c.problem.ids == x)[0]) for x in broken[0])
     assert c.circle_of[i] != c.circle_of[j]
     assert after.n_changes <= 4
+
+
+def test_a_change_penalty_trades_changes_for_score() -> None:
+    before_scores = np.array([[0.9, 0.1], [0.1, 0.9]])
+    p = PairProblem.from_scores(before_scores, mentee_ids=["a", "b"], mentor_ids=["x", "y"])
+    before = pairwise.solve(p)
+    # the programme's scores changed: swapping now gains 1.2 - 0.2 = 1.0
+    now = PairProblem.from_scores(
+        np.array([[0.1, 0.6], [0.6, 0.1]]), mentee_ids=["a", "b"], mentor_ids=["x", "y"]
+    )
+    kept = pairwise.rematch(before, now)  # lexicographic: fewest changes first
+    assert kept.n_changes == 0
+    cheap = pairwise.rematch(before, now, penalty=0.1)  # 2 changes cost 0.2 < 1.0 gained
+    assert cheap.n_changes == 2
+    assert cheap.result.objective == pytest.approx(1.2)
+    dear = pairwise.rematch(before, now, penalty=0.6)  # 2 changes cost 1.2 > 1.0 gained
+    assert dear.n_changes == 0
+    with pytest.raises(ValidationError, match="bad penalty"):
+        pairwise.rematch(before, now, penalty=-1)

@@ -108,10 +108,15 @@ def _programme(source: str, kind: str) -> Any:
     return Programme.from_dict(data, base=path.resolve())
 
 
-def _progress(label: str, work: Callable[[], Any]) -> Any:
-    """Run ``work``; on a terminal, show the elapsed time once it takes over a second."""
+def _progress(label: str, work: Callable[[Callable[[dict[str, float]], None]], Any]) -> Any:
+    """Run ``work(report)``; on a terminal, show elapsed time, best objective and gap.
+
+    ``report`` receives the solver's progress dicts. Nothing is shown off a terminal or for
+    work shorter than a second.
+    """
+    state: dict[str, float] = {}
     if not sys.stderr.isatty():
-        return work()
+        return work(state.update)
     done = threading.Event()
     start = time.perf_counter()
 
@@ -119,18 +124,23 @@ def _progress(label: str, work: Callable[[], Any]) -> Any:
         while not done.wait(0.25):
             elapsed = time.perf_counter() - start
             if elapsed > 1.0:
-                sys.stderr.write(f"\r{label}: {elapsed:5.1f} s")
+                line = f"{label}: {elapsed:5.1f} s"
+                if "objective" in state:
+                    best, bound = state["objective"], state.get("bound", float("inf"))
+                    gap = (bound - best) / max(abs(bound), 1e-9)
+                    line += f"  best {best:.6g}  gap {gap:.1%}"
+                sys.stderr.write("\r" + line)
                 sys.stderr.flush()
 
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
     try:
-        return work()
+        return work(state.update)
     finally:
         done.set()
         thread.join()
         if time.perf_counter() - start > 1.0:
-            sys.stderr.write("\r" + " " * 40 + "\r")
+            sys.stderr.write("\r" + " " * 60 + "\r")
 
 
 def _solve(args: argparse.Namespace) -> int:
@@ -154,7 +164,7 @@ def _solve(args: argparse.Namespace) -> int:
         solve_opts["seed"] = args.seed
     programme = programme.replace(solve=solve_opts)
     problem = programme.problem()
-    result = _progress("solving", lambda: programme.run(write=False))
+    result = _progress("solving", lambda report: programme.run(write=False, progress=report))
     out = args.out or programme.output
     print(repr(result))
     problems = check(problem, result)
@@ -227,7 +237,7 @@ def _rematch(args: argparse.Namespace) -> int:
         raise ValidationError([programme_problem("--broken takes ID,ID", "e.g. a1,b2")])
     answer = _progress(
         "re-matching",
-        lambda: rematch(
+        lambda report: rematch(
             previous, problem, broken=broken, leaving=args.leaving, max_changes=args.max_changes
         ),
     )

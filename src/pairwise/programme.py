@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,8 +281,16 @@ class Programme:
             options["objective"] = objective
         return CircleProblem.from_compatibility(aff, self.rules, **options)
 
-    def run(self, cohort: Any = None, *, write: bool = True) -> Any:
+    def run(
+        self,
+        cohort: Any = None,
+        *,
+        write: bool = True,
+        progress: Callable[[dict[str, float]], None] | None = None,
+    ) -> Any:
         """Read, score, build, solve, and write the output file (when one is set).
+
+        ``progress`` is passed to :func:`pairwise.solve`.
 
         Returns
         -------
@@ -292,7 +301,7 @@ class Programme:
 
         problem = self.problem(cohort)
         opts = {k: v for k, v in self.solve.items() if k != "objective"}
-        result = solve(problem, **opts)
+        result = solve(problem, progress=progress, **opts)
         if write and self.output is not None:
             write_result(result, self.output)
         return result

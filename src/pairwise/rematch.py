@@ -73,6 +73,7 @@ def rematch(
     leaving: Iterable[Any] = (),
     joining: Iterable[Any] | None = None,
     max_changes: int | None = None,
+    penalty: float | None = None,
     time_limit: float | None = None,
     seed: int = 0,
 ) -> Rematch:
@@ -95,6 +96,11 @@ def rematch(
     max_changes : int, optional
         Most previous pairs (people, for circles) that may change; InfeasibleError if the
         rules need more.
+    penalty : float, optional
+        By default changes are lexicographic: fewest first, then the problem's objective.
+        With a penalty, maximise the objective minus ``penalty`` per change instead (in
+        score units; for circles, per pair of previous circle-mates split up), so a change
+        that gains more than ``penalty`` is made.
     time_limit, seed
         As for :func:`pairwise.solve`.
 
@@ -126,11 +132,11 @@ def rematch(
     """
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
         return _rematch_pairs(
-            previous, problem, broken, leaving, joining, max_changes, time_limit, seed
+            previous, problem, broken, leaving, joining, max_changes, penalty, time_limit, seed
         )
     if isinstance(previous, Circles) and isinstance(problem, CircleProblem):
         return _rematch_circles(
-            previous, problem, broken, leaving, joining, max_changes, time_limit, seed
+            previous, problem, broken, leaving, joining, max_changes, penalty, time_limit, seed
         )
     raise ValidationError(
         [
@@ -158,6 +164,7 @@ def _rematch_pairs(
     leaving: Iterable[Any],
     joining: Iterable[Any] | None,
     max_changes: int | None,
+    penalty: float | None,
     time_limit: float | None,
     seed: int,
 ) -> Rematch:
@@ -179,6 +186,8 @@ def _rematch_pairs(
             )
     if max_changes is not None and not (isinstance(max_changes, int) and max_changes >= 0):
         problems.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
+    if penalty is not None and not (isinstance(penalty, int | float) and penalty >= 0):
+        problems.append(Problem("bad penalty", value=penalty, expected="a number >= 0"))
     if problems:
         raise ValidationError(problems)
     allowed = problem.allowed.copy()
@@ -221,7 +230,12 @@ def _rematch_pairs(
     keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
     min_kept = 0 if max_changes is None else max(0, len(keep) - max_changes)
     answer = cpsat.solve_cpsat(
-        p2, time_limit=time_limit, seed=seed, keep=keep_arr, min_kept=min_kept
+        p2,
+        time_limit=time_limit,
+        seed=seed,
+        keep=keep_arr,
+        min_kept=min_kept,
+        keep_weight=penalty,
     )
     pairs = answer.pairs
     objective = float(p2.scores[pairs[:, 0], pairs[:, 1]].sum()) if len(pairs) else 0.0
@@ -292,6 +306,7 @@ def _rematch_circles(
     leaving: Iterable[Any],
     joining: Iterable[Any] | None,
     max_changes: int | None,
+    penalty: float | None,
     time_limit: float | None,
     seed: int,
 ) -> Rematch:
@@ -337,7 +352,7 @@ def _rematch_circles(
     np.fill_diagonal(mates, False)
     mates &= ~apart
     # keeping a previous circle-mate is worth more than any affinity gain
-    bonus = 1.0 + float(np.abs(p2.affinity).sum())
+    bonus = 1.0 + float(np.abs(p2.affinity).sum()) if penalty is None else float(penalty)
     biased = replace(p2, affinity=p2.affinity + bonus * mates)
     found = solve(biased, time_limit=time_limit, seed=seed)
     rows = found.assignment

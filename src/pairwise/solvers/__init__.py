@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numbers
 import time
+from collections.abc import Callable
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -113,6 +114,7 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> Matching: ...
 
 
@@ -124,6 +126,7 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> Circles: ...
 
 
@@ -134,6 +137,7 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> Matching | Circles:
     """Solve a pairing or a circle problem.
 
@@ -156,6 +160,10 @@ def solve(
     workers : int, optional
         CP-SAT workers (default 1; with more, the search is interleaved deterministically
         and ``time_limit`` counts deterministic time).
+    progress : callable, optional
+        Called now and then during long searches (the circles' local search) with a dict
+        of ``elapsed`` seconds, best ``objective`` so far and proven ``bound``; the pair
+        methods are exact and fast, and report nothing.
 
     Returns
     -------
@@ -194,7 +202,7 @@ def solve(
     if problems:
         raise ValidationError(problems)
     if isinstance(problem, CircleProblem):
-        return _solve_circles(problem, method, time_limit, seed, workers)
+        return _solve_circles(problem, method, time_limit, seed, workers, progress)
     chosen = _pick(problem, method)
     t0 = time.perf_counter()
     check_required(problem)
@@ -245,6 +253,7 @@ def _solve_circles(
     time_limit: float | None,
     seed: int,
     workers: int | None,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> Circles:
     answer = solve_circles(
         problem,
@@ -252,6 +261,7 @@ def _solve_circles(
         time_limit=time_limit,
         seed=seed,
         workers=workers,
+        progress=progress,
     )
     rows = answer.rows
     a = problem.affinity

@@ -26,6 +26,7 @@ total. CP-SAT's own bound replaces it when CP-SAT ran.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -539,8 +540,13 @@ def solve_circles(
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> CirclesAnswer:
-    """Solve a circle problem; see the module docstring."""
+    """Solve a circle problem; see the module docstring.
+
+    ``progress``, when given, is called during the local search with ``elapsed`` seconds,
+    the best ``objective`` so far and the proven ``bound``.
+    """
     t0 = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
     units = build_units(p)
@@ -560,11 +566,11 @@ def solve_circles(
         timings["cpsat"] = time.perf_counter() - t0 - timings["prepare"]
     elif method == "local" or p.n > EXACT_UP_TO:
         chosen = "local"
-        g_of = _local(p, units, limit, t0, seed, workers, timings)
+        g_of = _local(p, units, limit, t0, seed, workers, timings, progress, bound)
     else:
         # small: the local search's answer (a quarter of the time) is CP-SAT's hint and floor
         chosen = "local+cpsat"
-        g_local = _local(p, units, limit / 4, t0, seed, workers, timings)
+        g_local = _local(p, units, limit / 4, t0, seed, workers, timings, progress, bound)
         t1 = time.perf_counter()
         left = max(0.01, limit - (t1 - t0))
         g_of, optimal, cp_bound = _cpsat(
@@ -597,6 +603,8 @@ def _local(
     seed: int,
     workers: int | None,
     timings: dict[str, float],
+    progress: Callable[[dict[str, float]], None] | None = None,
+    bound: float = float("inf"),
 ) -> IntArray:
     """Greedy start (CP-SAT if the repair fails), then the iterated tabu search."""
     from pairwise.solvers import circles_search as ks
@@ -660,6 +668,9 @@ def _local(
             **args,
         )
         remaining -= max(int(done), chunk)
+        if progress is not None:
+            elapsed = time.perf_counter() - t0
+            progress({"elapsed": elapsed, "objective": float(fbest[1]), "bound": bound})
         if done == 0:
             break
     timings["search"] = time.perf_counter() - t0 - timings["first_feasible"]

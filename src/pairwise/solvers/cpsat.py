@@ -111,11 +111,14 @@ def solve_cpsat(
     workers: int | None = None,
     keep: IntArray | None = None,
     min_kept: int = 0,
+    keep_weight: float | None = None,
 ) -> CpSatResult:
     """Solve ``problem`` with CP-SAT; see the module docstring.
 
     ``keep`` ((k, 2) positions) adds a first phase: keep as many of these pairs as the hard
-    rules allow (re-matching), at least ``min_kept`` of them (a hard rule).
+    rules allow (re-matching), at least ``min_kept`` of them (a hard rule). With
+    ``keep_weight`` there is no such phase: each kept pair adds ``keep_weight`` (in score
+    units) to the total instead.
 
     Raises
     ------
@@ -142,7 +145,8 @@ def solve_cpsat(
         index = {(i, j): k for k, (i, j) in enumerate(cells)}
         keep_vars = [mdl.x[index[(i, j)]] for i, j in keep.tolist() if (i, j) in index]
         kept = cp_model.LinearExpr.sum(keep_vars)
-        phases = ["keep", *phases]
+        if keep_weight is None:
+            phases = ["keep", *phases]
         if min_kept > 0:
             lit = mdl._assume(f"at most {len(keep_vars) - min_kept} changes")
             model.add_assumptions([lit])
@@ -158,7 +162,11 @@ def solve_cpsat(
     for phase in phases:
         left = None if time_limit is None else max(0.01, time_limit - (time.perf_counter() - start))
         solver = _solver(left, seed, workers)
-        target = {"count": mdl.count, "floor": floor, "total": mdl.total, "keep": kept}[phase]
+        total = mdl.total
+        if keep_weight is not None:
+            bonus = round(float(keep_weight) * mdl.scale)
+            total = cp_model.LinearExpr.weighted_sum([mdl.total, kept], [1, bonus])
+        target = {"count": mdl.count, "floor": floor, "total": total, "keep": kept}[phase]
         model.maximize(target)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
