@@ -66,35 +66,35 @@ def init_state(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, uc):
 
 
 @njit(cache=True)
-def can_add(
-    u,
-    b,
-    skip,
-    m,
-    lower,
-    g_of,
-    w,
-    opt,
-    hi,
-    apart,
-    apc,
-    ub,
-    ubp,
-    ubi,
-    bit_rule,
-    n_rules,
-    bitcnt,
-    nun,
-    size,
-    uc,
-    ucp,
-    uci,
-    clo,
-    chi,
-    corn,
-    catcnt,
-):
-    """Whether unit ``u`` may join circle ``b`` while unit ``skip`` (or -1) leaves it."""
+def can_add(u, b, skip, m, lower, A):
+    """Whether unit ``u`` may join circle ``b`` while unit ``skip`` (or -1) leaves it.
+
+    ``A`` = ``(g_of, w, opt, hi, apart, apc, ub, ubp, ubi, bit_rule, n_rules, bitcnt, nun,
+    size, uc, ucp, uci, clo, chi, corn, catcnt)``.
+    """
+    (
+        _g_of,
+        w,
+        opt,
+        hi,
+        apart,
+        apc,
+        ub,
+        ubp,
+        ubi,
+        bit_rule,
+        n_rules,
+        bitcnt,
+        nun,
+        size,
+        uc,
+        ucp,
+        uci,
+        clo,
+        chi,
+        corn,
+        catcnt,
+    ) = A
     if b == m:
         return opt[u]
     sz = size[b] + w[u]
@@ -136,8 +136,12 @@ def can_add(
 
 
 @njit(cache=True)
-def can_remove(u, a, add, m, w, lo, size, uc, ucp, uci, clo, corn, catcnt):
-    """Whether circle ``a`` keeps its floors when ``u`` leaves and ``add`` (or -1) joins."""
+def can_remove(u, a, add, m, R):
+    """Whether circle ``a`` keeps its floors when ``u`` leaves and ``add`` (or -1) joins.
+
+    ``R`` = ``(w, lo, size, uc, ucp, uci, clo, corn, catcnt)``.
+    """
+    w, lo, size, uc, ucp, uci, clo, corn, catcnt = R
     if a == m:
         return True
     sz = size[a] - w[u]
@@ -156,31 +160,34 @@ def can_remove(u, a, add, m, w, lo, size, uc, ucp, uci, clo, corn, catcnt):
 
 
 @njit(cache=True)
-def apply_move(
-    u,
-    b,
-    g_of,
-    D,
-    intra,
-    w,
-    m,
-    ap_ptr,
-    ap_idx,
-    ub,
-    ubp,
-    ubi,
-    uc,
-    ucp,
-    uci,
-    C,
-    size,
-    nun,
-    bitcnt,
-    catcnt,
-    apc,
-    cs,
-):
-    """Move unit ``u`` to circle ``b``, updating every aggregate."""
+def apply_move(u, b, M):
+    """Move unit ``u`` to circle ``b``, updating every aggregate.
+
+    ``M`` = ``(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, ubp, ubi, uc, ucp, uci, C, size, nun,
+    bitcnt, catcnt, apc, cs)``.
+    """
+    (
+        g_of,
+        D,
+        intra,
+        w,
+        _m,
+        ap_ptr,
+        ap_idx,
+        _ub,
+        ubp,
+        ubi,
+        uc,
+        ucp,
+        uci,
+        C,
+        size,
+        nun,
+        bitcnt,
+        catcnt,
+        apc,
+        cs,
+    ) = M
     a = g_of[u]
     if a == b:
         return
@@ -264,6 +271,51 @@ def construct(
     np.random.seed(seed)
     U = D.shape[0]
     C, size, nun, bitcnt, catcnt, apc, cs = init_state(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, uc)
+    A = (
+        g_of,
+        w,
+        opt,
+        hi,
+        apart,
+        apc,
+        ub,
+        ubp,
+        ubi,
+        bit_rule,
+        n_rules,
+        bitcnt,
+        nun,
+        size,
+        uc,
+        ucp,
+        uci,
+        clo,
+        chi,
+        corn,
+        catcnt,
+    )
+    M = (
+        g_of,
+        D,
+        intra,
+        w,
+        m,
+        ap_ptr,
+        ap_idx,
+        ub,
+        ubp,
+        ubi,
+        uc,
+        ucp,
+        uci,
+        C,
+        size,
+        nun,
+        bitcnt,
+        catcnt,
+        apc,
+        cs,
+    )
     TC = uc.shape[1]
     work = 0
     # 1. floors that every circle needs (one leader, "at least k" balance): fill them first
@@ -276,58 +328,8 @@ def construct(
                     break
                 if g_of[u] != m or uc[u, c] == 0:
                     continue
-                if can_add(
-                    u,
-                    g,
-                    -1,
-                    m,
-                    False,
-                    g_of,
-                    w,
-                    opt,
-                    hi,
-                    apart,
-                    apc,
-                    ub,
-                    ubp,
-                    ubi,
-                    bit_rule,
-                    n_rules,
-                    bitcnt,
-                    nun,
-                    size,
-                    uc,
-                    ucp,
-                    uci,
-                    clo,
-                    chi,
-                    corn,
-                    catcnt,
-                ):
-                    apply_move(
-                        u,
-                        g,
-                        g_of,
-                        D,
-                        intra,
-                        w,
-                        m,
-                        ap_ptr,
-                        ap_idx,
-                        ub,
-                        ubp,
-                        ubi,
-                        uc,
-                        ucp,
-                        uci,
-                        C,
-                        size,
-                        nun,
-                        bitcnt,
-                        catcnt,
-                        apc,
-                        cs,
-                    )
+                if can_add(u, g, -1, m, False, A):
+                    apply_move(u, g, M)
     # 2. circle by circle up to the planned size, least flexible units first
     for g in range(m):
         while size[g] < target[g]:
@@ -336,64 +338,14 @@ def construct(
                 if g_of[u] != m or opt[u] or size[g] + w[u] > target[g]:
                     continue
                 work += 1
-                if not can_add(
-                    u,
-                    g,
-                    -1,
-                    m,
-                    False,
-                    g_of,
-                    w,
-                    opt,
-                    hi,
-                    apart,
-                    apc,
-                    ub,
-                    ubp,
-                    ubi,
-                    bit_rule,
-                    n_rules,
-                    bitcnt,
-                    nun,
-                    size,
-                    uc,
-                    ucp,
-                    uci,
-                    clo,
-                    chi,
-                    corn,
-                    catcnt,
-                ):
+                if not can_add(u, g, -1, m, False, A):
                     continue
                 key = -1.0e6 * flex[u] + C[u, g] + 1e-9 * np.random.random()
                 if key > pick_key:
                     pick, pick_key = u, key
             if pick < 0:
                 break
-            apply_move(
-                pick,
-                g,
-                g_of,
-                D,
-                intra,
-                w,
-                m,
-                ap_ptr,
-                ap_idx,
-                ub,
-                ubp,
-                ubi,
-                uc,
-                ucp,
-                uci,
-                C,
-                size,
-                nun,
-                bitcnt,
-                catcnt,
-                apc,
-                cs,
-            )
+            apply_move(pick, g, M)
     # 3. anyone left: the emptiest allowed circle, best affinity on ties
     for u in order:
         if g_of[u] != m or opt[u]:
@@ -401,63 +353,13 @@ def construct(
         best, best_key = -1, _NEG
         for g in range(m):
             work += 1
-            if not can_add(
-                u,
-                g,
-                -1,
-                m,
-                False,
-                g_of,
-                w,
-                opt,
-                hi,
-                apart,
-                apc,
-                ub,
-                ubp,
-                ubi,
-                bit_rule,
-                n_rules,
-                bitcnt,
-                nun,
-                size,
-                uc,
-                ucp,
-                uci,
-                clo,
-                chi,
-                corn,
-                catcnt,
-            ):
+            if not can_add(u, g, -1, m, False, A):
                 continue
             key = -1.0e6 * (size[g] / lo[g]) + C[u, g] + 1e-9 * np.random.random()
             if key > best_key:
                 best, best_key = g, key
         if best >= 0:
-            apply_move(
-                u,
-                best,
-                g_of,
-                D,
-                intra,
-                w,
-                m,
-                ap_ptr,
-                ap_idx,
-                ub,
-                ubp,
-                ubi,
-                uc,
-                ucp,
-                uci,
-                C,
-                size,
-                nun,
-                bitcnt,
-                catcnt,
-                apc,
-                cs,
-            )
+            apply_move(u, best, M)
     # 4. repair: moves and swaps that keep every ceiling and lower the total shortfall
     viol = np.zeros(m + 1, np.int64)
     total = 0
@@ -481,59 +383,9 @@ def construct(
                 if tabu[u, b] > it:
                     continue
                 work += 1
-                if not can_add(
-                    u,
-                    b,
-                    -1,
-                    m,
-                    False,
-                    g_of,
-                    w,
-                    opt,
-                    hi,
-                    apart,
-                    apc,
-                    ub,
-                    ubp,
-                    ubi,
-                    bit_rule,
-                    n_rules,
-                    bitcnt,
-                    nun,
-                    size,
-                    uc,
-                    ucp,
-                    uci,
-                    clo,
-                    chi,
-                    corn,
-                    catcnt,
-                ):
+                if not can_add(u, b, -1, m, False, A):
                     continue
-                apply_move(
-                    u,
-                    b,
-                    g_of,
-                    D,
-                    intra,
-                    w,
-                    m,
-                    ap_ptr,
-                    ap_idx,
-                    ub,
-                    ubp,
-                    ubi,
-                    uc,
-                    ucp,
-                    uci,
-                    C,
-                    size,
-                    nun,
-                    bitcnt,
-                    catcnt,
-                    apc,
-                    cs,
-                )
+                apply_move(u, b, M)
                 d = (
                     _violation_circle(a, m, lo, size, catcnt, clo, corn)
                     + _violation_circle(b, m, lo, size, catcnt, clo, corn)
@@ -544,30 +396,7 @@ def construct(
                     d -= 1000 * w[u]
                 if b == m and not opt[u]:
                     d += 1000 * w[u]
-                apply_move(
-                    u,
-                    a,
-                    g_of,
-                    D,
-                    intra,
-                    w,
-                    m,
-                    ap_ptr,
-                    ap_idx,
-                    ub,
-                    ubp,
-                    ubi,
-                    uc,
-                    ucp,
-                    uci,
-                    C,
-                    size,
-                    nun,
-                    bitcnt,
-                    catcnt,
-                    apc,
-                    cs,
-                )
+                apply_move(u, a, M)
                 if d < best_d or (d == best_d and np.random.random() < 0.3):
                     best_u, best_v, best_b, best_d = u, -1, b, d
             for v in range(u + 1, U):
@@ -577,225 +406,30 @@ def construct(
                 if tabu[u, b] > it or tabu[v, a] > it:
                     continue
                 work += 1
-                if not (
-                    can_add(
-                        u,
-                        b,
-                        v,
-                        m,
-                        False,
-                        g_of,
-                        w,
-                        opt,
-                        hi,
-                        apart,
-                        apc,
-                        ub,
-                        ubp,
-                        ubi,
-                        bit_rule,
-                        n_rules,
-                        bitcnt,
-                        nun,
-                        size,
-                        uc,
-                        ucp,
-                        uci,
-                        clo,
-                        chi,
-                        corn,
-                        catcnt,
-                    )
-                    and can_add(
-                        v,
-                        a,
-                        u,
-                        m,
-                        False,
-                        g_of,
-                        w,
-                        opt,
-                        hi,
-                        apart,
-                        apc,
-                        ub,
-                        ubp,
-                        ubi,
-                        bit_rule,
-                        n_rules,
-                        bitcnt,
-                        nun,
-                        size,
-                        uc,
-                        ucp,
-                        uci,
-                        clo,
-                        chi,
-                        corn,
-                        catcnt,
-                    )
-                ):
+                if not (can_add(u, b, v, m, False, A) and can_add(v, a, u, m, False, A)):
                     continue
                 if (a == m and not opt[u]) or (b == m and not opt[v]):
                     continue
-                apply_move(
-                    u,
-                    b,
-                    g_of,
-                    D,
-                    intra,
-                    w,
-                    m,
-                    ap_ptr,
-                    ap_idx,
-                    ub,
-                    ubp,
-                    ubi,
-                    uc,
-                    ucp,
-                    uci,
-                    C,
-                    size,
-                    nun,
-                    bitcnt,
-                    catcnt,
-                    apc,
-                    cs,
-                )
-                apply_move(
-                    v,
-                    a,
-                    g_of,
-                    D,
-                    intra,
-                    w,
-                    m,
-                    ap_ptr,
-                    ap_idx,
-                    ub,
-                    ubp,
-                    ubi,
-                    uc,
-                    ucp,
-                    uci,
-                    C,
-                    size,
-                    nun,
-                    bitcnt,
-                    catcnt,
-                    apc,
-                    cs,
-                )
+                apply_move(u, b, M)
+                apply_move(v, a, M)
                 d = (
                     _violation_circle(a, m, lo, size, catcnt, clo, corn)
                     + _violation_circle(b, m, lo, size, catcnt, clo, corn)
                     - viol[a]
                     - viol[b]
                 )
-                apply_move(
-                    u,
-                    a,
-                    g_of,
-                    D,
-                    intra,
-                    w,
-                    m,
-                    ap_ptr,
-                    ap_idx,
-                    ub,
-                    ubp,
-                    ubi,
-                    uc,
-                    ucp,
-                    uci,
-                    C,
-                    size,
-                    nun,
-                    bitcnt,
-                    catcnt,
-                    apc,
-                    cs,
-                )
-                apply_move(
-                    v,
-                    b,
-                    g_of,
-                    D,
-                    intra,
-                    w,
-                    m,
-                    ap_ptr,
-                    ap_idx,
-                    ub,
-                    ubp,
-                    ubi,
-                    uc,
-                    ucp,
-                    uci,
-                    C,
-                    size,
-                    nun,
-                    bitcnt,
-                    catcnt,
-                    apc,
-                    cs,
-                )
+                apply_move(u, a, M)
+                apply_move(v, b, M)
                 if d < best_d or (d == best_d and np.random.random() < 0.3):
                     best_u, best_v, best_b, best_d = u, v, b, d
         if best_u < 0:
             break
         a = g_of[best_u]
         tabu[best_u, a] = it + 3 + np.random.randint(0, 8)
-        apply_move(
-            best_u,
-            best_b,
-            g_of,
-            D,
-            intra,
-            w,
-            m,
-            ap_ptr,
-            ap_idx,
-            ub,
-            ubp,
-            ubi,
-            uc,
-            ucp,
-            uci,
-            C,
-            size,
-            nun,
-            bitcnt,
-            catcnt,
-            apc,
-            cs,
-        )
+        apply_move(best_u, best_b, M)
         if best_v >= 0:
             tabu[best_v, best_b] = it + 3 + np.random.randint(0, 8)
-            apply_move(
-                best_v,
-                a,
-                g_of,
-                D,
-                intra,
-                w,
-                m,
-                ap_ptr,
-                ap_idx,
-                ub,
-                ubp,
-                ubi,
-                uc,
-                ucp,
-                uci,
-                C,
-                size,
-                nun,
-                bitcnt,
-                catcnt,
-                apc,
-                cs,
-            )
+            apply_move(best_v, a, M)
         total = 0
         for g in range(m):
             viol[g] = _violation_circle(g, m, lo, size, catcnt, clo, corn)
@@ -863,6 +497,52 @@ def search(
     np.random.seed(ctr[2])
     U = D.shape[0]
     C, size, nun, bitcnt, catcnt, apc, cs = init_state(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, uc)
+    A = (
+        g_of,
+        w,
+        opt,
+        hi,
+        apart,
+        apc,
+        ub,
+        ubp,
+        ubi,
+        bit_rule,
+        n_rules,
+        bitcnt,
+        nun,
+        size,
+        uc,
+        ucp,
+        uci,
+        clo,
+        chi,
+        corn,
+        catcnt,
+    )
+    R = (w, lo, size, uc, ucp, uci, clo, corn, catcnt)
+    M = (
+        g_of,
+        D,
+        intra,
+        w,
+        m,
+        ap_ptr,
+        ap_idx,
+        ub,
+        ubp,
+        ubi,
+        uc,
+        ucp,
+        uci,
+        C,
+        size,
+        nun,
+        bitcnt,
+        catcnt,
+        apc,
+        cs,
+    )
     it = ctr[0]
     last = ctr[1]
     stall = ctr[3]
@@ -927,37 +607,7 @@ def search(
                 if n1 < best1 - eps or (n1 <= best1 + eps and d < best0 - eps):
                     continue
                 tie = n1 <= best1 + eps and d <= best0 + eps
-                if not (
-                    can_add(
-                        u,
-                        b,
-                        -1,
-                        m,
-                        True,
-                        g_of,
-                        w,
-                        opt,
-                        hi,
-                        apart,
-                        apc,
-                        ub,
-                        ubp,
-                        ubi,
-                        bit_rule,
-                        n_rules,
-                        bitcnt,
-                        nun,
-                        size,
-                        uc,
-                        ucp,
-                        uci,
-                        clo,
-                        chi,
-                        corn,
-                        catcnt,
-                    )
-                    and can_remove(u, a, -1, m, w, lo, size, uc, ucp, uci, clo, corn, catcnt)
-                ):
+                if not (can_add(u, b, -1, m, True, A) and can_remove(u, a, -1, m, R)):
                     continue
                 if tie:
                     n_best += 1
@@ -998,64 +648,10 @@ def search(
                     continue
                 tie = n1 <= best1 + eps and d <= best0 + eps
                 if not (
-                    can_add(
-                        u,
-                        b,
-                        v,
-                        m,
-                        True,
-                        g_of,
-                        w,
-                        opt,
-                        hi,
-                        apart,
-                        apc,
-                        ub,
-                        ubp,
-                        ubi,
-                        bit_rule,
-                        n_rules,
-                        bitcnt,
-                        nun,
-                        size,
-                        uc,
-                        ucp,
-                        uci,
-                        clo,
-                        chi,
-                        corn,
-                        catcnt,
-                    )
-                    and can_add(
-                        v,
-                        a,
-                        u,
-                        m,
-                        True,
-                        g_of,
-                        w,
-                        opt,
-                        hi,
-                        apart,
-                        apc,
-                        ub,
-                        ubp,
-                        ubi,
-                        bit_rule,
-                        n_rules,
-                        bitcnt,
-                        nun,
-                        size,
-                        uc,
-                        ucp,
-                        uci,
-                        clo,
-                        chi,
-                        corn,
-                        catcnt,
-                    )
-                    and can_remove(u, a, v, m, w, lo, size, uc, ucp, uci, clo, corn, catcnt)
-                    and can_remove(v, b, u, m, w, lo, size, uc, ucp, uci, clo, corn, catcnt)
+                    can_add(u, b, v, m, True, A)
+                    and can_add(v, a, u, m, True, A)
+                    and can_remove(u, a, v, m, R)
+                    and can_remove(v, b, u, m, R)
                 ):
                     continue
                 if tie:
@@ -1070,56 +666,10 @@ def search(
         a = g_of[best_u]
         tenure = 2 + np.random.randint(0, max(2, int(U * ctr[5] / 1000)))
         tabu[best_u, a] = it + tenure
-        apply_move(
-            best_u,
-            best_b,
-            g_of,
-            D,
-            intra,
-            w,
-            m,
-            ap_ptr,
-            ap_idx,
-            ub,
-            ubp,
-            ubi,
-            uc,
-            ucp,
-            uci,
-            C,
-            size,
-            nun,
-            bitcnt,
-            catcnt,
-            apc,
-            cs,
-        )
+        apply_move(best_u, best_b, M)
         if best_v >= 0:
             tabu[best_v, best_b] = it + tenure
-            apply_move(
-                best_v,
-                a,
-                g_of,
-                D,
-                intra,
-                w,
-                m,
-                ap_ptr,
-                ap_idx,
-                ub,
-                ubp,
-                ubi,
-                uc,
-                ucp,
-                uci,
-                C,
-                size,
-                nun,
-                bitcnt,
-                catcnt,
-                apc,
-                cs,
-            )
+            apply_move(best_v, a, M)
         k1, k0 = _objective(cs, m, mode)
         if k1 > fbest[0] + eps or (k1 >= fbest[0] - eps and k0 > fbest[1] + eps):
             fbest[0], fbest[1] = k1, k0
@@ -1130,30 +680,7 @@ def search(
             # perturb: restart from the best with random feasible swaps
             for u in range(U):
                 if g_of[u] != best_g[u]:
-                    apply_move(
-                        u,
-                        best_g[u],
-                        g_of,
-                        D,
-                        intra,
-                        w,
-                        m,
-                        ap_ptr,
-                        ap_idx,
-                        ub,
-                        ubp,
-                        ubi,
-                        uc,
-                        ucp,
-                        uci,
-                        C,
-                        size,
-                        nun,
-                        bitcnt,
-                        catcnt,
-                        apc,
-                        cs,
-                    )
+                    apply_move(u, best_g[u], M)
             strength = 2 + np.random.randint(0, max(2, int(U * ctr[6] / 1000)))
             tries = 0
             done = 0
@@ -1165,113 +692,13 @@ def search(
                 if a == b or (a == m and not opt[v]) or (b == m and not opt[u]):
                     continue
                 if (
-                    can_add(
-                        u,
-                        b,
-                        v,
-                        m,
-                        True,
-                        g_of,
-                        w,
-                        opt,
-                        hi,
-                        apart,
-                        apc,
-                        ub,
-                        ubp,
-                        ubi,
-                        bit_rule,
-                        n_rules,
-                        bitcnt,
-                        nun,
-                        size,
-                        uc,
-                        ucp,
-                        uci,
-                        clo,
-                        chi,
-                        corn,
-                        catcnt,
-                    )
-                    and can_add(
-                        v,
-                        a,
-                        u,
-                        m,
-                        True,
-                        g_of,
-                        w,
-                        opt,
-                        hi,
-                        apart,
-                        apc,
-                        ub,
-                        ubp,
-                        ubi,
-                        bit_rule,
-                        n_rules,
-                        bitcnt,
-                        nun,
-                        size,
-                        uc,
-                        ucp,
-                        uci,
-                        clo,
-                        chi,
-                        corn,
-                        catcnt,
-                    )
-                    and can_remove(u, a, v, m, w, lo, size, uc, ucp, uci, clo, corn, catcnt)
-                    and can_remove(v, b, u, m, w, lo, size, uc, ucp, uci, clo, corn, catcnt)
+                    can_add(u, b, v, m, True, A)
+                    and can_add(v, a, u, m, True, A)
+                    and can_remove(u, a, v, m, R)
+                    and can_remove(v, b, u, m, R)
                 ):
-                    apply_move(
-                        u,
-                        b,
-                        g_of,
-                        D,
-                        intra,
-                        w,
-                        m,
-                        ap_ptr,
-                        ap_idx,
-                        ub,
-                        ubp,
-                        ubi,
-                        uc,
-                        ucp,
-                        uci,
-                        C,
-                        size,
-                        nun,
-                        bitcnt,
-                        catcnt,
-                        apc,
-                        cs,
-                    )
-                    apply_move(
-                        v,
-                        a,
-                        g_of,
-                        D,
-                        intra,
-                        w,
-                        m,
-                        ap_ptr,
-                        ap_idx,
-                        ub,
-                        ubp,
-                        ubi,
-                        uc,
-                        ucp,
-                        uci,
-                        C,
-                        size,
-                        nun,
-                        bitcnt,
-                        catcnt,
-                        apc,
-                        cs,
-                    )
+                    apply_move(u, b, M)
+                    apply_move(v, a, M)
                     done += 1
             tabu[:, :] = 0
             it += U  # tabu entries from before the restart are void
