@@ -149,6 +149,15 @@ def rematch(
     )
 
 
+def _option_problems(max_changes: int | None, penalty: float | None) -> list[Problem]:
+    out = []
+    if max_changes is not None and not (isinstance(max_changes, int) and max_changes >= 0):
+        out.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
+    if penalty is not None and not (isinstance(penalty, int | float) and penalty >= 0):
+        out.append(Problem("bad penalty", value=penalty, expected="a number >= 0"))
+    return out
+
+
 def _check_ids(known: set[str], ids: Iterable[str], what: str, problems: list[Problem]) -> None:
     for x in ids:
         if x not in known:
@@ -184,10 +193,7 @@ def _rematch_pairs(
             problems.append(
                 Problem("broken pair: unknown ids", value=f"({a}, {b})", expected="mentee, mentor")
             )
-    if max_changes is not None and not (isinstance(max_changes, int) and max_changes >= 0):
-        problems.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
-    if penalty is not None and not (isinstance(penalty, int | float) and penalty >= 0):
-        problems.append(Problem("bad penalty", value=penalty, expected="a number >= 0"))
+    problems.extend(_option_problems(max_changes, penalty))
     if problems:
         raise ValidationError(problems)
     allowed = problem.allowed.copy()
@@ -322,8 +328,7 @@ def _rematch_circles(
     for a, b in pairs:
         if a not in pos or b not in pos:
             problems.append(Problem("broken pair: unknown ids", value=f"({a}, {b})"))
-    if max_changes is not None and not (isinstance(max_changes, int) and max_changes >= 0):
-        problems.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
+    problems.extend(_option_problems(max_changes, penalty))
     if problems:
         raise ValidationError(problems)
     stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)
