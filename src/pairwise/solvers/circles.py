@@ -12,7 +12,8 @@ incremental evaluation): it starts from a greedy placement repaired until every 
 time limit is spent.
 
 ``auto`` is ``local`` above :data:`EXACT_UP_TO` people; up to it, the local search runs
-for a quarter of the time and its answer is CP-SAT's hint (``local+cpsat``): CP-SAT then
+for a quarter of the time (at most a second) and its answer is CP-SAT's hint
+(``local+cpsat``): CP-SAT then
 proves it optimal or improves it, and the better answer is returned with CP-SAT's bound.
 CP-SAT stops on deterministic time (0.8 x the time left, the clock as a safety net), so its
 answers are reproducible too.
@@ -359,6 +360,9 @@ class _Model:
         self.scale = integer_scale(float(np.abs(units.D).max(initial=0.0)) or 1.0)
         terms, coefs = [], []
         self.score_g: list[list[tuple[cp_model.IntVar, int]]] = [[] for _ in range(m)]
+        star: list[list[list[tuple[cp_model.IntVar, int]]]] = [
+            [[] for _ in range(m)] for _ in range(U)
+        ]
         for u, v in np.argwhere(np.triu(units.D != 0, 1) & ~np.triu(units.apart, 1)).tolist():
             c = int(np.rint(units.D[u, v] * self.scale))
             if c == 0:
@@ -373,6 +377,18 @@ class _Model:
                 terms.append(y)
                 coefs.append(c)
                 self.score_g[g].append((y, c))
+                star[u][g].append((y, int(units.w[v])))
+                star[v][g].append((y, int(units.w[u])))
+        # star cuts: the partners of u in circle g fit in the room g leaves her; valid for
+        # every integer solution, and they make the LP bound about the per-person bound
+        for u in range(U):
+            for g in range(m):
+                if star[u][g]:
+                    room = int(p.max_size[g]) - int(units.w[u])
+                    load = cp_model.LinearExpr.weighted_sum(
+                        [y for y, _ in star[u][g]], [k for _, k in star[u][g]]
+                    )
+                    model.add(load <= room * self.x[u][g])
         self.intra_int = np.rint(units.intra * self.scale).astype(np.int64)
         for u in range(U):
             if self.intra_int[u] and units.opt[u]:
@@ -570,7 +586,7 @@ def solve_circles(
     else:
         # small: the local search's answer (a quarter of the time) is CP-SAT's hint and floor
         chosen = "local+cpsat"
-        g_local = _local(p, units, limit / 4, t0, seed, workers, timings, progress, bound)
+        g_local = _local(p, units, min(limit / 4, 1.0), t0, seed, workers, timings, progress, bound)
         t1 = time.perf_counter()
         left = max(0.01, limit - (t1 - t0))
         g_of, optimal, cp_bound = _cpsat(
