@@ -478,3 +478,18 @@ def test_progress_reports_best_objective_and_bound() -> None:
     assert [s["objective"] for s in seen] == sorted(s["objective"] for s in seen)
     assert seen[-1]["objective"] == pytest.approx(c.objective)
     assert all(s["objective"] <= s["bound"] + 1e-9 for s in seen)
+
+
+def test_a_mentor_kept_together_with_a_mentee_still_leads_her_circle() -> None:
+    # 16 mentees + 4 mentors fill 4 circles of exactly 5: no slack for miscounting the
+    # mentor who is in a keep-together group
+    cohort = pairwise.make_cohort(16, 4, seed=3)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    mentor, mentee = str(cohort.ids[cohort.role == "mentor"][0]), str(cohort.ids[0])
+    p = CircleProblem.from_compatibility(
+        aff, [KeepTogether([(mentee, mentor)])], mentors="one-per-circle", min_size=5, max_size=5
+    )
+    c = pairwise.solve(p, time_limit=2)
+    assert check(p, c) == []
+    assert c.circle_of[p.index_of(mentee)] == c.circle_of[p.index_of(mentor)]
+    assert (c.circles["size"] == 5).all()

@@ -207,7 +207,8 @@ def diagnose(p: CircleProblem, units: Units) -> list[str]:
     m = p.n_circles
     lo_sum, hi_sum = int(p.min_size.sum()), int(p.max_size.sum())
     ids = p.ids
-    placed = int(units.w[~units.opt].sum())
+    grouped = _grouped_leaders(p, units)
+    placed = int(units.w[~units.opt].sum()) - grouped  # members besides leaders
     if p.mentor_led:
         places = int(p.leads.sum())
         if places < m:
@@ -260,6 +261,14 @@ def diagnose(p: CircleProblem, units: Units) -> list[str]:
                     f"the cohort has {have}"
                 )
     return out
+
+
+def _grouped_leaders(p: CircleProblem, units: Units) -> int:
+    """Leaders inside keep-together groups (they fill a circle's leading place)."""
+    leaders = set(p.leaders.tolist())
+    return sum(
+        1 for u, ms in enumerate(units.members) if not units.opt[u] for i in ms if i in leaders
+    )
 
 
 def _label_word(name: str) -> str:
@@ -704,7 +713,9 @@ def _flexibility(units: Units) -> FloatArray:
 
 def _planned_sizes(p: CircleProblem, units: Units) -> IntArray:
     """Circle sizes between the bounds that add up to everyone placed (as even as possible)."""
-    total = int(units.w[~units.opt].sum()) + (p.n_circles if p.mentor_led else 0)
+    # everyone who must be placed, plus a leading place for the circles no grouped leader fills
+    grouped = _grouped_leaders(p, units)
+    total = int(units.w[~units.opt].sum()) + (p.n_circles - grouped if p.mentor_led else 0)
     target = p.min_size.astype(np.int64).copy()
     left = total - int(target.sum())
     while left > 0:
