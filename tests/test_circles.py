@@ -6,6 +6,7 @@ import itertools
 
 import hypothesis.strategies as st
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -410,7 +411,7 @@ def test_conflicting_rules_are_named() -> None:
 
 def test_a_person_without_a_slot_cannot_share_one() -> None:
     frame = pairwise.make_peers(12, seed=0).to_frame()
-    frame.at[3, "slots"] = []
+    frame.loc[3, "slots"] = []
     people = pairwise.Cohort.from_frame(frame)
     p = CircleProblem.from_compatibility(pairwise.affinity(people), [SharedSlot()], min_size=3)
     with pytest.raises(InfeasibleError, match=f"{people.ids[3]} has no weekly slot"):
@@ -493,3 +494,128 @@ def test_a_mentor_kept_together_with_a_mentee_still_leads_her_circle() -> None:
     assert check(p, c) == []
     assert c.circle_of[p.index_of(mentee)] == c.circle_of[p.index_of(mentor)]
     assert (c.circles["size"] == 5).all()
+
+
+def test_a_balance_on_mentors_counts_their_leading_places() -> None:
+    # mentors are only in leading places; a floor on them must not look impossible
+    cohort = pairwise.make_cohort(16, 4, seed=4)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(
+        aff, [Balance("role", "mentor", at_least=1)], mentors="one-per-circle", n_circles=4
+    )
+    c = pairwise.solve(p, time_limit=2)
+    assert check(p, c) == []
+    assert (c.circles.mentor_id.notna()).all()
+
+
+def _cohort_with_slots(n_mentees: int, n_mentors: int, seed: int) -> pd.DataFrame:
+    frame = pairwise.make_cohort(n_mentees, n_mentors, seed=seed).to_frame()
+    frame["slots"] = [["mon-18"]] * len(frame)
+    return frame
+
+
+def test_a_spare_mentor_without_a_slot_is_left_out_not_infeasible() -> None:
+    frame = _cohort_with_slots(16, 5, seed=5)
+    spare = frame.index[frame.role == "mentor"][0]
+    frame.loc[spare, "slots"] = []
+    cohort = pairwise.Cohort.from_frame(frame)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(aff, [SharedSlot()], mentors="one-per-circle", n_circles=4)
+    c = pairwise.solve(p, time_limit=2)
+    assert check(p, c) == []
+    assert frame.loc[spare, "id"] not in set(c.to_frame().person_id)
+
+
+def test_too_few_mentors_with_a_slot_is_infeasible_with_the_numbers() -> None:
+    frame = _cohort_with_slots(16, 5, seed=5)
+    for k in frame.index[frame.role == "mentor"][:2]:
+        frame.loc[k, "slots"] = []
+    cohort = pairwise.Cohort.from_frame(frame)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(aff, [SharedSlot()], mentors="one-per-circle", n_circles=4)
+    with pytest.raises(InfeasibleError, match="4 circles need a mentor each, but only 3 leading"):
+        pairwise.solve(p)
+
+
+def test_small_limits_give_the_same_circles_every_time() -> None:
+    # the kernels compile (or load) outside the limit, and the work budget, not the
+    # clock, ends the search: the answer is the seed's alone
+    rng = np.random.default_rng(3)
+    for n, limit in ((14, 0.2), (28, 0.4), (45, 0.3)):
+        p = CircleProblem.from_affinity(_sym(rng, n), min_size=4, max_size=6)
+        first = pairwise.solve(p, time_limit=limit, seed=1)
+        again = pairwise.solve(p, time_limit=limit, seed=1)
+        assert first.circle_of.tolist() == again.circle_of.tolist()
+        assert first.objective == again.objective
+        assert "compile" not in again.timings  # loaded once per process
+
+
+def test_when_cpsat_finds_nothing_in_time_the_local_answer_stands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pairwise.solvers import circles as engine
+
+    def no_answer(*args: object, **kwargs: object) -> None:
+        raise SolverError("no circles satisfying every rule were found within the time limit")
+
+    p = CircleProblem.from_affinity(_sym(np.random.default_rng(4), 16), min_size=4, max_size=4)
+    monkeypatch.setattr(engine, "_cpsat", no_answer)
+    c = pairwise.solve(p, time_limit=1)
+    assert check(p, c) == []
+    assert c.status == "feasible"
+    assert c.method == "local+cpsat"
+
+
+def test_the_first_feasible_model_has_no_objective_part() -> None:
+    from pairwise.solvers import circles as engine
+
+    p = CircleProblem.from_affinity(_sym(np.random.default_rng(5), 20), min_size=4, max_size=6)
+    units = engine.build_units(p)
+    full = engine._Model(p, units, assumptions=False)
+    bare = engine._Model(p, units, assumptions=False, objective=False)
+    assert full.n_pairs > 0
+    assert bare.n_pairs == 0
+    proto_full, proto_bare = full.model.proto, bare.model.proto
+    assert len(proto_bare.variables) == p.n * p.n_circles
+    assert len(proto_bare.constraints) < len(proto_full.constraints)
+
+
+def test_maxmin_with_one_circle_and_a_spare_mentor() -> None:
+    # one circle, two mentors who may lead it: the search must not read a circle that
+    # does not exist when it scores "the other circles"
+    cohort = pairwise.make_cohort(4, 2, seed=6)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(
+        aff, mentors="one-per-circle", n_circles=1, min_size=5, max_size=5, objective="maxmin"
+    )
+    best = max(
+        float(p.affinity[np.ix_(ms, ms)].sum()) / 2 for ms in ([0, 1, 2, 3, 4], [0, 1, 2, 3, 5])
+    )
+    for method in ("local", "cpsat", "auto"):
+        c = pairwise.solve(p, method=method, time_limit=1)  # type: ignore[arg-type]
+        assert check(p, c) == []
+        assert c.objective == pytest.approx(best)
+
+
+def test_proven_maxmin_reports_no_gap() -> None:
+    p = CircleProblem.from_affinity(
+        _sym(np.random.default_rng(7), 10), min_size=5, max_size=5, objective="maxmin"
+    )
+    c = pairwise.solve(p, method="cpsat", time_limit=5)
+    assert c.status == "optimal"
+    assert c.gap < 1e-4  # the integer scaling's rounding slack only
+
+
+def test_bad_seeds_are_validation_errors() -> None:
+    p = CircleProblem.from_affinity(_sym(np.random.default_rng(8), 8), min_size=4, max_size=4)
+    for seed in (-1, 2**31, "1", None, 1.5, True):
+        with pytest.raises(ValidationError, match="bad seed"):
+            pairwise.solve(p, seed=seed)  # type: ignore[arg-type]
+
+
+def test_a_keep_together_group_that_is_not_a_group_is_listed() -> None:
+    people = pairwise.make_peers(12, seed=0)
+    aff = pairwise.affinity(people)
+    with pytest.raises(ValidationError) as info:
+        CircleProblem.from_compatibility(aff, [KeepTogether(groups=(5, "ab"))])  # type: ignore[arg-type]
+    assert len(info.value.problems) == 2

@@ -319,3 +319,37 @@ def test_circles_export(tmp_path):
     assert sorted(sheets) == ["circles", "members", "metrics"]
     assert len(sheets["members"]) == 6
     assert sheets["circles"].member_ids.str.count(";").tolist() == [2, 2]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("r.json", "{not json", "cannot read the result file"),
+        ("r.json", "[1, 2]", "cannot read the result file"),
+        ("r.json", "", "cannot read the result file"),
+        ("r.json", '{"other": []}', "no 'pairs' table"),
+        ("r.json", '{"pairs": [{"mentee": "a"}]}', "lacks a column"),
+        ("r.xlsx", "not a zip", "cannot read the result file"),
+        ("r.csv", "a,b\n", r"\.json or \.xlsx"),
+    ],
+)
+def test_malformed_result_files_are_validation_errors(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    p = pairwise.PairProblem.from_scores([[0.5]], mentee_ids=["a"], mentor_ids=["x"])
+    with pytest.raises(ValidationError, match=message):
+        pairwise.io.read_result(path, p)
+
+
+def test_bad_circle_numbers_in_a_result_file_are_listed(tmp_path):
+    import json
+
+    import numpy as np
+
+    p = pairwise.CircleProblem.from_affinity(np.ones((6, 6)), min_size=3, max_size=3)
+    rows = [{"circle": g, "person_id": str(i)} for i, g in enumerate([0, 0, 0, 1, "x", 7])]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"members": rows}))
+    with pytest.raises(ValidationError) as err:
+        pairwise.io.read_result(path, p)
+    assert [q.row for q in err.value.problems] == ["4", "5"]

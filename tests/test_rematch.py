@@ -179,3 +179,22 @@ def test_a_change_penalty_trades_changes_for_score() -> None:
     assert dear.n_changes == 0
     with pytest.raises(ValidationError, match="bad penalty"):
         pairwise.rematch(before, now, penalty=-1)
+
+
+def test_bad_penalty_broken_pairs_and_seed_are_listed_together() -> None:
+    p = PairProblem.from_scores([[0.5]], mentee_ids=["a"], mentor_ids=["x"])
+    before = pairwise.solve(p)
+    with pytest.raises(ValidationError) as err:
+        pairwise.rematch(before, p, broken=[("a",), "ax"], penalty=float("inf"), seed=-3)  # type: ignore[list-item]
+    messages = [q.message for q in err.value.problems]
+    assert messages.count("broken pair") == 2
+    assert "bad penalty" in messages and "bad seed" in messages
+
+
+def test_one_leaver_given_as_a_plain_id() -> None:
+    ids = ["12", "1", "2"]
+    p = PairProblem.from_scores(np.eye(3) + 0.1, mentee_ids=ids, mentor_ids=["x", "y", "z"])
+    before = pairwise.solve(p)
+    after = pairwise.rematch(before, p, leaving="12")
+    assert after.changes.mentee_id.tolist() == ["12"]
+    assert after.result.mentor_of.tolist() == [-1, 1, 2]

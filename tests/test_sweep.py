@@ -56,3 +56,14 @@ def test_dask_local_cluster() -> None:
         )
     assert (frame.status == "optimal").all()
     assert frame.objective.iloc[0] == pytest.approx(pairwise.solve(build_pairs(1.0, 2)).objective)
+
+
+def test_a_build_that_cannot_reach_worker_processes_is_refused_up_front() -> None:
+    with pytest.raises(pairwise.ValidationError, match="cannot be sent to worker processes"):
+        pairwise.sweep(lambda x: build_bad(x), {"x": [2]}, max_workers=1)
+    # threads need no pickling
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        frame = pairwise.sweep(lambda x: build_bad(x), {"x": [2]}, executor=pool)
+    assert frame.status.tolist() == ["optimal"]

@@ -220,7 +220,8 @@ def _explain(args: argparse.Namespace) -> int:
     _, _, result = _load(args.result)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         if isinstance(result, Circles):
-            print(repr(result.explain(int(args.id))))
+            circle: Any = int(args.id) if args.id.strip().lstrip("-").isdigit() else args.id
+            print(repr(result.explain(circle)))
         else:
             print(result.explain(args.id).to_string(index=False))
     return EXIT_OK

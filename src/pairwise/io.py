@@ -402,6 +402,44 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
     return {}
 
 
+def _result_tables(target: Path) -> dict[str, pd.DataFrame]:
+    """The tables of an exported result; any unreadable file is a ValidationError."""
+    suffix = target.suffix.lower()
+    if suffix not in (".json", *_EXCEL_SUFFIXES):
+        raise ValidationError([Problem("results are read from .json or .xlsx", value=suffix)])
+    try:
+        if suffix == ".json":
+            data = json.loads(target.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object of tables")
+            return {str(k): pd.DataFrame(v) for k, v in data.items()}
+        return dict(pd.read_excel(target, sheet_name=None, dtype=str))
+    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValidationError(
+            [
+                Problem(
+                    "cannot read the result file",
+                    value=target.name,
+                    expected=f"a result written by pairwise ({type(exc).__name__})",
+                )
+            ]
+        ) from None
+
+
+def _table(
+    tables: dict[str, pd.DataFrame], name: str, columns: tuple[str, ...], what: str
+) -> pd.DataFrame:
+    table = tables.get(name)
+    if table is None:
+        raise ValidationError([Problem(f"no '{name}' table: not {what}")])
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValidationError(
+            [Problem(f"'{name}' table lacks a column", column=c, expected=what) for c in missing]
+        )
+    return table
+
+
 def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circles:
     """Rebuild a result exported by :func:`write_result` (JSON or Excel) for ``problem``.
 
@@ -417,16 +455,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     from pairwise.circles import CircleProblem
     from pairwise.results import Circles, Matching
 
-    target = Path(path)
-    if target.suffix.lower() == ".json":
-        data = json.loads(target.read_text(encoding="utf-8"))
-        tables = {k: pd.DataFrame(v) for k, v in data.items()}
-    elif target.suffix.lower() in _EXCEL_SUFFIXES:
-        tables = pd.read_excel(target, sheet_name=None, dtype=str)
-    else:
-        raise ValidationError(
-            [Problem("results are read from .json or .xlsx", value=target.suffix)]
-        )
+    tables = _result_tables(Path(path))
 
     def plain(x: Any) -> str:
         text = str(x)
@@ -434,16 +463,29 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
 
     problems: list[Problem] = []
     if isinstance(problem, CircleProblem):
-        members = tables.get("members")
-        if members is None:
-            raise ValidationError([Problem("no 'members' table: not a circles export")])
+        members = _table(tables, "members", ("circle", "person_id"), "a circles export")
         pos = {str(x): i for i, x in enumerate(problem.ids)}
         rows = []
         for k, (g, x) in enumerate(zip(members.circle, members.person_id, strict=True)):
             if plain(x) not in pos:
                 problems.append(Problem("unknown person id", row=str(k), value=plain(x)))
                 continue
-            rows.append((int(g), pos[plain(x)]))
+            try:
+                circle = int(str(g))
+            except ValueError:
+                circle = -1
+            if not 0 <= circle < problem.n_circles:
+                problems.append(
+                    Problem(
+                        "bad circle",
+                        row=str(k),
+                        column="circle",
+                        value=g,
+                        expected=f"an int in 0-{problem.n_circles - 1}",
+                    )
+                )
+                continue
+            rows.append((circle, pos[plain(x)]))
         if problems:
             raise ValidationError(problems)
         arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
@@ -452,9 +494,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
             for ms in (arr[arr[:, 0] == g, 1] for g in range(problem.n_circles))
         )
         return Circles(arr, objective, objective, "feasible", "file", {}, problem)
-    pairs = tables.get("pairs")
-    if pairs is None:
-        raise ValidationError([Problem("no 'pairs' table: not a matching export")])
+    pairs = _table(tables, "pairs", ("mentee_id", "mentor_id"), "a matching export")
     pa = {str(x): i for i, x in enumerate(problem.mentee_ids)}
     pb = {str(x): j for j, x in enumerate(problem.mentor_ids)}
     topic_names = list(problem.panel[0]) if problem.panel is not None else []

@@ -9,6 +9,7 @@ objective. Broken pairs never come back; people who leave are in no pair or circ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from pairwise.circles import CircleProblem
-from pairwise.errors import InfeasibleError, Problem, ValidationError
+from pairwise.errors import InfeasibleError, Problem, ValidationError, _seed_problems
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching
 
@@ -130,14 +131,12 @@ def rematch(
     >>> after.kept, after.keepable
     (2, 2)
     """
+    broken, leaving, found = _normalise(broken, leaving, max_changes, penalty, seed)
+    args = (broken, leaving, joining, max_changes, penalty, time_limit, seed, found)
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
-        return _rematch_pairs(
-            previous, problem, broken, leaving, joining, max_changes, penalty, time_limit, seed
-        )
+        return _rematch_pairs(previous, problem, *args)
     if isinstance(previous, Circles) and isinstance(problem, CircleProblem):
-        return _rematch_circles(
-            previous, problem, broken, leaving, joining, max_changes, penalty, time_limit, seed
-        )
+        return _rematch_circles(previous, problem, *args)
     raise ValidationError(
         [
             Problem(
@@ -149,13 +148,42 @@ def rematch(
     )
 
 
-def _option_problems(max_changes: int | None, penalty: float | None) -> list[Problem]:
-    out = []
-    if max_changes is not None and not (isinstance(max_changes, int) and max_changes >= 0):
+def _normalise(
+    broken: Iterable[Sequence[Any]],
+    leaving: Iterable[Any],
+    max_changes: int | None,
+    penalty: float | None,
+    seed: int,
+) -> tuple[list[tuple[str, str]], list[str], list[Problem]]:
+    """Broken pairs as (id, id), leavers as ids (one id may be given alone), the problems."""
+    out: list[Problem] = []
+    if max_changes is not None and not (
+        isinstance(max_changes, int) and not isinstance(max_changes, bool) and max_changes >= 0
+    ):
         out.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
-    if penalty is not None and not (isinstance(penalty, int | float) and penalty >= 0):
-        out.append(Problem("bad penalty", value=penalty, expected="a number >= 0"))
-    return out
+    if penalty is not None and not (
+        isinstance(penalty, int | float)
+        and not isinstance(penalty, bool)
+        and math.isfinite(penalty)
+        and penalty >= 0
+    ):
+        out.append(Problem("bad penalty", value=penalty, expected="a finite number >= 0"))
+    out.extend(_seed_problems(seed))
+    if isinstance(leaving, str | bytes) or not isinstance(leaving, Iterable):
+        leaving = [leaving]
+    pairs: list[tuple[str, str]] = []
+    if isinstance(broken, str | bytes) or not isinstance(broken, Iterable):
+        broken = [broken]
+    for k, pair in enumerate(broken):
+        if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
+            out.append(
+                Problem(
+                    "broken pair", row=f"broken[{k}]", value=repr(pair)[:40], expected="(id, id)"
+                )
+            )
+        else:
+            pairs.append((str(pair[0]), str(pair[1])))
+    return pairs, _ids(leaving), out
 
 
 def _check_ids(known: set[str], ids: Iterable[str], what: str, problems: list[Problem]) -> None:
@@ -176,6 +204,7 @@ def _rematch_pairs(
     penalty: float | None,
     time_limit: float | None,
     seed: int,
+    problems: list[Problem],
 ) -> Rematch:
     from pairwise.solvers import cpsat
 
@@ -184,7 +213,6 @@ def _rematch_pairs(
     pos_b = {x: j for j, x in enumerate(mentors)}
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
-    problems: list[Problem] = []
     broken_pairs = [(str(a), str(b)) for a, b in broken]
     gone = set(_ids(leaving))
     _check_ids(set(mentees) | set(mentors) | old_ids, gone, "leaving", problems)
@@ -193,7 +221,6 @@ def _rematch_pairs(
             problems.append(
                 Problem("broken pair: unknown ids", value=f"({a}, {b})", expected="mentee, mentor")
             )
-    problems.extend(_option_problems(max_changes, penalty))
     if problems:
         raise ValidationError(problems)
     allowed = problem.allowed.copy()
@@ -315,12 +342,12 @@ def _rematch_circles(
     penalty: float | None,
     time_limit: float | None,
     seed: int,
+    problems: list[Problem],
 ) -> Rematch:
     from pairwise.solvers import solve
 
     ids = _ids(problem.ids)
     pos = {x: i for i, x in enumerate(ids)}
-    problems: list[Problem] = []
     gone = set(_ids(leaving))
     old_ids = _ids(previous.problem.ids)
     _check_ids(set(ids) | set(old_ids), gone, "leaving", problems)
@@ -328,7 +355,6 @@ def _rematch_circles(
     for a, b in pairs:
         if a not in pos or b not in pos:
             problems.append(Problem("broken pair: unknown ids", value=f"({a}, {b})"))
-    problems.extend(_option_problems(max_changes, penalty))
     if problems:
         raise ValidationError(problems)
     stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)

@@ -220,6 +220,11 @@ def _people_pairs(
     out: list[tuple[int, int]] = []
     problems: list[Problem] = []
     for k, group in enumerate(pairs):
+        if isinstance(group, str | bytes) or not isinstance(group, Iterable):
+            problems.append(
+                Problem(f"{rule}: not a group", row=str(k), value=group, expected="ids")
+            )
+            continue
         members = [str(x) for x in group]
         unknown = [x for x in members if x not in pos]
         for x in unknown:

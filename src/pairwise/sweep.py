@@ -15,12 +15,15 @@ the end of the sweep.
 from __future__ import annotations
 
 import itertools
+import pickle
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
+
+from pairwise.errors import Problem, ValidationError
 
 __all__ = ["sweep"]
 
@@ -78,6 +81,16 @@ def run_scenario(
     return row
 
 
+def _collect(future: Future[dict[str, Any]], point: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario's row; a scenario lost in transport (a worker died) is reported too."""
+    try:
+        return future.result()
+    except Exception as exc:
+        row = dict(point)
+        row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
+        return row
+
+
 def sweep(
     build: Callable[..., Any],
     grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]],
@@ -104,6 +117,12 @@ def sweep(
     **solve_options
         Passed to :func:`pairwise.solve` (``time_limit``, ``seed``, ...).
 
+    Raises
+    ------
+    ValidationError
+        When ``build`` cannot be pickled for a process or cluster executor (a lambda or a
+        local function: use a module-level function, or a ``ThreadPoolExecutor``).
+
     Returns
     -------
     pandas.DataFrame
@@ -127,11 +146,24 @@ def sweep(
     2   bad    error        NaN
     """
     points = _points(grid)
+    if not isinstance(executor, ThreadPoolExecutor):
+        try:
+            pickle.dumps(build)
+        except Exception:
+            raise ValidationError(
+                [
+                    Problem(
+                        "build cannot be sent to worker processes",
+                        value=getattr(build, "__qualname__", type(build).__name__),
+                        expected="a module-level function, or a ThreadPoolExecutor",
+                    )
+                ]
+            ) from None
     own = executor is None
     pool: Executor = executor if executor is not None else ProcessPoolExecutor(max_workers)
     try:
         futures = [pool.submit(run_scenario, build, point, solve_options) for point in points]
-        rows = [future.result() for future in futures]
+        rows = [_collect(future, point) for future, point in zip(futures, points, strict=True)]
     finally:
         if own:
             pool.shutdown()

@@ -27,7 +27,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from pairwise.circles import CircleProblem
-from pairwise.errors import InfeasibleError, Problem, ValidationError
+from pairwise.errors import InfeasibleError, Problem, ValidationError, _seed_problems
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching
 from pairwise.solvers import assignment, cpsat, sparse
@@ -154,9 +154,12 @@ def solve(
         Seconds. Pairs: for ``cpsat`` only (the other methods are exact and polynomial).
         Circles: the whole solve (default 10 s); the local search also stops on a work
         budget proportional to it (see
-        :data:`~pairwise.solvers.circles.EVALS_PER_SECOND`), so it is reproducible.
+        :data:`~pairwise.solvers.circles.EVALS_PER_SECOND`), so it is reproducible. Loading
+        the compiled search kernels (compiling them, once per installation) comes before
+        the clock starts.
     seed : int, default 0
-        Random seed of CP-SAT and of the local search; the pair methods are deterministic.
+        Random seed of CP-SAT and of the local search, in ``[0, 2**31)``; the pair methods
+        are deterministic.
     workers : int, optional
         CP-SAT workers (default 1; with more, the search is interleaved deterministically
         and ``time_limit`` counts deterministic time).
@@ -176,7 +179,7 @@ def solve(
         When hard rules cannot all hold (required pairs that break a rule, or mentees that
         must all be matched but cannot be), naming the conflict.
     ValidationError
-        For unknown methods or bad options.
+        For unknown methods or bad options (all of them listed).
 
     Examples
     --------
@@ -196,6 +199,7 @@ def solve(
         problems.append(Problem("time_limit must be > 0", value=time_limit))
     if workers is not None and not (_is_int(workers) and workers >= 1):
         problems.append(Problem("workers must be >= 1", value=workers))
+    problems.extend(_seed_problems(seed))
     given: object = problem
     if not isinstance(given, PairProblem | CircleProblem):
         problems.append(Problem("not a problem", value=type(given).__name__))

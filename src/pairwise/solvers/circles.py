@@ -40,7 +40,7 @@ from pairwise.errors import InfeasibleError, SolverError
 from pairwise.solvers.cpsat import _solver
 from pairwise.solvers.flow import integer_scale
 
-__all__ = ["EVALS_PER_SECOND", "EXACT_UP_TO", "CirclesAnswer", "solve_circles"]
+__all__ = ["EVALS_PER_SECOND", "EXACT_UP_TO", "CirclesAnswer", "compile_kernels", "solve_circles"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -225,8 +225,14 @@ def diagnose(p: CircleProblem, units: Units) -> list[str]:
             f"with {m} circles allow {lo_sum}-{hi_sum}"
         )
     biggest = int(p.max_size.max())
+    usable = 0  # leading places that every rule lets lead a circle
     for u, ms in enumerate(units.members):
         who = ", ".join(str(ids[i]) for i in ms[:6]) + (" ..." if len(ms) > 6 else "")
+        if units.opt[u]:
+            # a leading place may stay unused: it only counts if it can be used
+            labelled = all(units.ub[u, units.bit_rule == r].any() for r in range(len(p.shared)))
+            usable += int(labelled and bool((units.uc[u] <= units.chi).all()))
+            continue
         if units.w[u] > biggest:
             out.append(
                 f"keep-together group of {units.w[u]} ({who}) is larger than the largest "
@@ -249,13 +255,18 @@ def diagnose(p: CircleProblem, units: Units) -> list[str]:
         for c, name in enumerate(units.cat_names):
             if units.uc[u, c] > units.chi[c]:
                 out.append(f"keep-together group {who} breaks '{name}' on its own")
+    if p.mentor_led and usable + grouped < m and int(p.leads.sum()) >= m:
+        out.append(
+            f"{m} circles need a mentor each, but only {usable + grouped} leading places fit every "
+            f"circle rule ({', '.join(r.name for r in p.shared) or 'counts'})"
+        )
     for c, name in enumerate(units.cat_names):
-        if units.clo[c] > 0 and not units.corn[c]:
-            have = int(units.uc[~units.opt, c].sum()) + (
-                int(p.leads.sum()) if name == "one mentor per circle" else 0
-            )
+        if units.clo[c] > 0 and not units.corn[c] and name != "one mentor per circle":
+            # members count fully; of the leading places at most m are used
+            lead = np.sort(units.uc[units.opt, c])[::-1][:m]
+            have = int(units.uc[~units.opt, c].sum()) + int(lead.sum())
             need = int(units.clo[c]) * m
-            if have < need and name != "one mentor per circle":
+            if have < need:
                 out.append(
                     f"'{name}' asks {units.clo[c]} in each of {m} circles ({need}), "
                     f"the cohort has {have}"
@@ -303,7 +314,9 @@ def simple_bound(p: CircleProblem, units: Units) -> float:
 class _Model:
     """The exact model on units; ``fixed`` pins units to circles (LNS, hints)."""
 
-    def __init__(self, p: CircleProblem, units: Units, assumptions: bool) -> None:
+    def __init__(
+        self, p: CircleProblem, units: Units, assumptions: bool, objective: bool = True
+    ) -> None:
         m, U = p.n_circles, units.size
         self.p, self.units = p, units
         model = cp_model.CpModel()
@@ -372,7 +385,10 @@ class _Model:
         star: list[list[list[tuple[cp_model.IntVar, int]]]] = [
             [[] for _ in range(m)] for _ in range(U)
         ]
-        for u, v in np.argwhere(np.triu(units.D != 0, 1) & ~np.triu(units.apart, 1)).tolist():
+        scored = np.triu(units.D != 0, 1) & ~np.triu(units.apart, 1)
+        if not objective:  # a first feasible answer: no pair variables, no cuts
+            scored[:] = False
+        for u, v in np.argwhere(scored).tolist():
             c = int(np.rint(units.D[u, v] * self.scale))
             if c == 0:
                 continue
@@ -399,6 +415,8 @@ class _Model:
                     )
                     model.add(load <= room * self.x[u][g])
         self.intra_int = np.rint(units.intra * self.scale).astype(np.int64)
+        if not objective:
+            self.intra_int[:] = 0
         for u in range(U):
             if self.intra_int[u] and units.opt[u]:
                 for g in range(m):
@@ -438,12 +456,16 @@ class _Model:
         return out
 
 
-def _circle_solver(limit: float, seed: int, workers: int | None) -> cp_model.CpSolver:
-    """CP-SAT stopping on deterministic time (0.8 x the limit), the clock as a safety net."""
+def _circle_solver(limit: float, det: float, seed: int, workers: int | None) -> cp_model.CpSolver:
+    """CP-SAT stopping on deterministic time ``det``, the clock (``limit``) as a safety net.
+
+    ``det`` must come from the caller's time limit only, never from the clock, so that the
+    answer depends on the input and the seed alone.
+    """
     solver = _solver(None, seed, workers)
     if CPSAT_DETERMINISTIC:
-        solver.parameters.max_deterministic_time = 0.8 * limit
-    solver.parameters.max_time_in_seconds = limit
+        solver.parameters.max_deterministic_time = max(det, 0.01)
+    solver.parameters.max_time_in_seconds = max(limit, 0.01)
     return solver
 
 
@@ -461,13 +483,18 @@ def _cpsat(
     units: Units,
     *,
     time_limit: float,
+    plan: float,
     seed: int,
     workers: int | None,
     hint: IntArray | None = None,
     feasibility_only: bool = False,
 ) -> tuple[IntArray, bool, float]:
-    """Solve the model; returns (units' circles, proven optimal, integer-scaled bound)."""
-    mdl = _Model(p, units, assumptions=True)
+    """Solve the model; returns (units' circles, proven optimal, integer-scaled bound).
+
+    ``time_limit`` is the clock left; ``plan`` the seconds planned from the caller's limit,
+    of which 0.8 become CP-SAT's deterministic time.
+    """
+    mdl = _Model(p, units, assumptions=True, objective=not feasibility_only)
     model = mdl.model
     model.add_assumptions(mdl.lits)
     if hint is not None:
@@ -483,7 +510,7 @@ def _cpsat(
             model.maximize(floor)
         else:
             model.maximize(mdl.total)
-    solver = _circle_solver(time_limit, seed, workers)
+    solver = _circle_solver(time_limit, 0.8 * plan, seed, workers)
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         core = solver.sufficient_assumptions_for_infeasibility()
@@ -505,8 +532,8 @@ def _cpsat(
         model.add(floor >= value)
         model.maximize(mdl.total)
         mdl.hint(g_of)
-        left = max(0.01, time_limit - solver.wall_time)
-        solver2 = _circle_solver(left, seed, workers)
+        det = 0.8 * plan - solver.response_proto.deterministic_time
+        solver2 = _circle_solver(time_limit - solver.wall_time, det, seed, workers)
         status2 = solver2.solve(model)
         if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             g_of = mdl.g_of(solver2)
@@ -572,6 +599,8 @@ def solve_circles(
     ``progress``, when given, is called during the local search with ``elapsed`` seconds,
     the best ``objective`` so far and the proven ``bound``.
     """
+    # the compiled kernels load (or, once per installation, compile) outside the limit
+    compile_s = compile_kernels() if method != "cpsat" else 0.0
     t0 = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
     units = build_units(p)
@@ -581,13 +610,16 @@ def solve_circles(
     m = p.n_circles
     bound = simple_bound(p, units)
     timings: dict[str, float] = {"prepare": time.perf_counter() - t0}
+    if compile_s:
+        timings["compile"] = compile_s
     chosen: str = method
     optimal = False
     if method == "cpsat":
-        left = max(0.01, limit - (time.perf_counter() - t0))
-        g_of, optimal, cp_bound = _cpsat(p, units, time_limit=left, seed=seed, workers=workers)
-        if p.objective == "total":
-            bound = min(bound, cp_bound)
+        left = limit - (time.perf_counter() - t0)
+        g_of, optimal, cp_bound = _cpsat(
+            p, units, time_limit=left, plan=limit, seed=seed, workers=workers
+        )
+        bound = min(bound, cp_bound)
         timings["cpsat"] = time.perf_counter() - t0 - timings["prepare"]
     elif method == "local" or p.n > EXACT_UP_TO:
         chosen = "local"
@@ -595,17 +627,27 @@ def solve_circles(
     else:
         # small: the local search's answer (a quarter of the time) is CP-SAT's hint and floor
         chosen = "local+cpsat"
-        g_local = _local(p, units, min(limit / 4, 1.0), t0, seed, workers, timings, progress, bound)
+        first = min(limit / 4, 1.0)
+        g_local = _local(p, units, first, t0, seed, workers, timings, progress, bound)
         t1 = time.perf_counter()
-        left = max(0.01, limit - (t1 - t0))
-        g_of, optimal, cp_bound = _cpsat(
-            p, units, time_limit=left, seed=seed, workers=workers, hint=g_local
-        )
-        timings["cpsat"] = time.perf_counter() - t1
-        if _key(p, units, g_local) > _key(p, units, g_of):
-            g_of, optimal = g_local, False
-        if p.objective == "total":
+        g_of, optimal = g_local, False
+        try:
+            g_cp, cp_optimal, cp_bound = _cpsat(
+                p,
+                units,
+                time_limit=limit - (t1 - t0),
+                plan=limit - first,
+                seed=seed,
+                workers=workers,
+                hint=g_local,
+            )
+        except SolverError:
+            pass  # no better answer in time: the local search's stands (feasible)
+        else:
             bound = min(bound, cp_bound)
+            if _key(p, units, g_cp) >= _key(p, units, g_local):
+                g_of, optimal = g_cp, cp_optimal
+        timings["cpsat"] = time.perf_counter() - t1
     rows = [(int(g), i) for u, g in enumerate(g_of.tolist()) if g < m for i in units.members[u]]
     arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
     timings["solve"] = time.perf_counter() - t0
@@ -630,8 +672,12 @@ def _local(
     timings: dict[str, float],
     progress: Callable[[dict[str, float]], None] | None = None,
     bound: float = float("inf"),
+    clock: bool = True,
 ) -> IntArray:
-    """Greedy start (CP-SAT if the repair fails), then the iterated tabu search."""
+    """Greedy start (CP-SAT if the repair fails), then the iterated tabu search.
+
+    ``clock=False`` ignores the clock (the budget alone stops it; for warming up).
+    """
     from pairwise.solvers import circles_search as ks
 
     m = p.n_circles
@@ -661,9 +707,14 @@ def _local(
     t1 = time.perf_counter()
     timings["construct"] = t1 - t0 - timings["prepare"]
     if viol > 0:
-        left = max(0.01, limit - (t1 - t0))
         g_of, _, _ = _cpsat(
-            p, units, time_limit=left, seed=seed, workers=workers, feasibility_only=True
+            p,
+            units,
+            time_limit=limit - (t1 - t0),
+            plan=limit,
+            seed=seed,
+            workers=workers,
+            feasibility_only=True,
         )
         timings["cpsat_start"] = time.perf_counter() - t1
     timings["first_feasible"] = time.perf_counter() - t0
@@ -678,7 +729,7 @@ def _local(
     cs = _circle_scores(units, g_of, m)
     fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
     remaining = max(0, budget - int(used))
-    deadline = t0 + limit
+    deadline = t0 + limit if clock else float("inf")
     while remaining > 0 and time.perf_counter() < deadline:
         chunk = min(_CHUNK, remaining)
         done = ks.search(
@@ -702,6 +753,28 @@ def _local(
     timings["evaluations"] = float(ctr[4])
     timings["stopped_by_clock"] = float(remaining > 0)
     return best_g
+
+
+_compiled: list[float] = []
+
+
+def compile_kernels() -> float:
+    """Load the local search's compiled kernels, compiling them on first use; seconds taken.
+
+    Numba caches the machine code on disk, so the compilation (several seconds) happens once
+    per installation, and loading takes a fraction of a second once per process. ``solve``
+    calls this before its clock starts, so the time limit is the search's alone.
+    """
+    if _compiled:
+        return 0.0
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    a = rng.random((8, 8))
+    tiny = CircleProblem.from_affinity(a + a.T, n_circles=2, min_size=4, max_size=4)
+    tiny_units = build_units(tiny)
+    _local(tiny, tiny_units, 1e-4, t0, 0, 1, {"prepare": 0.0}, clock=False)
+    _compiled.append(time.perf_counter() - t0)
+    return _compiled[0]
 
 
 def _flexibility(units: Units) -> FloatArray:
