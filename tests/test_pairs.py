@@ -1390,3 +1390,16 @@ def test_empty_sides(shape: tuple[int, int]) -> None:
     assert m.objective == 0.0
     assert len(m.assignment) == 0
     assert len(m.unmatched) == shape[0]
+
+
+def test_a_large_problem_loads_the_sparse_kernels_while_it_is_built() -> None:
+    from pairwise.solvers import sparse_kernels
+
+    rng = np.random.default_rng(0)
+    p = PairProblem.from_scores(rng.random((600, 500)), capacity=2)
+    assert sparse_kernels._loader  # started (once per process)
+    sparse_kernels.wait_for_preload()
+    assert not sparse_kernels._loader[0].is_alive()
+    m = pairwise.solve(p)
+    assert m.method == "sparse"
+    assert pairwise.check(p, m) == []
