@@ -19,6 +19,12 @@ Cases (issue 5):
     most 2 per chapter: time to the first feasible answer, then objective, bound and gap at
     60 s.
 
+(d) Exact for small cohorts: random affinities (uniform in [-1, 1]) of 12-34 people in
+    circles of 4-6, default limit (10 s): ``pairwise.solve`` (auto -> local search, then
+    every admissible circle as a column: LP bound, reduced-cost fixing, CP-SAT) beside the
+    plain CP-SAT assignment model (``method="cpsat"``) with the same limit: status, gap to
+    the proven bound, seconds.
+
 The local search normally stops on a work budget (for reproducibility); here it gets the
 whole wall-clock limit, as the literature's methods do. The numba kernels are compiled (or
 loaded from the cache) before any timing starts; the compile time is reported apart.
@@ -27,6 +33,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_circles.py           # everything, about 35 minutes
     .venv/bin/python benchmarks/bench_circles.py --quick   # 3 instances + (b) at 10 s, < 2 min
+    .venv/bin/python benchmarks/bench_circles.py --exact   # (d) only, about 3 minutes
 """
 
 from __future__ import annotations
@@ -181,6 +188,31 @@ def _synthetic(limit: float) -> dict[str, Any]:
     return out
 
 
+def _exact(sizes: tuple[int, ...], seeds: tuple[int, ...]) -> None:
+    """(d): proof of optimality on small cohorts, beside the plain CP-SAT model."""
+    import pairwise
+
+    pairwise.solvers.circles.compile_kernels()
+    print("\n(d) exact for small cohorts (sizes 4-6, limit 10 s)\n")
+    print("| people | seed | pairwise | gap | seconds | plain CP-SAT | gap | seconds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            a = rng.uniform(-1.0, 1.0, (n, n)).round(3)
+            a = (a + a.T) / 2
+            np.fill_diagonal(a, 0.0)
+            p = pairwise.CircleProblem.from_affinity(a, min_size=4, max_size=6)
+            cells = []
+            for method in ("auto", "cpsat"):
+                t = time.perf_counter()
+                r = pairwise.solve(p, method=method, time_limit=10.0, seed=0)
+                seconds = time.perf_counter() - t
+                assert pairwise.check(p, r) == []
+                cells.append(f"{r.objective:.3f} {r.status} | {r.gap:.2%} | {seconds:.2f}")
+            print(f"| {n} | {seed} | {cells[0]} | {cells[1]} |", flush=True)
+
+
 def _show(r: dict[str, Any], reference: float) -> tuple[str, str]:
     if "error" in r:
         return r["error"], "-"
@@ -198,7 +230,11 @@ def main() -> None:
     parser.add_argument("--method", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=float, default=3.0, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--exact", action="store_true", help="only (d), small cohorts")
     args = parser.parse_args()
+    if args.exact:
+        _exact((12, 16, 20, 24, 30, 34), (0, 1))
+        return
     if args.child:
         print(json.dumps(_child(args)))
         return
@@ -237,6 +273,10 @@ def main() -> None:
         f"\n(c) search kernel on RanReal_n120_ss_01: {jit / 1e6:.1f}M neighbour evaluations/s "
         f"compiled (numba), {plain / 1e6:.3f}M/s interpreted: {jit / plain:.0f}x"
     )
+    if args.quick:
+        _exact((20, 30), (0,))
+    else:
+        _exact((12, 16, 20, 24, 30, 34), (0, 1))
     limit = 10.0 if args.quick else 60.0
     syn = _synthetic(limit)
     print(

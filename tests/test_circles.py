@@ -558,7 +558,10 @@ def test_when_cpsat_finds_nothing_in_time_the_local_answer_stands(
     def no_answer(*args: object, **kwargs: object) -> None:
         raise SolverError("no circles satisfying every rule were found within the time limit")
 
-    p = CircleProblem.from_affinity(_sym(np.random.default_rng(4), 16), min_size=4, max_size=4)
+    # maxmin: auto's small path is the local search, then the CP-SAT assignment model
+    p = CircleProblem.from_affinity(
+        _sym(np.random.default_rng(4), 16), min_size=4, max_size=4, objective="maxmin"
+    )
     monkeypatch.setattr(engine, "_cpsat", no_answer)
     c = pairwise.solve(p, time_limit=1)
     assert check(p, c) == []
@@ -619,3 +622,63 @@ def test_a_keep_together_group_that_is_not_a_group_is_listed() -> None:
     with pytest.raises(ValidationError) as info:
         CircleProblem.from_compatibility(aff, [KeepTogether(groups=(5, "ab"))])  # type: ignore[arg-type]
     assert len(info.value.problems) == 2
+
+
+# --------------------------------------------------------------------------- exact by columns
+
+
+@SLOW
+@given(tiny_problems())
+def test_auto_exact_by_columns_matches_brute_force(p: CircleProblem) -> None:
+    best = _brute(p)
+    try:
+        c = pairwise.solve(p, time_limit=4)
+    except InfeasibleError:
+        assert best is None
+        return
+    assert best is not None
+    assert check(p, c) == []
+    low, total = _value(p, tuple(c.circle_of.tolist()))
+    if p.objective == "total":
+        assert c.method == "local+exact"
+        assert c.status == "optimal"
+        assert total == pytest.approx(best[1], abs=1e-6)
+    assert c.bound >= best[1] - 1e-6
+
+
+def test_thirty_people_are_proven_optimal_in_the_default_limit() -> None:
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        p = CircleProblem.from_affinity(_sym(rng, 30), min_size=4, max_size=6)
+        c = pairwise.solve(p, seed=seed)
+        assert c.method == "local+exact"
+        assert c.status == "optimal"
+        assert c.gap < 1e-6
+        assert c.timings["columns"] > 700_000  # every admissible circle was listed
+        assert check(p, c) == []
+
+
+def test_exact_by_columns_agrees_with_the_assignment_model_under_rules() -> None:
+    people = pairwise.make_peers(14, seed=2)
+    aff = pairwise.affinity(people)
+    rules = [KeepApart(), SharedSlot(), MaxPerChapter(2)]
+    p = CircleProblem.from_compatibility(aff, rules, min_size=3, max_size=5)
+    by_columns = pairwise.solve(p, time_limit=10)
+    by_model = pairwise.solve(p, method="cpsat", time_limit=30)
+    assert by_columns.method == "local+exact" and by_model.status == "optimal"
+    assert by_columns.status == "optimal"
+    assert by_columns.objective == pytest.approx(by_model.objective, abs=1e-6)
+    assert check(p, by_columns) == []
+
+
+def test_mentor_led_circles_are_proven_optimal_by_columns() -> None:
+    cohort = pairwise.make_cohort(18, 5, seed=3)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(
+        aff, [MaxPerChapter(2)], mentors="one-per-circle", n_circles=4, leads=1
+    )
+    c = pairwise.solve(p, time_limit=10)
+    assert c.method == "local+exact"
+    assert c.status == "optimal"
+    assert check(p, c) == []
+    assert c.circles.mentor_id.notna().all()

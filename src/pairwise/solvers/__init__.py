@@ -12,9 +12,9 @@
 ``auto`` picks ``assignment`` when it applies, ``sparse`` for problems of more than
 :data:`SPARSE_FROM` cells, else ``flow``; these three are exact and polynomial. ``cpsat``
 keeps to ``time_limit`` and may return a ``feasible`` answer with a proven bound.
-For circle problems ``auto`` is ``cpsat`` up to
-:data:`~pairwise.solvers.circles.EXACT_UP_TO` people and ``local`` above (see
-:mod:`pairwise.solvers.circles`).
+For circle problems ``auto`` proves small cohorts optimal (the local search's answer, then
+every admissible circle as a column: ``local+exact``; or the CP-SAT model: ``local+cpsat``)
+and runs ``local`` on larger ones (see :mod:`pairwise.solvers.circles`).
 """
 
 from __future__ import annotations

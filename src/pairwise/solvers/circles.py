@@ -11,12 +11,14 @@ incremental evaluation): it starts from a greedy placement repaired until every 
 (CP-SAT finds the start when the repair cannot) and improves until its work budget or the
 time limit is spent.
 
-``auto`` is ``local`` above :data:`EXACT_UP_TO` people; up to it, the local search runs
-for a quarter of the time (at most a second) and its answer is CP-SAT's hint
-(``local+cpsat``): CP-SAT then
-proves it optimal or improves it, and the better answer is returned with CP-SAT's bound.
-CP-SAT stops on deterministic time (0.8 x the time left, the clock as a safety net), so its
-answers are reproducible too.
+``auto``: when every admissible circle can be listed within the limit (total objective,
+see :data:`COLUMNS_PER_SECOND`), the local search runs for a quarter of the time (at most a
+second) and :mod:`.circles_exact` proves its answer optimal or finds the optimum
+(``local+exact``: set-partitioning LP bound, reduced-cost fixing, CP-SAT over the columns
+left). Otherwise, up to :data:`EXACT_UP_TO` people, the local search's answer is the hint of
+the CP-SAT model (``local+cpsat``), which proves it optimal or improves it; above, ``local``.
+CP-SAT stops on deterministic time planned from the caller's limit (the clock as a safety
+net), so its answers are reproducible too.
 
 Bounds: every result carries a proven upper bound. For each person, the best her circle
 can give her is her ``min_size - 1`` best partners plus the positive part of the next
@@ -37,6 +39,7 @@ from ortools.sat.python import cp_model
 
 from pairwise.circles import CircleProblem
 from pairwise.errors import InfeasibleError, SolverError
+from pairwise.solvers import circles_exact
 from pairwise.solvers.cpsat import _solver
 from pairwise.solvers.flow import integer_scale
 
@@ -47,6 +50,9 @@ FloatArray = npt.NDArray[np.float64]
 
 #: ``auto`` proves optimality with CP-SAT up to this many people.
 EXACT_UP_TO = 30
+#: Candidate circles ``auto`` may list per second of ``time_limit`` / 4 (see
+#: :mod:`.circles_exact`); 30 people in circles of 4-6 (764,000 sets) need a limit of 4 s.
+COLUMNS_PER_SECOND = 800_000
 #: Work budget of the local search per second of ``time_limit`` (neighbour evaluations).
 #: Calibrated so that on a 2-core 2020s machine the budget, not the clock, ends the search;
 #: then the result depends only on the input and the seed.
@@ -621,6 +627,28 @@ def solve_circles(
         )
         bound = min(bound, cp_bound)
         timings["cpsat"] = time.perf_counter() - t0 - timings["prepare"]
+    elif method == "auto" and _columns_fit(p, units, limit):
+        # small enough to list every admissible circle: the local search's answer, then a
+        # proof (or the optimum) from the set-partitioning LP and CP-SAT over its columns
+        chosen = "local+exact"
+        first = min(limit / 4, 1.0)
+        g_local = _local(p, units, first, t0, seed, workers, timings, progress, bound)
+        t1 = time.perf_counter()
+        exact = circles_exact.solve_exact(
+            p,
+            units,
+            g_local,
+            time_limit=limit - (t1 - t0),
+            plan=limit - first,
+            seed=seed,
+            workers=workers,
+            scale=integer_scale(float(np.abs(units.D).max(initial=0.0)) or 1.0),
+        )
+        g_of, optimal = exact.g_of, exact.optimal
+        bound = min(bound, exact.bound)
+        timings["exact"] = time.perf_counter() - t1
+        timings["columns"] = float(exact.columns)
+        timings["columns_kept"] = float(exact.kept)
     elif method == "local" or p.n > EXACT_UP_TO:
         chosen = "local"
         g_of = _local(p, units, limit, t0, seed, workers, timings, progress, bound)
@@ -654,6 +682,19 @@ def solve_circles(
     if p.objective == "maxmin" and not optimal:
         bound = _maxmin_bound(p, units, bound)
     return CirclesAnswer(rows=arr, optimal=optimal, bound=bound, method=chosen, timings=timings)
+
+
+def _columns_fit(p: CircleProblem, units: Units, limit: float) -> bool:
+    """Whether ``auto`` lists every admissible circle (total objective, few enough sets).
+
+    Decided from the problem and the planned limit only (never the clock), so the choice
+    is reproducible: listing runs at about a million candidate sets per second here.
+    """
+    if p.objective != "total" or not circles_exact.fits(p, units.w):
+        return False
+    k_lo, k_hi = circles_exact._k_range(p, units.w)
+    sets = circles_exact.candidate_count(units.size, k_lo, k_hi)
+    return sets <= COLUMNS_PER_SECOND * limit / 4
 
 
 def _key(p: CircleProblem, units: Units, g_of: IntArray) -> tuple[float, float]:

@@ -1,0 +1,347 @@
+"""Exact circles for small cohorts: every admissible circle is a column (set partitioning).
+
+The assignment model of :mod:`.circles` (a boolean per person and circle, one per pair and
+circle for the score) proves optimality only up to about 16 people: its LP bound is weak
+and the circles are interchangeable. For small cohorts this module uses the other classic
+formulation of grouping problems:
+
+1. **Columns.** Every set of units (people, or keep-together groups, or a mentor's leading
+   place) that could form one circle under every hard rule is enumerated, vectorised:
+   size within a circle's bounds, nobody kept apart, a common label for every shared rule
+   (language, slot, region), every count rule (at most k per chapter, balance, exactly one
+   mentor). Its value is its within-circle affinity. About 760,000 columns for 30 people in
+   circles of 4-6, before the rules remove most of them.
+2. **Bound.** The LP relaxation of "choose columns that cover every unit once" is solved
+   by column generation (HiGHS through SciPy on a few thousand columns, pricing every
+   column in NumPy). Its duals give a Lagrangian bound that is valid for any multipliers,
+   so it does not rely on the LP's tolerances: ``L + sum(max(r_S, 0))`` with reduced
+   values ``r_S``. Set partitioning LPs of grouping problems are tight: usually within a
+   fraction of a percent, often exact.
+3. **Fixing and CP-SAT.** A column whose best possible solution, ``bound - max(r_S, 0) +
+   r_S``, is below the incumbent (the local search's answer) cannot be in a better
+   solution, and is removed; usually all but a few hundred go. CP-SAT solves the set
+   partitioning model over the rest: optimal there means optimal overall.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+from scipy import sparse as sp
+from scipy.optimize import linprog
+
+from pairwise.circles import CircleProblem
+
+if TYPE_CHECKING:
+    from pairwise.solvers.circles import Units
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Largest number of candidate unit sets enumerated (before the rules filter them).
+MAX_CANDIDATES = 3_000_000
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Admissible circles.
+
+    ``members`` (unit indices, -1 padded), ``value`` (within-circle affinity), ``fits``
+    (which circle types, i.e. distinct size bounds, each fits).
+    """
+
+    members: IntArray
+    value: FloatArray
+    fits: BoolArray
+    type_bounds: list[tuple[int, int]]
+    type_count: IntArray
+
+
+@dataclass(frozen=True)
+class ExactAnswer:
+    """Units' circles (``m`` = not placed), proven optimal or not, a proven bound."""
+
+    g_of: IntArray
+    optimal: bool
+    bound: float
+    columns: int
+    kept: int
+
+
+def candidate_count(units_size: int, k_lo: int, k_hi: int) -> int:
+    """Number of unit sets of ``k_lo..k_hi`` units."""
+    return sum(math.comb(units_size, k) for k in range(k_lo, k_hi + 1))
+
+
+def _k_range(p: CircleProblem, w: IntArray) -> tuple[int, int]:
+    lo, hi = int(p.min_size.min()), int(p.max_size.max())
+    return max(1, -(-lo // int(w.max()))), min(hi, len(w))
+
+
+def fits(p: CircleProblem, w: IntArray) -> bool:
+    """Whether enumerating every circle is affordable for this problem."""
+    if len(w) == 0:
+        return False
+    k_lo, k_hi = _k_range(p, w)
+    return candidate_count(len(w), k_lo, k_hi) <= MAX_CANDIDATES
+
+
+def enumerate_columns(p: CircleProblem, units: Units) -> Columns:
+    """Every unit set that satisfies every circle rule on its own (see the module doc)."""
+    D, intra, w, apart = units.D, units.intra, units.w, units.apart
+    ub = units.ub.astype(bool)
+    uc, clo, chi, corn = units.uc, units.clo, units.chi, units.corn
+    bit_rule = units.bit_rule
+    U = len(w)
+    bounds = sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)})
+    count = np.array(
+        [int(((p.min_size == a) & (p.max_size == b)).sum()) for a, b in bounds], np.int64
+    )
+    k_lo, k_hi = _k_range(p, w)
+    rules = [np.flatnonzero(bit_rule == r) for r in range(len(p.shared))]
+    members: list[IntArray] = []
+    values: list[FloatArray] = []
+    fit_rows: list[BoolArray] = []
+    for k in range(k_lo, k_hi + 1):
+        total = math.comb(U, k)
+        flat = itertools.chain.from_iterable(itertools.combinations(range(U), k))
+        combo = np.fromiter(flat, dtype=np.int64, count=total * k).reshape(total, k)
+        weight = w[combo].sum(axis=1)
+        fit = np.stack([(weight >= a) & (weight <= b) for a, b in bounds], axis=1)
+        ok = fit.any(axis=1)
+        combo, fit = combo[ok], fit[ok]
+        for a, b in itertools.combinations(range(k), 2):
+            ok = ~apart[combo[:, a], combo[:, b]]
+            combo, fit = combo[ok], fit[ok]
+        for bits in rules:
+            common = ub[combo[:, 0]][:, bits]
+            for a in range(1, k):
+                common &= ub[combo[:, a]][:, bits]
+            ok = common.any(axis=1)
+            combo, fit = combo[ok], fit[ok]
+        if uc.shape[1]:
+            cnt = uc[combo].sum(axis=1)
+            ok = (cnt <= chi).all(axis=1) & ((cnt >= clo) | (corn & (cnt == 0))).all(axis=1)
+            combo, fit = combo[ok], fit[ok]
+        value = intra[combo].sum(axis=1)
+        for a, b in itertools.combinations(range(k), 2):
+            value = value + D[combo[:, a], combo[:, b]]
+        padded = np.full((len(combo), k_hi), -1, dtype=np.int64)
+        padded[:, :k] = combo
+        members.append(padded)
+        values.append(value)
+        fit_rows.append(fit)
+    return Columns(
+        members=np.concatenate(members) if members else np.zeros((0, k_hi), np.int64),
+        value=np.concatenate(values) if values else np.zeros(0),
+        fits=np.concatenate(fit_rows) if fit_rows else np.zeros((0, len(bounds)), bool),
+        type_bounds=bounds,
+        type_count=count,
+    )
+
+
+def _incidence(cols: Columns, idx: IntArray, n_units: int) -> sp.csr_matrix:
+    """Unit x (column, type) incidence, types as extra rows."""
+    mem = cols.members[idx]
+    T = len(cols.type_bounds)
+    rows: list[IntArray] = []
+    cols_: list[IntArray] = []
+    for t in range(T):
+        sel = np.flatnonzero(cols.fits[idx, t])
+        base = t * len(idx)
+        r, c = np.nonzero(mem[sel] >= 0)
+        rows.append(mem[sel][r, c])
+        cols_.append(base + sel[r])
+        rows.append(np.full(len(sel), n_units + t))
+        cols_.append(base + sel)
+    rr = np.concatenate(rows)
+    cc = np.concatenate(cols_)
+    data = np.ones(len(rr))
+    return sp.csr_matrix((data, (rr, cc)), shape=(n_units + T, T * len(idx)))
+
+
+def _duals(
+    cols: Columns, pool: IntArray, opt: BoolArray, deadline: float
+) -> tuple[FloatArray, FloatArray] | None:
+    """Column generation for the LP; returns (unit duals, type duals) or None on failure."""
+    U, T = len(opt), len(cols.type_bounds)
+    in_pool = np.zeros(len(cols.value), dtype=bool)
+    in_pool[pool] = True
+    for _ in range(200):
+        idx = np.flatnonzero(in_pool)
+        A = _incidence(cols, idx, U)
+        c = -np.tile(cols.value[idx], T)
+        ub_ok = cols.fits[idx].T.ravel()
+        eq_rows = np.concatenate([np.flatnonzero(~opt), U + np.arange(T)])
+        le_rows = np.flatnonzero(opt)
+        b_eq = np.concatenate([np.ones((~opt).sum()), cols.type_count.astype(float)])
+        res = linprog(  # type: ignore[call-overload]
+            c,
+            A_eq=A[eq_rows],
+            b_eq=b_eq,
+            A_ub=A[le_rows] if len(le_rows) else None,
+            b_ub=np.ones(len(le_rows)) if len(le_rows) else None,
+            bounds=np.column_stack([np.zeros(len(c)), ub_ok.astype(float)]),
+            method="highs",
+        )
+        if res.status != 0:
+            return None
+        pi = np.zeros(U + T)
+        pi[eq_rows] = -np.asarray(res.eqlin.marginals)
+        if len(le_rows):  # "at most once" rows: a multiplier >= 0 keeps the bound valid
+            pi[le_rows] = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+        unit_pi, type_mu = pi[:U], pi[U:]
+        reduced = _reduced(cols, unit_pi, type_mu)
+        best = reduced.max(axis=1)
+        tol = 1e-9 * (1.0 + float(np.abs(cols.value).max(initial=0.0)))
+        new = np.flatnonzero((best > tol) & ~in_pool)
+        if len(new) == 0 or time.perf_counter() > deadline:
+            return unit_pi, type_mu
+        # the most promising columns join the pool
+        new = new[np.argsort(-best[new], kind="stable")[: max(200, 20 * U)]]
+        in_pool[new] = True
+    return unit_pi, type_mu
+
+
+def _reduced(cols: Columns, unit_pi: FloatArray, type_mu: FloatArray) -> FloatArray:
+    """Reduced value of every (column, type); -inf where the column does not fit the type."""
+    padded = np.append(unit_pi, 0.0)
+    used = padded[cols.members].sum(axis=1)  # -1 pads read the 0 at the end
+    r = (cols.value - used)[:, None] - type_mu[None, :]
+    return np.where(cols.fits, r, -np.inf)
+
+
+def solve_exact(
+    p: CircleProblem,
+    units: Units,
+    incumbent: IntArray,
+    *,
+    time_limit: float,
+    plan: float,
+    seed: int,
+    workers: int | None,
+    scale: float,
+) -> ExactAnswer:
+    """Prove ``incumbent`` optimal or find the optimum (see the module docstring).
+
+    ``incumbent`` is a feasible unit assignment (circle per unit, ``m`` = not placed).
+    """
+    from pairwise.solvers.circles import _circle_solver  # the shared CP-SAT settings
+
+    t0 = time.perf_counter()
+    m = p.n_circles
+    opt = units.opt
+    U = len(opt)
+    cols = enumerate_columns(p, units)
+    found = _incumbent_columns(cols, incumbent, m)
+    if found is None:  # cannot happen for a feasible incumbent; never claim a proof then
+        return ExactAnswer(incumbent, False, float("inf"), len(cols.value), 0)
+    inc_value, inc_cols = found
+    # the incumbent's columns and each unit's best columns start the pool
+    order = np.argsort(-cols.value, kind="stable")
+    seen = np.zeros(U, dtype=bool)
+    pool = [inc_cols]
+    for j in order[: 50 * U]:
+        mem = cols.members[j][cols.members[j] >= 0]
+        if not seen[mem].all():
+            pool.append(np.array([j]))
+            seen[mem] = True
+    duals = _duals(cols, np.unique(np.concatenate(pool)), opt, t0 + 0.5 * time_limit)
+    if duals is None:
+        return ExactAnswer(incumbent, False, float("inf"), len(cols.value), len(cols.value))
+    unit_pi, type_mu = duals
+    # Lagrangian bound: valid for any multipliers (those of "at most once" rows >= 0)
+    reduced = _reduced(cols, unit_pi, type_mu)
+    best = reduced.max(axis=1)
+    positive = np.maximum(best, 0.0)
+    base = float(unit_pi.sum() + type_mu @ cols.type_count)
+    bound = base + float(positive.sum())
+    # fixing: a column whose best solution is below the incumbent cannot improve it
+    tol = 1e-9 * (1.0 + abs(bound))
+    with_col = bound - positive + best
+    keep = np.flatnonzero(with_col >= inc_value - tol)
+    keep = np.union1d(keep, inc_cols)
+    if bound <= inc_value + tol:
+        return ExactAnswer(incumbent, True, max(bound, inc_value), len(cols.value), len(keep))
+    # CP-SAT on the columns left
+    model = cp_model.CpModel()
+    T = len(cols.type_bounds)
+    xs: list[tuple[int, int, cp_model.IntVar]] = []
+    by_unit: list[list[cp_model.IntVar]] = [[] for _ in range(U)]
+    by_type: list[list[cp_model.IntVar]] = [[] for _ in range(T)]
+    obj = []
+    for j in keep.tolist():
+        mem = cols.members[j][cols.members[j] >= 0]
+        for t in np.flatnonzero(cols.fits[j]).tolist():
+            x = model.new_bool_var(f"c{j}_{t}")
+            xs.append((j, t, x))
+            by_type[t].append(x)
+            for u in mem.tolist():
+                by_unit[u].append(x)
+            obj.append((x, int(np.rint(cols.value[j] * scale))))
+    for u in range(U):
+        if opt[u]:
+            model.add_at_most_one(by_unit[u])
+        else:
+            model.add_exactly_one(by_unit[u])
+    for t in range(T):
+        model.add(sum(by_type[t]) == int(cols.type_count[t]))
+    model.maximize(cp_model.LinearExpr.weighted_sum([x for x, _ in obj], [c for _, c in obj]))
+    chosen_inc = set(inc_cols.tolist())
+    for j, _, x in xs:
+        model.add_hint(x, j in chosen_inc)
+    left = time_limit - (time.perf_counter() - t0)
+    solver = _circle_solver(left, 0.8 * plan, seed, workers)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return ExactAnswer(incumbent, False, bound, len(cols.value), len(keep))
+    picked = [(j, t) for j, t, x in xs if solver.value(x)]
+    g_of = _assign(p, cols, picked, U)
+    value = float(sum(cols.value[j] for j, _ in picked))
+    slack = m * 0.5 / scale
+    cp_bound = solver.best_objective_bound / scale + slack
+    final_bound = min(bound, max(cp_bound, inc_value))
+    if value < inc_value:
+        g_of, value = incumbent, inc_value
+    optimal = status == cp_model.OPTIMAL
+    return ExactAnswer(g_of, optimal, max(final_bound, value), len(cols.value), len(keep))
+
+
+def _incumbent_columns(cols: Columns, g_of: IntArray, m: int) -> tuple[float, IntArray] | None:
+    """The incumbent's value and the indices of its circles among the columns."""
+    width = cols.members.shape[1]
+    found = []
+    for g in range(m):
+        mem = np.flatnonzero(g_of == g)
+        if len(mem) > width:
+            return None
+        key = np.full(width, -1, dtype=np.int64)
+        key[: len(mem)] = mem
+        hit = np.flatnonzero((cols.members == key).all(axis=1))
+        if len(hit) == 0:
+            return None
+        found.append(int(hit[0]))
+    idx = np.array(found, dtype=np.int64)
+    return float(cols.value[idx].sum()), idx
+
+
+def _assign(p: CircleProblem, cols: Columns, picked: list[tuple[int, int]], U: int) -> IntArray:
+    """Chosen columns to circle numbers: each type's circles in order, columns sorted."""
+    m = p.n_circles
+    g_of = np.full(U, m, dtype=np.int64)
+    for t, (a, b) in enumerate(cols.type_bounds):
+        circles = np.flatnonzero((p.min_size == a) & (p.max_size == b)).tolist()
+        mine = sorted(
+            (cols.members[j][cols.members[j] >= 0].tolist() for j, tt in picked if tt == t)
+        )
+        for g, mem in zip(circles, mine, strict=True):
+            g_of[mem] = g
+    return g_of
