@@ -88,7 +88,7 @@ def _k_range(p: CircleProblem, w: IntArray) -> tuple[int, int]:
 
 def fits(p: CircleProblem, w: IntArray) -> bool:
     """Whether enumerating every circle is affordable for this problem."""
-    if len(w) == 0:
+    if len(w) == 0 or int(p.min_size.min()) < 1:  # an empty circle is not a column
         return False
     k_lo, k_hi = _k_range(p, w)
     return candidate_count(len(w), k_lo, k_hi) <= MAX_CANDIDATES
