@@ -638,7 +638,7 @@ def test_auto_exact_by_columns_matches_brute_force(p: CircleProblem) -> None:
         return
     assert best is not None
     assert check(p, c) == []
-    low, total = _value(p, tuple(c.circle_of.tolist()))
+    _, total = _value(p, tuple(c.circle_of.tolist()))
     if p.objective == "total":
         assert c.method == "local+exact"
         assert c.status == "optimal"

@@ -9,6 +9,7 @@ pairs, and plain per-pair Python for each programme rule.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -1392,14 +1393,30 @@ def test_empty_sides(shape: tuple[int, int]) -> None:
     assert len(m.unmatched) == shape[0]
 
 
-def test_a_large_problem_loads_the_sparse_kernels_while_it_is_built() -> None:
-    from pairwise.solvers import sparse_kernels
+def test_import_loads_the_kernels_in_the_background_unless_turned_off() -> None:
+    import subprocess
+    import sys
 
+    from pairwise.solvers import warmup
+
+    assert warmup._threads  # started by ``import pairwise``
+    warmup.wait()
+    assert not warmup._threads[0].is_alive()
+    code = (
+        "import threading, pairwise; "
+        "print(sorted(t.name for t in threading.enumerate() if t.name.startswith('pairwise')))"
+    )
+    for env, expected in (({"PAIRWISE_PRELOAD": "0"}, "[]"), ({}, "['pairwise-kernels']")):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert out == expected
     rng = np.random.default_rng(0)
     p = PairProblem.from_scores(rng.random((600, 500)), capacity=2)
-    assert sparse_kernels._loader  # started (once per process)
-    sparse_kernels.wait_for_preload()
-    assert not sparse_kernels._loader[0].is_alive()
     m = pairwise.solve(p)
     assert m.method == "sparse"
     assert pairwise.check(p, m) == []

@@ -49,3 +49,9 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# the compiled kernels load in a background thread while the caller reads and scores data
+# (see pairwise.solvers.warmup; PAIRWISE_PRELOAD=0 turns it off)
+from pairwise.solvers import warmup as _warmup
+
+_warmup.start()

@@ -43,18 +43,6 @@ def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return a
 
 
-#: From this many (mentee x mentor) cells on, building a problem starts loading the
-#: compiled kernels of the sparse method in the background (see ``sparse_kernels.preload``).
-PRELOAD_FROM = 250_000
-
-
-def _preload_for(shape: tuple[int, ...]) -> None:
-    if len(shape) == 2 and shape[0] * shape[1] >= PRELOAD_FROM:
-        from pairwise.solvers.sparse_kernels import preload
-
-        preload()
-
-
 @dataclass(frozen=True, eq=False)
 class PairProblem:
     """A pairing problem: scores, allowed pairs, capacities and the objective.
@@ -239,7 +227,6 @@ class PairProblem:
         >>> m.mentor_of.tolist(), m.objective
         ([0, 1], 17.0)
         """
-        _preload_for(tuple(getattr(scores, "shape", ())))
         problems: list[Problem] = []
         try:
             s = np.array(scores, dtype=np.float64)
@@ -358,7 +345,6 @@ class PairProblem:
             raise ValidationError(
                 [Problem("a peer affinity cannot be paired", expected="pairwise.score(...)")]
             )
-        _preload_for(compat.shape)
         problems: list[Problem] = []
         pieces: list[tuple[str, Compiled]] = []
         all_rules: list[PairRule] = [Capacity(), Forbid()]

@@ -7,49 +7,8 @@ is one read of the matrix; numpy would need several temporaries of the same size
 
 from __future__ import annotations
 
-import os
-import threading
-
 import numpy as np
 from numba import njit
-
-_loader: list[threading.Thread] = []
-
-
-def preload() -> None:
-    """Start loading these kernels in a background thread (once per process).
-
-    Numba's first use in a process costs some 0.2-0.3 s (its code generator starts and the
-    cached machine code is linked). A large problem starts this while it is being built, so
-    the load overlaps the building instead of adding to the solve. Forking waits for it
-    (a lock held by the loader must not be copied into a child process).
-    """
-    if _loader:
-        return
-    thread = threading.Thread(target=_load, name="pairwise-kernels", daemon=True)
-    _loader.append(thread)
-    thread.start()
-
-
-def _load() -> None:
-    from pairwise.problem import PairProblem
-    from pairwise.solvers.sparse import solve_sparse
-
-    rng = np.random.default_rng(0)
-    try:  # the same specialisations as a real solve: a tiny real solve
-        solve_sparse(PairProblem.from_scores(rng.random((24, 6)), capacity=4))
-    except Exception:  # a real solve will load (and report) on demand
-        return
-
-
-def wait_for_preload() -> None:
-    """Block until a background load started by :func:`preload` has finished."""
-    for thread in _loader:
-        if thread.is_alive() and thread is not threading.current_thread():
-            thread.join()
-
-
-os.register_at_fork(before=wait_for_preload)
 
 
 @njit(cache=True)
