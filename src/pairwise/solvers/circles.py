@@ -714,16 +714,18 @@ def _local(
     progress: Callable[[dict[str, float]], None] | None = None,
     bound: float = float("inf"),
     clock: bool = True,
+    budget: int | None = None,
 ) -> IntArray:
     """Greedy start (CP-SAT if the repair fails), then the iterated tabu search.
 
-    ``clock=False`` ignores the clock (the budget alone stops it; for warming up).
+    ``clock=False`` ignores the clock and ``budget`` replaces the work budget of
+    :data:`EVALS_PER_SECOND` x ``limit`` (for warming up).
     """
     from pairwise.solvers import circles_search as ks
 
     m = p.n_circles
     args = _kernel_args(p, units)
-    budget = int(EVALS_PER_SECOND * limit)
+    budget = int(EVALS_PER_SECOND * limit) if budget is None else budget
     flex, target = _flexibility(units), _planned_sizes(p, units)
     used = 0
     # greedy starts from several random orders: cheap, and one usually fits every rule
@@ -813,7 +815,7 @@ def compile_kernels() -> float:
     a = rng.random((8, 8))
     tiny = CircleProblem.from_affinity(a + a.T, n_circles=2, min_size=4, max_size=4)
     tiny_units = build_units(tiny)
-    _local(tiny, tiny_units, 1e-4, t0, 0, 1, {"prepare": 0.0}, clock=False)
+    _local(tiny, tiny_units, 1e-4, t0, 0, 1, {"prepare": 0.0}, clock=False, budget=20_000)
     _compiled.append(time.perf_counter() - t0)
     return _compiled[0]
 

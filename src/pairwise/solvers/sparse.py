@@ -39,8 +39,6 @@ __all__ = ["SparseResult", "solve_sparse"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-# cells per row block in dense passes: 4 MB of float64, reused by the allocator, not re-faulted
-_BLOCK_CELLS = 500_000
 _MARGIN = SCALE // 50  # "nearly violated": reduced cost below 2% of the largest score
 _OUT = -(2**62)  # score of cells the proof does not price: reduced cost ~ +2**62, no overflow
 
@@ -56,18 +54,9 @@ class SparseResult:
     added: int
 
 
-def _blocks(n: int, m: int) -> list[tuple[int, int]]:
-    step = max(1, _BLOCK_CELLS // max(m, 1))
-    return [(a, min(n, a + step)) for a in range(0, n, step)]
-
-
 def _scale(problem: PairProblem, free: BoolArray) -> float:
-    top = 0.0
-    for a, b in _blocks(*problem.shape):
-        block = np.abs(problem.scores[a:b])[free[a:b]]
-        if block.size:
-            top = max(top, float(block.max()))
-    return integer_scale(top)
+    scores = np.ascontiguousarray(problem.scores, dtype=np.float64)
+    return integer_scale(float(kernels.max_abs(scores, np.ascontiguousarray(free))))
 
 
 def _price_and_candidates(

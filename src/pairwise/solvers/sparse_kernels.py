@@ -12,6 +12,20 @@ from numba import njit
 
 
 @njit(cache=True)
+def max_abs(scores, free):
+    """Largest ``|score|`` over the cells in question (0 if none), in one pass."""
+    top = 0.0
+    n, m = scores.shape
+    for i in range(n):
+        for j in range(m):
+            if free[i, j]:
+                v = abs(scores[i, j])
+                if v > top:
+                    top = v
+    return top
+
+
+@njit(cache=True)
 def price_and_rank(scores, free, scale, out_value, kk, depth):
     """Integer prices of every cell and the candidates of both sides, in one pass.
 
