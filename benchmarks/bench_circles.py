@@ -32,7 +32,7 @@ loaded from the cache) before any timing starts; the compile time is reported ap
 Usage::
 
     .venv/bin/python benchmarks/bench_circles.py           # everything, about 40 minutes
-    .venv/bin/python benchmarks/bench_circles.py --quick   # 3 instances + (b) at 10 s, < 2 min
+    .venv/bin/python benchmarks/bench_circles.py --quick   # 3 instances, (d), (b) at 5 s: < 2 min
     .venv/bin/python benchmarks/bench_circles.py --exact   # (d) only, about 3 minutes
 """
 
@@ -54,6 +54,9 @@ DATA = Path(
     os.environ.get("PAIRWISE_MDGP", Path(__file__).resolve().parents[2] / "shared/data/mdgp")
 )
 LIMITS = {120: [3.0], 240: [20.0], 480: [120.0, 60.0]}
+#: Both methods use the machine's 2 cores: two independent local searches (threads) for
+#: pairwise, two CP-SAT workers for the plain model.
+WORKERS = 2
 QUICK = ["RanReal_n120_ss_01", "RanReal_n120_ds_01", "RanReal_n240_ss_01"]
 
 
@@ -93,7 +96,9 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     d, m, a, b = load(Path(args.file))
     t = time.perf_counter()
     p = pairwise.CircleProblem.from_affinity(d, n_circles=m, min_size=a, max_size=b)
-    result = pairwise.solve(p, method=args.method, time_limit=args.limit, seed=args.seed)
+    result = pairwise.solve(
+        p, method=args.method, time_limit=args.limit, seed=args.seed, workers=WORKERS
+    )
     out["seconds"] = time.perf_counter() - t
     assert pairwise.check(p, result) == []
     out.update(objective=result.objective, bound=result.bound, status=result.status)
@@ -119,11 +124,11 @@ def _rate(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _jit_rates(file: Path) -> tuple[float, float]:
+def _jit_rates(file: Path, limit: float) -> tuple[float, float]:
     rates = []
     for jit in ("0", "1"):
         env = {**os.environ, "NUMBA_DISABLE_JIT": jit}
-        cmd = [sys.executable, __file__, "--rate", "--file", str(file), "--limit", "5"]
+        cmd = [sys.executable, __file__, "--rate", "--file", str(file), "--limit", str(limit)]
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
         rates.append(float(json.loads(done.stdout.strip().splitlines()[-1])["rate"]))
     return rates[0], rates[1]
@@ -174,7 +179,7 @@ def _synthetic(limit: float) -> dict[str, Any]:
         leads=2,
     )
     out["build"] = time.perf_counter() - t
-    result = pairwise.solve(p, time_limit=limit, seed=0)
+    result = pairwise.solve(p, time_limit=limit, seed=0, workers=WORKERS)
     assert pairwise.check(p, result) == []
     out.update(
         circles=p.n_circles,
@@ -188,12 +193,12 @@ def _synthetic(limit: float) -> dict[str, Any]:
     return out
 
 
-def _exact(sizes: tuple[int, ...], seeds: tuple[int, ...]) -> None:
+def _exact(sizes: tuple[int, ...], seeds: tuple[int, ...], limit: float = 10.0) -> None:
     """(d): proof of optimality on small cohorts, beside the plain CP-SAT model."""
     import pairwise
 
     pairwise.solvers.circles.compile_kernels()
-    print("\n(d) exact for small cohorts (sizes 4-6, limit 10 s)\n")
+    print(f"\n(d) exact for small cohorts (sizes 4-6, limit {limit:g} s)\n")
     print("| people | seed | pairwise | gap | seconds | plain CP-SAT | gap | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     for n in sizes:
@@ -206,7 +211,7 @@ def _exact(sizes: tuple[int, ...], seeds: tuple[int, ...]) -> None:
             cells = []
             for method in ("auto", "cpsat"):
                 t = time.perf_counter()
-                r = pairwise.solve(p, method=method, time_limit=10.0, seed=0)
+                r = pairwise.solve(p, method=method, time_limit=limit, seed=0)
                 seconds = time.perf_counter() - t
                 assert pairwise.check(p, r) == []
                 cells.append(f"{r.objective:.3f} {r.status} | {r.gap:.2%} | {seconds:.2f}")
@@ -268,16 +273,16 @@ def main() -> None:
             )
             print(f"| {name} | {limit:g} | {o} | {og} | {c} | {cg} | {ratio} |", flush=True)
             rows.append({"instance": name, "limit": limit, "pairwise": ours, "cpsat": plain})
-    jit, plain = _jit_rates(args.data / "RanReal_n120_ss_01.txt")
+    jit, plain = _jit_rates(args.data / "RanReal_n120_ss_01.txt", 2.0 if args.quick else 5.0)
     print(
         f"\n(c) search kernel on RanReal_n120_ss_01: {jit / 1e6:.1f}M neighbour evaluations/s "
         f"compiled (numba), {plain / 1e6:.3f}M/s interpreted: {jit / plain:.0f}x"
     )
     if args.quick:
-        _exact((24,), (0,))
+        _exact((24,), (0,), limit=5.0)
     else:
         _exact((12, 16, 20, 24, 30, 34), (0, 1))
-    limit = 10.0 if args.quick else 60.0
+    limit = 5.0 if args.quick else 60.0
     syn = _synthetic(limit)
     print(
         f"\n(b) 850 mentees + 150 mentors, {syn['circles']} mentor-led circles of 4-6, "

@@ -682,3 +682,15 @@ def test_mentor_led_circles_are_proven_optimal_by_columns() -> None:
     assert c.status == "optimal"
     assert check(p, c) == []
     assert c.circles.mentor_id.notna().all()
+
+
+def test_two_workers_are_reproducible_and_never_worse_than_one() -> None:
+    rng = np.random.default_rng(12)
+    p = CircleProblem.from_affinity(_sym(rng, 60), min_size=4, max_size=6)
+    one = pairwise.solve(p, method="local", time_limit=0.5, seed=3)
+    two = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2)
+    again = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2)
+    assert check(p, two) == []
+    assert two.circle_of.tolist() == again.circle_of.tolist()
+    assert two.objective >= one.objective - 1e-9
+    assert two.timings["evaluations"] > one.timings["evaluations"]

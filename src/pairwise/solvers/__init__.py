@@ -162,7 +162,10 @@ def solve(
         are deterministic.
     workers : int, optional
         CP-SAT workers (default 1; with more, the search is interleaved deterministically
-        and ``time_limit`` counts deterministic time).
+        and ``time_limit`` counts deterministic time). For the circles' local search, that
+        many independent searches run in parallel threads from the same start (seeds
+        derived from ``seed``) and the best is kept: the answer depends on ``workers`` and
+        ``seed``, not on the machine, and is never worse than with one worker.
     progress : callable, optional
         Called now and then during long searches (the circles' local search) with a dict
         of ``elapsed`` seconds, best ``objective`` so far and proven ``bound``; the pair

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -761,41 +762,59 @@ def _local(
         )
         timings["cpsat_start"] = time.perf_counter() - t1
     timings["first_feasible"] = time.perf_counter() - t0
-    best_g = g_of.copy()
-    tabu = np.zeros((units.size, m + 1), dtype=np.int64)
-    stall = max(200, int(_TUNING["stall"] * units.size))
-    ctr = np.array(
-        [0, 0, int(seed) + 1, stall, 0, _TUNING["tenure"], _TUNING["strength"]],
-        dtype=np.int64,
-    )
     mode = 1 if p.objective == "maxmin" else 0
-    cs = _circle_scores(units, g_of, m)
-    fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
+    stall = max(200, int(_TUNING["stall"] * units.size))
     remaining = max(0, budget - int(used))
     deadline = t0 + limit if clock else float("inf")
-    while remaining > 0 and time.perf_counter() < deadline:
-        chunk = min(_CHUNK, remaining)
-        done = ks.search(
-            g_of,
-            best_g,
-            mode=mode,
-            tabu=tabu,
-            ctr=ctr,
-            fbest=fbest,
-            budget=chunk,
-            sample=max(8, int(_TUNING["sample"]) // units.size**2),
-            **args,
+    sample = max(8, int(_TUNING["sample"]) // units.size**2)
+    start_g = g_of
+
+    def run(k: int) -> tuple[tuple[float, float], IntArray, int, bool]:
+        """One search from the start (seed ``seed + k``); (key, best, evaluations, clock)."""
+        g = start_g.copy()
+        best_g = g.copy()
+        tabu = np.zeros((units.size, m + 1), dtype=np.int64)
+        ctr = np.array(
+            [0, 0, int(seed) + 1 + 7919 * k, stall, 0, _TUNING["tenure"], _TUNING["strength"]],
+            dtype=np.int64,
         )
-        remaining -= max(int(done), chunk)
-        if progress is not None:
-            elapsed = time.perf_counter() - t0
-            progress({"elapsed": elapsed, "objective": float(fbest[1]), "bound": bound})
-        if done == 0:
-            break
+        cs = _circle_scores(units, g, m)
+        fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
+        left = remaining
+        while left > 0 and time.perf_counter() < deadline:
+            chunk = min(_CHUNK, left)
+            done = ks.search(
+                g,
+                best_g,
+                mode=mode,
+                tabu=tabu,
+                ctr=ctr,
+                fbest=fbest,
+                budget=chunk,
+                sample=sample,
+                **args,
+            )
+            left -= max(int(done), chunk)
+            if progress is not None and k == 0:
+                elapsed = time.perf_counter() - t0
+                progress({"elapsed": elapsed, "objective": float(fbest[1]), "bound": bound})
+            if done == 0:
+                break
+        return (float(fbest[0]), float(fbest[1])), best_g, int(ctr[4]), left > 0
+
+    threads = max(1, int(workers or 1))
+    if threads == 1:
+        found = [run(0)]
+    else:
+        # independent searches on the cores (the kernels release the GIL); the best wins,
+        # ties to the lowest index, so the answer stays the seed's alone
+        with ThreadPoolExecutor(threads) as pool:
+            found = list(pool.map(run, range(threads)))
+    winner = max(range(len(found)), key=lambda k: (found[k][0], -k))
     timings["search"] = time.perf_counter() - t0 - timings["first_feasible"]
-    timings["evaluations"] = float(ctr[4])
-    timings["stopped_by_clock"] = float(remaining > 0)
-    return best_g
+    timings["evaluations"] = float(sum(f[2] for f in found))
+    timings["stopped_by_clock"] = float(any(f[3] for f in found))
+    return found[winner][1]
 
 
 _compiled: list[float] = []

@@ -470,7 +470,7 @@ def _other_worst(cs, w1, w2, w3, a, b):
     return 1.0e300
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def search(
     g_of,
     best_g,
