@@ -14,7 +14,7 @@ Every measurement runs in a fresh child process, so its peak RSS is its own.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_pairs.py           # full sizes (several minutes)
+    .venv/bin/python benchmarks/bench_pairs.py           # full sizes (3-7 minutes on 2 cores)
     .venv/bin/python benchmarks/bench_pairs.py --quick   # small sizes, about a minute
 """
 
