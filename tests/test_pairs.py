@@ -1403,8 +1403,8 @@ def test_import_loads_the_kernels_in_the_background_unless_turned_off() -> None:
     warmup.wait()
     assert not warmup._threads[0].is_alive()
     code = (
-        "import threading, pairwise; "
-        "print(sorted(t.name for t in threading.enumerate() if t.name.startswith('pairwise')))"
+        "import pairwise; from pairwise.solvers import warmup; "
+        "print([t.name for t in warmup._threads])"
     )
     for env, expected in (({"PAIRWISE_PRELOAD": "0"}, "[]"), ({}, "['pairwise-kernels']")):
         out = subprocess.run(
