@@ -386,7 +386,7 @@ class _Model:
                     else:
                         add(model.add(cnt >= int(units.clo[c])), name.split(":")[0])
         # objective: a "same circle" boolean per pair with non-zero affinity
-        self.scale = integer_scale(float(np.abs(units.D).max(initial=0.0)) or 1.0)
+        self.scale = _unit_scale(units)
         terms, coefs = [], []
         self.score_g: list[list[tuple[cp_model.IntVar, int]]] = [[] for _ in range(m)]
         star: list[list[list[tuple[cp_model.IntVar, int]]]] = [
@@ -461,6 +461,11 @@ class _Model:
                 if solver.value(var):
                     out[u] = g
         return out
+
+
+def _unit_scale(units: Units) -> float:
+    """Integer units per unit of affinity for CP-SAT objectives (both exact models)."""
+    return integer_scale(float(np.abs(units.D).max(initial=0.0)) or 1.0)
 
 
 def _circle_solver(limit: float, det: float, seed: int, workers: int | None) -> cp_model.CpSolver:
@@ -643,7 +648,7 @@ def solve_circles(
             plan=limit - first,
             seed=seed,
             workers=workers,
-            scale=integer_scale(float(np.abs(units.D).max(initial=0.0)) or 1.0),
+            scale=_unit_scale(units),
         )
         g_of, optimal = exact.g_of, exact.optimal
         bound = min(bound, exact.bound)
@@ -691,11 +696,10 @@ def _columns_fit(p: CircleProblem, units: Units, limit: float) -> bool:
     Decided from the problem and the planned limit only (never the clock), so the choice
     is reproducible: listing runs at about a million candidate sets per second here.
     """
-    if p.objective != "total" or not circles_exact.fits(p, units.w):
+    if p.objective != "total":
         return False
-    k_lo, k_hi = circles_exact._k_range(p, units.w)
-    sets = circles_exact.candidate_count(units.size, k_lo, k_hi)
-    return sets <= COLUMNS_PER_SECOND * limit / 4
+    sets = circles_exact.candidate_sets(p, units.w)
+    return sets is not None and sets <= COLUMNS_PER_SECOND * limit / 4
 
 
 def _key(p: CircleProblem, units: Units, g_of: IntArray) -> tuple[float, float]:

@@ -76,22 +76,22 @@ class ExactAnswer:
     kept: int
 
 
-def candidate_count(units_size: int, k_lo: int, k_hi: int) -> int:
-    """Number of unit sets of ``k_lo..k_hi`` units."""
-    return sum(math.comb(units_size, k) for k in range(k_lo, k_hi + 1))
-
-
 def _k_range(p: CircleProblem, w: IntArray) -> tuple[int, int]:
     lo, hi = int(p.min_size.min()), int(p.max_size.max())
     return max(1, -(-lo // int(w.max()))), min(hi, len(w))
 
 
-def fits(p: CircleProblem, w: IntArray) -> bool:
-    """Whether enumerating every circle is affordable for this problem."""
+def candidate_sets(p: CircleProblem, w: IntArray) -> int | None:
+    """How many unit sets listing every circle would look at.
+
+    None when listing does not apply (no units, an empty circle allowed) or would look at
+    more than :data:`MAX_CANDIDATES`.
+    """
     if len(w) == 0 or int(p.min_size.min()) < 1:  # an empty circle is not a column
-        return False
+        return None
     k_lo, k_hi = _k_range(p, w)
-    return candidate_count(len(w), k_lo, k_hi) <= MAX_CANDIDATES
+    sets = sum(math.comb(len(w), k) for k in range(k_lo, k_hi + 1))
+    return sets if sets <= MAX_CANDIDATES else None
 
 
 def enumerate_columns(p: CircleProblem, units: Units) -> Columns:
@@ -248,13 +248,13 @@ def solve_exact(
     # the incumbent's columns and each unit's best columns start the pool
     order = np.argsort(-cols.value, kind="stable")
     seen = np.zeros(U, dtype=bool)
-    pool = [inc_cols]
-    for j in order[: 50 * U]:
+    pool = inc_cols.tolist()
+    for j in order[: 50 * U].tolist():
         mem = cols.members[j][cols.members[j] >= 0]
         if not seen[mem].all():
-            pool.append(np.array([j]))
+            pool.append(j)
             seen[mem] = True
-    duals = _duals(cols, np.unique(np.concatenate(pool)), opt, t0 + 0.5 * time_limit)
+    duals = _duals(cols, np.unique(pool), opt, t0 + 0.5 * time_limit)
     if duals is None:
         return ExactAnswer(incumbent, False, float("inf"), len(cols.value), len(cols.value))
     unit_pi, type_mu = duals
@@ -295,9 +295,13 @@ def solve_exact(
     for t in range(T):
         model.add(sum(by_type[t]) == int(cols.type_count[t]))
     model.maximize(cp_model.LinearExpr.weighted_sum([x for x, _ in obj], [c for _, c in obj]))
-    chosen_inc = set(inc_cols.tolist())
-    for j, _, x in xs:
-        model.add_hint(x, j in chosen_inc)
+    # the hint: each incumbent circle as a column of its own circle's type
+    chosen_inc = {
+        (int(j), cols.type_bounds.index((int(p.min_size[g]), int(p.max_size[g]))))
+        for g, j in enumerate(inc_cols.tolist())
+    }
+    for j, t, x in xs:
+        model.add_hint(x, (j, t) in chosen_inc)
     left = time_limit - (time.perf_counter() - t0)
     solver = _circle_solver(left, 0.8 * plan, seed, workers)
     status = solver.solve(model)
