@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from pairwise._validate import id_text, ids_array, is_int, per_entity, positions, readonly
 from pairwise.errors import Problem, ValidationError
 from pairwise.rules import (
     CircleCompiled,
@@ -45,15 +46,6 @@ FloatArray = npt.NDArray[np.float64]
 
 # rules that relate two people and hold for every two members of a circle
 _PAIRWISE = (Forbid, NoRepeat, SameRegion, SameCluster, SameChapter, DifferentChapter, ModeRule)
-
-
-def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    a.setflags(write=False)
-    return a
-
-
-def _int_like(x: Any) -> bool:
-    return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,9 +99,9 @@ class CircleProblem:
 
     def __post_init__(self) -> None:
         for a in (self.affinity, self.ids, self.min_size, self.max_size, self.apart):
-            _readonly(a)
-        _readonly(self.leaders)
-        _readonly(self.leads)
+            readonly(a)
+        readonly(self.leaders)
+        readonly(self.leads)
 
     def __repr__(self) -> str:
         lo, hi = int(self.min_size.min()), int(self.max_size.max())
@@ -237,7 +229,7 @@ class CircleProblem:
             else:
                 keep_apart = keep_apart | ap | ap.T
         np.fill_diagonal(keep_apart, False)
-        ids_arr = _ids(ids, n, problems)
+        ids_arr = ids_array(ids, n, "ids", problems)
         if objective not in CIRCLE_OBJECTIVES:
             problems.append(
                 Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
@@ -390,7 +382,7 @@ class CircleProblem:
                         expected="pairwise.affinity(cohort, roles=('mentee', 'mentor'))",
                     )
                 )
-            per = _per_leader(leads, len(all_leaders), problems)
+            per = per_entity(leads, len(all_leaders), "leads", problems, minimum=1)
             keep = may_lead[all_leaders]
             leaders, lead_count = all_leaders[keep], per[keep]
             # two mentors never share a circle; mentors add nothing to each other
@@ -454,30 +446,6 @@ class CircleProblem:
         )
 
 
-def _ids(ids: Sequence[Any] | None, n: int, problems: list[Problem]) -> npt.NDArray[np.object_]:
-    if ids is None:
-        return np.array([str(i) for i in range(n)], dtype=object)
-    out = np.array([str(x) for x in ids], dtype=object)
-    if out.shape != (n,):
-        problems.append(Problem(f"ids has {len(out)} entries", column="ids", expected=str(n)))
-        return np.array([str(i) for i in range(n)], dtype=object)
-    if len(set(out)) != n:
-        problems.append(Problem("ids are not unique", column="ids"))
-    return out
-
-
-def _per_leader(leads: Any, k: int, problems: list[Problem]) -> IntArray:
-    arr = np.asarray(leads)
-    if arr.ndim == 0:
-        arr = np.full(k, arr)
-    if arr.shape != (k,) or not all(_int_like(x) and x >= 1 for x in arr.tolist()):
-        problems.append(
-            Problem("bad leads", column="leads", expected=f"an int >= 1 or {k} of them")
-        )
-        return np.ones(k, dtype=np.int64)
-    return arr.astype(np.int64)
-
-
 def _apply_fit(
     a: FloatArray,
     people: Any,
@@ -488,9 +456,9 @@ def _apply_fit(
     if fit.symmetric:
         problems.append(Problem("fit must be a mentee x mentor score", column="fit"))
         return
-    pos = {str(x): i for i, x in enumerate(people.ids)}
-    rows = [pos.get(str(x), -1) for x in fit.mentee_ids]
-    cols = [pos.get(str(x), -1) for x in fit.mentor_ids]
+    pos = positions(people.ids)
+    rows = [pos.get(id_text(x), -1) for x in fit.mentee_ids]
+    cols = [pos.get(id_text(x), -1) for x in fit.mentor_ids]
     missing = [str(x) for x, r in zip(fit.mentee_ids, rows, strict=True) if r < 0]
     missing += [str(x) for x, c in zip(fit.mentor_ids, cols, strict=True) if c < 0]
     if missing:
@@ -547,10 +515,10 @@ def _sizes(
     empty = np.zeros(0, dtype=np.int64)
     for name, arr in (("min_size", lo_a), ("max_size", hi_a)):
         values = arr.reshape(-1).tolist()
-        if arr.ndim > 1 or not values or not all(_int_like(x) and x >= 1 for x in values):
+        if arr.ndim > 1 or not values or not all(is_int(x) and x >= 1 for x in values):
             problems.append(Problem(f"bad {name}", column=name, expected="ints >= 1"))
             return empty, empty
-    if n_circles is not None and not (_int_like(n_circles) and n_circles >= 1):
+    if n_circles is not None and not (is_int(n_circles) and n_circles >= 1):
         problems.append(Problem("bad n_circles", value=n_circles, expected="an int >= 1"))
         return empty, empty
     lead = 1 if leader_slots is not None else 0

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise._validate import id_text, is_int, positions, readonly
 from pairwise.errors import Problem, ValidationError
 
 __all__ = [
@@ -107,11 +108,6 @@ IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
 
 
-def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    a.setflags(write=False)
-    return a
-
-
 @dataclass(frozen=True, eq=False)
 class Tags:
     """A set-valued column: a sorted vocabulary and a boolean membership matrix.
@@ -128,7 +124,7 @@ class Tags:
     matrix: BoolArray
 
     def __post_init__(self) -> None:
-        _readonly(self.matrix)
+        readonly(self.matrix)
 
     def row(self, i: int) -> list[str]:
         """Values of person ``i``, sorted."""
@@ -155,7 +151,7 @@ class Levels:
     matrix: npt.NDArray[np.int8]
 
     def __post_init__(self) -> None:
-        _readonly(self.matrix)
+        readonly(self.matrix)
 
     def row(self, i: int) -> dict[str, int]:
         """Topic -> level of person ``i``, topics sorted."""
@@ -210,7 +206,7 @@ class Cohort:
 
     def __post_init__(self) -> None:
         for name in ("ids", "role", "region", "cluster", "chapter", "mode", "capacity", "vetted"):
-            _readonly(getattr(self, name))
+            readonly(getattr(self, name))
         n = len(self.ids)
         lengths = {
             "role": len(self.role),
@@ -326,7 +322,7 @@ class Cohort:
             Lists every id that is not in the cohort.
         """
         lookup = self._position
-        wanted = [_id_text(x) for x in ids]
+        wanted = [id_text(x) for x in ids]
         missing = [w for w in wanted if w not in lookup]
         if missing:
             raise ValidationError(
@@ -338,7 +334,7 @@ class Cohort:
     def _position(self) -> dict[str, int]:
         cached: dict[str, int] | None = self.__dict__.get("_position_cache")
         if cached is None:
-            cached = {str(x): i for i, x in enumerate(self.ids)}
+            cached = positions(self.ids)
             object.__setattr__(self, "_position_cache", cached)
         return cached
 
@@ -474,22 +470,6 @@ def _is_missing(v: Any) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
-def _is_int(v: Any) -> bool:
-    """An integer that is not a bool (``True`` is an ``Integral`` to Python)."""
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_)
-
-
-def _id_text(v: Any) -> str:
-    """Canonical text of an id: integers (also integral floats) print without decimals."""
-    if isinstance(v, bool | np.bool_):
-        return str(v)
-    if isinstance(v, numbers.Integral):
-        return str(int(v))
-    if isinstance(v, float | np.floating) and float(v).is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
 class _RowParser:
     """Parses cells of one column and records problems with row and column."""
 
@@ -507,7 +487,7 @@ class _RowParser:
             return None
         if isinstance(v, str):
             return v.strip()
-        if _is_int(v):
+        if is_int(v):
             return str(int(v))
         if isinstance(v, float | np.floating) and float(v).is_integer():
             return str(int(v))
@@ -530,7 +510,7 @@ class _RowParser:
             return []
         if isinstance(v, str):
             return [p.strip() for p in v.split(self.sep) if p.strip()]
-        if _is_int(v):
+        if is_int(v):
             return [str(int(v))]
         self.add("wrong type", row, column, v, f"a list or {self.sep!r}-separated text")
         return []
@@ -720,7 +700,7 @@ def _build(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> Coho
             ids.append("")
             labels.append(rowname)
             continue
-        text = _id_text(v)
+        text = id_text(v)
         ids.append(text)
         labels.append(text)
 

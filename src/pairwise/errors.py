@@ -10,7 +10,6 @@ Messages name participants by id only: never a name or a free-text answer.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -174,12 +173,3 @@ class InfeasibleError(PairwiseError):
 
 class SolverError(PairwiseError, RuntimeError):
     """A solver failed for a reason other than infeasibility (e.g. a model error)."""
-
-
-def _seed_problems(seed: object) -> list[Problem]:
-    """A seed must be an int in [0, 2**31) (CP-SAT's and NumPy's common range)."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        ok = False
-    else:
-        ok = 0 <= int(seed) < 2**31
-    return [] if ok else [Problem("bad seed", value=seed, expected="an int in [0, 2**31)")]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from pairwise._validate import positions
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
 
@@ -464,7 +465,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     problems: list[Problem] = []
     if isinstance(problem, CircleProblem):
         members = _table(tables, "members", ("circle", "person_id"), "a circles export")
-        pos = {str(x): i for i, x in enumerate(problem.ids)}
+        pos = positions(problem.ids)
         rows = []
         for k, (g, x) in enumerate(zip(members.circle, members.person_id, strict=True)):
             if plain(x) not in pos:
@@ -495,8 +496,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         )
         return Circles(arr, objective, objective, "feasible", "file", {}, problem)
     pairs = _table(tables, "pairs", ("mentee_id", "mentor_id"), "a matching export")
-    pa = {str(x): i for i, x in enumerate(problem.mentee_ids)}
-    pb = {str(x): j for j, x in enumerate(problem.mentor_ids)}
+    pa, pb = positions(problem.mentee_ids), positions(problem.mentor_ids)
     topic_names = list(problem.panel[0]) if problem.panel is not None else []
     topic_col = pairs["topic"] if "topic" in pairs and topic_names else None
     cells = []

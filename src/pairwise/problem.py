@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from pairwise._validate import ids_array, per_entity, readonly
 from pairwise.errors import Problem, ValidationError
 from pairwise.rules import Capacity, Compiled, Forbid, PairRule
 from pairwise.scoring import Compatibility
@@ -36,11 +37,6 @@ _RULE_COLUMNS: dict[str, tuple[str, ...]] = {
     "shared language": ("languages",),
     "meeting mode": ("mode", "region"),
 }
-
-
-def _readonly(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,12 +87,12 @@ class PairProblem:
 
     def __post_init__(self) -> None:
         for a in (self.scores, self.allowed, self.capacity, self.demand):
-            _readonly(a)
+            readonly(a)
         if self.panel is not None:
-            _readonly(self.panel[1])
-            _readonly(self.panel[2])
+            readonly(self.panel[1])
+            readonly(self.panel[2])
         for a in self.removed_by.values():
-            _readonly(a)
+            readonly(a)
 
     def __repr__(self) -> str:
         n, m = self.shape
@@ -264,8 +260,8 @@ class PairProblem:
                 problems.append(Problem("min_score must be a number", value=min_score))
             else:
                 ok &= ~(s < floor)
-        cap = _per(capacity, m, "capacity", problems)
-        dem = _per(demand, n, "demand", problems)
+        cap = per_entity(capacity, m, "capacity", problems)
+        dem = per_entity(demand, n, "demand", problems)
         if objective not in OBJECTIVES:
             problems.append(
                 Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))
@@ -281,8 +277,8 @@ class PairProblem:
                 problems.append(Problem("required pair out of range", value=(i, j)))
             else:
                 req.append((i, j))
-        ids_a = _ids(mentee_ids, n, "mentee_ids", problems)
-        ids_b = _ids(mentor_ids, m, "mentor_ids", problems)
+        ids_a = ids_array(mentee_ids, n, "mentee_ids", problems)
+        ids_b = ids_array(mentor_ids, m, "mentor_ids", problems)
         if problems:
             raise ValidationError(problems)
         removed: dict[str, BoolArray] = {}
@@ -399,34 +395,3 @@ class PairProblem:
             compat=compat,
             panel=panel,
         )
-
-
-def _per(value: Any, size: int, name: str, problems: list[Problem]) -> IntArray:
-    arr = np.asarray(value)
-    if arr.ndim == 0:
-        arr = np.full(size, arr)
-    if arr.shape != (size,):
-        problems.append(
-            Problem(f"{name} has shape {arr.shape}", column=name, expected=f"({size},)")
-        )
-        return np.zeros(size, dtype=np.int64)
-    if not np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_:
-        problems.append(Problem(f"{name} must be integers", column=name))
-        return np.zeros(size, dtype=np.int64)
-    if not np.isfinite(arr).all() or (arr != np.round(arr)).any() or (arr < 0).any():
-        problems.append(Problem(f"{name} must be integers >= 0", column=name))
-        return np.zeros(size, dtype=np.int64)
-    return arr.astype(np.int64)
-
-
-def _ids(
-    ids: Sequence[Any] | None, size: int, name: str, problems: list[Problem]
-) -> npt.NDArray[np.object_]:
-    if ids is None:
-        return np.array([str(i) for i in range(size)], dtype=object)
-    out = np.array([str(x) for x in ids], dtype=object)
-    if out.shape != (size,):
-        problems.append(Problem(f"{name} has {len(out)} entries", column=name, expected=str(size)))
-    elif len(set(out)) != size:
-        problems.append(Problem(f"{name} are not unique", column=name))
-    return out

@@ -18,8 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise._validate import id_text, is_int, is_real, positions, seed_problems
 from pairwise.circles import CircleProblem
-from pairwise.errors import InfeasibleError, Problem, ValidationError, _seed_problems
+from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching
 
@@ -63,7 +64,7 @@ class Rematch:
 
 
 def _ids(values: Iterable[Any]) -> list[str]:
-    return [str(v) for v in values]
+    return [id_text(v) for v in values]
 
 
 def rematch(
@@ -157,18 +158,11 @@ def _normalise(
 ) -> tuple[list[tuple[str, str]], list[str], list[Problem]]:
     """Broken pairs as (id, id), leavers as ids (one id may be given alone), the problems."""
     out: list[Problem] = []
-    if max_changes is not None and not (
-        isinstance(max_changes, int) and not isinstance(max_changes, bool) and max_changes >= 0
-    ):
+    if max_changes is not None and not (is_int(max_changes) and max_changes >= 0):
         out.append(Problem("bad max_changes", value=max_changes, expected="an int >= 0"))
-    if penalty is not None and not (
-        isinstance(penalty, int | float)
-        and not isinstance(penalty, bool)
-        and math.isfinite(penalty)
-        and penalty >= 0
-    ):
+    if penalty is not None and not (is_real(penalty) and math.isfinite(penalty) and penalty >= 0):
         out.append(Problem("bad penalty", value=penalty, expected="a finite number >= 0"))
-    out.extend(_seed_problems(seed))
+    out.extend(seed_problems(seed))
     if isinstance(leaving, str | bytes) or not isinstance(leaving, Iterable):
         leaving = [leaving]
     pairs: list[tuple[str, str]] = []
@@ -182,7 +176,7 @@ def _normalise(
                 )
             )
         else:
-            pairs.append((str(pair[0]), str(pair[1])))
+            pairs.append((id_text(pair[0]), id_text(pair[1])))
     return pairs, _ids(leaving), out
 
 
@@ -209,11 +203,10 @@ def _rematch_pairs(
     from pairwise.solvers import cpsat
 
     mentees, mentors = _ids(problem.mentee_ids), _ids(problem.mentor_ids)
-    pos_a = {x: i for i, x in enumerate(mentees)}
-    pos_b = {x: j for j, x in enumerate(mentors)}
+    pos_a, pos_b = positions(mentees), positions(mentors)
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
-    broken_pairs = [(str(a), str(b)) for a, b in broken]
+    broken_pairs = [(id_text(a), id_text(b)) for a, b in broken]
     gone = set(_ids(leaving))
     _check_ids(set(mentees) | set(mentors) | old_ids, gone, "leaving", problems)
     for a, b in broken_pairs:
@@ -347,11 +340,11 @@ def _rematch_circles(
     from pairwise.solvers import solve
 
     ids = _ids(problem.ids)
-    pos = {x: i for i, x in enumerate(ids)}
+    pos = positions(ids)
     gone = set(_ids(leaving))
     old_ids = _ids(previous.problem.ids)
     _check_ids(set(ids) | set(old_ids), gone, "leaving", problems)
-    pairs = [(str(a), str(b)) for a, b in broken]
+    pairs = [(id_text(a), id_text(b)) for a, b in broken]
     for a, b in pairs:
         if a not in pos or b not in pos:
             problems.append(Problem("broken pair: unknown ids", value=f"({a}, {b})"))
@@ -360,7 +353,7 @@ def _rematch_circles(
     stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)
     p2 = _subproblem(problem, stay)
     ids2 = _ids(p2.ids)
-    pos2 = {x: i for i, x in enumerate(ids2)}
+    pos2 = positions(ids2)
     apart = p2.apart.copy()
     removed = dict(p2.removed_by)
     mask = np.zeros_like(apart)

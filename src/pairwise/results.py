@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise._validate import id_text, positions
 from pairwise.circles import CircleProblem
 from pairwise.errors import Problem, ValidationError
 from pairwise.problem import PairProblem
@@ -89,8 +90,8 @@ class Matching:
         return panels
 
     def _rows(self, mentee_id: Any) -> int:
-        ids = {str(x): i for i, x in enumerate(self.problem.mentee_ids)}
-        key = str(mentee_id)
+        ids = positions(self.problem.mentee_ids)
+        key = id_text(mentee_id)
         if key not in ids:
             raise ValidationError([Problem("unknown mentee id", value=key, column="id")])
         return ids[key]

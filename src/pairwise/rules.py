@@ -49,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pairwise import scoring
+from pairwise._validate import id_text, positions
 from pairwise.errors import Problem, ValidationError
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ class CircleRule(Protocol):
 def _people_pairs(
     people: Cohort, pairs: Iterable[Sequence[Any]], rule: str
 ) -> list[tuple[int, int]]:
-    pos = {str(x): i for i, x in enumerate(people.ids)}
+    pos = positions(people.ids)
     out: list[tuple[int, int]] = []
     problems: list[Problem] = []
     for k, group in enumerate(pairs):
@@ -225,7 +226,7 @@ def _people_pairs(
                 Problem(f"{rule}: not a group", row=str(k), value=group, expected="ids")
             )
             continue
-        members = [str(x) for x in group]
+        members = [id_text(x) for x in group]
         unknown = [x for x in members if x not in pos]
         for x in unknown:
             problems.append(
@@ -278,8 +279,7 @@ def _link_mask(compat: Compatibility, column: Literal["avoid", "previous"]) -> B
     """Cells (i, j) where mentee i lists mentor j in ``column`` or mentor j lists mentee i."""
     a, b = compat.mentees, compat.mentors
     out = np.zeros((len(a), len(b)), dtype=bool)
-    pos_a = {str(x): i for i, x in enumerate(a.ids)}
-    pos_b = {str(x): j for j, x in enumerate(b.ids)}
+    pos_a, pos_b = positions(a.ids), positions(b.ids)
     for i, xs in enumerate(getattr(a, column)):
         for x in xs:
             if x in pos_b:
@@ -296,15 +296,14 @@ def _positions(
 ) -> list[tuple[int, int]]:
     problems: list[Problem] = []
     out: list[tuple[int, int]] = []
-    rows = {str(x): i for i, x in enumerate(compat.mentee_ids)}
-    cols = {str(x): j for j, x in enumerate(compat.mentor_ids)}
+    rows, cols = positions(compat.mentee_ids), positions(compat.mentor_ids)
     for pair in pairs:
         try:
             mentee, mentor = pair
         except (TypeError, ValueError):
             problems.append(Problem(f"{rule}: not a (mentee, mentor) pair", value=pair))
             continue
-        i, j = rows.get(str(mentee), -1), cols.get(str(mentor), -1)
+        i, j = rows.get(id_text(mentee), -1), cols.get(id_text(mentor), -1)
         if i < 0:
             problems.append(Problem(f"{rule}: unknown mentee id", value=str(mentee)))
         if j < 0:

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise._validate import id_text, is_real, positions
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
 
@@ -104,13 +105,6 @@ class Criterion(Protocol):
     def __call__(self, mentees: Cohort, mentors: Cohort) -> npt.NDArray[np.floating[Any]]:
         """Values in [0, 1], shape ``(len(mentees), len(mentors))``."""
         ...
-
-
-def _is_real(x: Any) -> bool:
-    """A real number that is not a bool (``True`` is an ``int`` to Python)."""
-    return not isinstance(x, bool | np.bool_) and isinstance(
-        x, int | float | np.integer | np.floating
-    )
 
 
 def _as_f32(a: npt.NDArray[Any]) -> Float32Array:
@@ -249,7 +243,7 @@ class RegionProximity:
 
     def __post_init__(self) -> None:
         v = self.cluster_value
-        if not _is_real(v) or not 0.0 <= float(v) <= 1.0:
+        if not is_real(v) or not 0.0 <= float(v) <= 1.0:
             raise ValidationError(
                 [Problem("bad cluster_value", value=v, expected="a number in [0, 1]")]
             )
@@ -327,7 +321,7 @@ class AvailabilityOverlap:
 
     def __post_init__(self) -> None:
         t = self.target
-        if not _is_real(t) or not 0.0 < float(t) < math.inf:
+        if not is_real(t) or not 0.0 < float(t) < math.inf:
             raise ValidationError(
                 [Problem("bad target", value=t, expected="a finite number of slots > 0")]
             )
@@ -355,8 +349,8 @@ class StatedPreference:
     def __call__(self, mentees: Cohort, mentors: Cohort) -> Float32Array:
         """Preference values, shape ``(len(mentees), len(mentors))``."""
         out = np.zeros((len(mentees), len(mentors)), dtype=np.float32)
-        pos_a = {str(x): i for i, x in enumerate(mentees.ids)}
-        pos_b = {str(x): j for j, x in enumerate(mentors.ids)}
+        pos_a = positions(mentees.ids)
+        pos_b = positions(mentors.ids)
         rows = [(i, pos_b[x]) for i, xs in enumerate(mentees.prefer) for x in xs if x in pos_b]
         rows += [(pos_a[x], j) for j, xs in enumerate(mentors.prefer) for x in xs if x in pos_a]
         if rows:
@@ -387,10 +381,6 @@ _BUILTIN = (
     AvailabilityOverlap,
     StatedPreference,
 )
-
-
-def _ids_of(ids: npt.NDArray[np.object_]) -> dict[str, int]:
-    return {str(x): i for i, x in enumerate(ids)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -427,8 +417,8 @@ class Compatibility:
     def __post_init__(self) -> None:
         for a in (self.matrix, self.mentee_ids, self.mentor_ids, *self.components.values()):
             a.setflags(write=False)
-        self._row.update(_ids_of(self.mentee_ids))
-        self._col.update(_ids_of(self.mentor_ids))
+        self._row.update(positions(self.mentee_ids))
+        self._col.update(positions(self.mentor_ids))
 
     def __repr__(self) -> str:
         kind = "peer affinity" if self.symmetric else "compatibility"
@@ -448,14 +438,14 @@ class Compatibility:
 
     def _index(self, mentee_id: Any, mentor_id: Any | None = None) -> tuple[int, int]:
         problems = []
-        i = self._row.get(_key(mentee_id), -1)
+        i = self._row.get(id_text(mentee_id), -1)
         if i < 0:
-            problems.append(Problem("unknown mentee id", value=_key(mentee_id), column="id"))
+            problems.append(Problem("unknown mentee id", value=id_text(mentee_id), column="id"))
         j = 0
         if mentor_id is not None:
-            j = self._col.get(_key(mentor_id), -1)
+            j = self._col.get(id_text(mentor_id), -1)
             if j < 0:
-                problems.append(Problem("unknown mentor id", value=_key(mentor_id), column="id"))
+                problems.append(Problem("unknown mentor id", value=id_text(mentor_id), column="id"))
         if problems:
             raise ValidationError(problems)
         return i, j
@@ -533,12 +523,6 @@ class Compatibility:
         for name in self.weights:
             data[name] = self.components[name].ravel()
         return pd.DataFrame(data)
-
-
-def _key(x: Any) -> str:
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
-    return str(x).strip() if isinstance(x, str) else str(x)
 
 
 def _sum_at_most_one(weights: dict[str, float]) -> dict[str, float]:

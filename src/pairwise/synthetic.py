@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise._validate import is_int
 from pairwise.cohort import Cohort, Levels, Tags
 from pairwise.errors import Problem, ValidationError
 
@@ -83,7 +84,7 @@ _REGIONS_PER_CLUSTER = 4
 def _check(n_mentees: int, n_mentors: int) -> None:
     problems = []
     for name, v in (("n_mentees", n_mentees), ("n_mentors", n_mentors)):
-        if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 0:
+        if not is_int(v) or v < 0:
             problems.append(Problem("must be an integer >= 0", column=name, value=v))
     if not problems and n_mentees > 0 and n_mentors == 0:
         problems.append(Problem("a mentee cohort needs mentors", column="n_mentors", value=0))

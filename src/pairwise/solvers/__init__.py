@@ -19,15 +19,15 @@ and runs ``local`` on larger ones (see :mod:`pairwise.solvers.circles`).
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections.abc import Callable
-from typing import Any, Literal, overload
+from typing import Literal, overload
 
 import numpy as np
 
+from pairwise._validate import seed_problems, time_limit_problems, workers_problems
 from pairwise.circles import CircleProblem
-from pairwise.errors import InfeasibleError, Problem, ValidationError, _seed_problems
+from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching
 from pairwise.solvers import assignment, cpsat, sparse
@@ -41,14 +41,6 @@ METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
 CIRCLE_METHODS: tuple[str, ...] = ("auto", "cpsat", "local")
 #: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
 SPARSE_FROM = 250_000
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool | np.bool_)
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
 
 
 def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
@@ -198,11 +190,9 @@ def solve(
     known = CIRCLE_METHODS if is_circles else METHODS
     if method not in known:
         problems.append(Problem("unknown method", value=method, expected=", ".join(known)))
-    if time_limit is not None and not (_is_number(time_limit) and time_limit > 0):
-        problems.append(Problem("time_limit must be > 0", value=time_limit))
-    if workers is not None and not (_is_int(workers) and workers >= 1):
-        problems.append(Problem("workers must be >= 1", value=workers))
-    problems.extend(_seed_problems(seed))
+    problems.extend(time_limit_problems(time_limit))
+    problems.extend(workers_problems(workers))
+    problems.extend(seed_problems(seed))
     given: object = problem
     if not isinstance(given, PairProblem | CircleProblem):
         problems.append(Problem("not a problem", value=type(given).__name__))
