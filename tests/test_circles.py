@@ -27,6 +27,7 @@ from pairwise.rules import (
     SharedSlot,
     VettedOnly,
 )
+from pairwise.solvers import SearchSettings
 
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -541,14 +542,12 @@ def test_small_limits_give_the_same_circles_every_time(monkeypatch: pytest.Monke
     # the kernels compile (or load) outside the limit, and the work budget, not the
     # clock, ends the search: the answer is the seed's alone (a quarter of the default
     # budget leaves room for a slow test machine; the default is measured in benchmarks)
-    from pairwise.solvers import circles as engine
-
-    monkeypatch.setattr(engine, "EVALS_PER_SECOND", engine.EVALS_PER_SECOND // 4)
+    quarter = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
     rng = np.random.default_rng(3)
     for n, limit in ((14, 0.2), (28, 0.4), (45, 0.3)):
         p = CircleProblem.from_affinity(_sym(rng, n), min_size=4, max_size=6)
-        first = pairwise.solve(p, time_limit=limit, seed=1)
-        again = pairwise.solve(p, time_limit=limit, seed=1)
+        first = pairwise.solve(p, time_limit=limit, seed=1, settings=quarter)
+        again = pairwise.solve(p, time_limit=limit, seed=1, settings=quarter)
         assert first.circle_of.tolist() == again.circle_of.tolist()
         assert first.objective == again.objective
         assert "compile" not in again.timings  # loaded once per process
@@ -566,7 +565,7 @@ def test_when_cpsat_finds_nothing_in_time_the_local_answer_stands(
     p = CircleProblem.from_affinity(
         _sym(np.random.default_rng(4), 16), min_size=4, max_size=4, objective="maxmin"
     )
-    monkeypatch.setattr(engine, "_cpsat", no_answer)
+    monkeypatch.setattr(engine, "solve_model", no_answer)
     c = pairwise.solve(p, time_limit=1)
     assert check(p, c) == []
     assert c.status == "feasible"
@@ -574,12 +573,13 @@ def test_when_cpsat_finds_nothing_in_time_the_local_answer_stands(
 
 
 def test_the_first_feasible_model_has_no_objective_part() -> None:
-    from pairwise.solvers import circles as engine
+    from pairwise.solvers.circles.cpsat import CircleModel
+    from pairwise.solvers.circles.units import build_units
 
     p = CircleProblem.from_affinity(_sym(np.random.default_rng(5), 20), min_size=4, max_size=6)
-    units = engine.build_units(p)
-    full = engine._Model(p, units, assumptions=False)
-    bare = engine._Model(p, units, assumptions=False, objective=False)
+    units = build_units(p)
+    full = CircleModel(p, units, assumptions=False)
+    bare = CircleModel(p, units, assumptions=False, objective=False)
     assert full.n_pairs > 0
     assert bare.n_pairs == 0
     proto_full, proto_bare = full.model.proto, bare.model.proto
@@ -691,14 +691,12 @@ def test_mentor_led_circles_are_proven_optimal_by_columns() -> None:
 def test_two_workers_are_reproducible_and_never_worse_than_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pairwise.solvers import circles as engine
-
-    monkeypatch.setattr(engine, "EVALS_PER_SECOND", engine.EVALS_PER_SECOND // 4)
+    q = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
     rng = np.random.default_rng(12)
     p = CircleProblem.from_affinity(_sym(rng, 60), min_size=4, max_size=6)
-    one = pairwise.solve(p, method="local", time_limit=0.5, seed=3)
-    two = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2)
-    again = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2)
+    one = pairwise.solve(p, method="local", time_limit=0.5, seed=3, settings=q)
+    two = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2, settings=q)
+    again = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2, settings=q)
     assert check(p, two) == []
     assert two.circle_of.tolist() == again.circle_of.tolist()
     assert two.objective >= one.objective - 1e-9

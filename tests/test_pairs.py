@@ -30,8 +30,8 @@ from scipy.sparse.csgraph import maximum_flow
 import pairwise
 from pairwise import InfeasibleError, Matching, PairProblem, ValidationError, check, solve
 from pairwise import rules as R
-from pairwise.solvers import assignment, sparse
-from pairwise.solvers.flow import SCALE
+from pairwise.solvers._cpsat import SCALE
+from pairwise.solvers.pairs import assignment, sparse
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -178,7 +178,7 @@ def brute_force(spec: Spec) -> Reference:
 
 
 def tolerance(scores: np.ndarray, allowed: np.ndarray, n_pairs: int) -> float:
-    """Total rounding error the integer costs may cause (see ``SCALE`` in solvers/flow.py)."""
+    """Total rounding error the integer costs may cause (see ``SCALE`` in solvers/_cpsat.py)."""
     top = float(np.abs(scores[allowed]).max()) if allowed.any() else 0.0
     return n_pairs * top / SCALE * 2 + 1e-9
 
@@ -583,7 +583,7 @@ def test_sparse_candidates_with_proof_equal_brute_force(spec: Spec) -> None:
         return
     if required_conflicts(spec.allowed, spec.capacity, spec.demand, spec.required):
         return
-    pairs = sparse.solve_sparse(problem, k=1).pairs
+    pairs = sparse.solve_sparse(problem, k=1).rows
     total = math.fsum(float(spec.scores[i, j]) for i, j in pairs.tolist())
     assert check(problem, _forged(problem, [tuple(p) for p in pairs.tolist()], total)) == []
     n_max = int(min(spec.demand.sum(), spec.capacity.sum()))

@@ -8,8 +8,9 @@ from hypothesis.extra.numpy import arrays
 from scipy.optimize import linear_sum_assignment
 
 import pairwise
-from pairwise.solvers import SPARSE_FROM, sparse
-from pairwise.solvers.flow import SCALE
+from pairwise.solvers import SPARSE_FROM
+from pairwise.solvers._cpsat import SCALE
+from pairwise.solvers.pairs import sparse
 
 
 def _tolerance(problem, result):
@@ -42,8 +43,8 @@ def test_sparse_equals_dense_flow_even_with_heavy_ties(problem, k):
     result = pairwise.solve(problem, method="sparse")
     assert pairwise.check(problem, result) == []
     if problem.objective == "matched-then-total":  # under "total", zero-score pairs are ties
-        assert len(found.pairs) == len(dense.assignment)
-    total = float(problem.scores[found.pairs[:, 0], found.pairs[:, 1]].sum())
+        assert len(found.rows) == len(dense.assignment)
+    total = float(problem.scores[found.rows[:, 0], found.rows[:, 1]].sum())
     assert total == pytest.approx(dense.objective, abs=_tolerance(problem, dense))
     assert result.objective == pytest.approx(dense.objective, abs=_tolerance(problem, dense))
 

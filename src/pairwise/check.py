@@ -80,11 +80,18 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
     if problem.panel is not None:
         out.extend(_panel_violations(problem, result, pairs, mentee_ids, mentor_ids))
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)
-    if abs(total - result.objective) > 1e-6 * max(1.0, abs(total)):
-        out.append(f"reported objective {result.objective} differs from the pairs' total {total}")
-    if result.bound < result.objective - 1e-9 * max(1.0, abs(total)):
-        out.append(f"bound {result.bound} is below the objective {result.objective}")
+    out.extend(_objective_violations(result.objective, result.bound, total))
     return sorted(out)
+
+
+def _objective_violations(objective: float, bound: float | None, total: float) -> list[str]:
+    """The reported objective is the recomputed total, and the bound is not below it."""
+    out = []
+    if abs(total - objective) > 1e-6 * max(1.0, abs(total)):
+        out.append(f"reported objective {objective} differs from the recomputed total {total}")
+    if bound is not None and bound < objective - 1e-9 * max(1.0, abs(total)):
+        out.append(f"bound {bound} is below the objective {objective}")
+    return out
 
 
 def _panel_violations(
@@ -136,11 +143,7 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
         if i in leaders:
             if times[i] > leaders[i]:
                 out.append(f"mentor {ids[i]} leads {times[i]} circles, at most {leaders[i]}")
-        elif (
-            problem.mentor_led
-            and problem.compat is not None
-            and (problem.compat.mentees.role[i] == "mentor")
-        ):
+        elif problem.mentor_led and bool(problem.mentor_mask[i]):
             if times[i]:
                 out.append(f"mentor {ids[i]} may not lead but is in a circle")
         elif times[i] != 1:
@@ -179,4 +182,10 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
         shared_circles = set.intersection(*(where.get(i, set()) for i in group))
         if not shared_circles:
             out.append(f"{', '.join(ids[i] for i in group)} must share a circle")
+    total = 0.0
+    for members in circles:
+        for a in range(len(members)):
+            for b in range(a + 1, len(members)):
+                total += float(problem.affinity[members[a], members[b]])
+    out.extend(_objective_violations(result.objective, result.bound, total))
     return sorted(out)

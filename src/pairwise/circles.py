@@ -18,19 +18,7 @@ import numpy.typing as npt
 
 from pairwise._validate import id_text, ids_array, is_int, per_entity, positions, readonly
 from pairwise.errors import Problem, ValidationError
-from pairwise.rules import (
-    CircleCompiled,
-    CircleRule,
-    CountRule,
-    DifferentChapter,
-    Forbid,
-    ModeRule,
-    NoRepeat,
-    SameChapter,
-    SameCluster,
-    SameRegion,
-    SetRule,
-)
+from pairwise.rules import CircleCompiled, CircleRule, CountRule, PairRule, SetRule
 from pairwise.scoring import Compatibility
 
 __all__ = ["CIRCLE_OBJECTIVES", "CircleProblem"]
@@ -43,9 +31,6 @@ CIRCLE_OBJECTIVES: tuple[str, ...] = ("total", "maxmin")
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-# rules that relate two people and hold for every two members of a circle
-_PAIRWISE = (Forbid, NoRepeat, SameRegion, SameCluster, SameChapter, DifferentChapter, ModeRule)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +64,8 @@ class CircleProblem:
     objective : {"total", "maxmin"}
     removed_by : mapping of str to ndarray of bool
         For each pairwise rule, the pairs it keeps apart (for explanations).
+    is_mentor : ndarray of bool, shape (n,), optional
+        People with the role mentor (mentor-led circles); ``None``: nobody.
     compat : Compatibility or None
         The cohort affinity the problem came from, if any.
     """
@@ -96,6 +83,7 @@ class CircleProblem:
     objective: CircleObjective = "total"
     removed_by: dict[str, BoolArray] = field(default_factory=dict, repr=False)
     compat: Compatibility | None = field(default=None, repr=False)
+    is_mentor: BoolArray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for a in (self.affinity, self.ids, self.min_size, self.max_size, self.apart):
@@ -120,6 +108,38 @@ class CircleProblem:
     def n_circles(self) -> int:
         """Number of circles."""
         return len(self.min_size)
+
+    def circle_scores(self, rows: npt.ArrayLike) -> FloatArray:
+        """Each circle's score (sum of within-circle affinities) for (circle, person) rows.
+
+        The one place where circle scores are computed (results, re-matching, files);
+        :func:`pairwise.check` recomputes them on its own on purpose.
+        """
+        arr = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        out = np.zeros(self.n_circles)
+        for g in range(self.n_circles):
+            ms = arr[arr[:, 0] == g, 1]
+            out[g] = float(self.affinity[np.ix_(ms, ms)].sum()) / 2
+        return out
+
+    def total(self, rows: npt.ArrayLike) -> float:
+        """The total within-circle affinity of (circle, person) rows, in floats.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> p = pairwise.CircleProblem.from_affinity(np.ones((4, 4)), min_size=2, max_size=2)
+        >>> p.total([[0, 0], [0, 1], [1, 2], [1, 3]])
+        2.0
+        """
+        return float(self.circle_scores(rows).sum())
+
+    @property
+    def mentor_mask(self) -> BoolArray:
+        """People with the role mentor, as a boolean array (all False when none)."""
+        if self.is_mentor is None:
+            return np.zeros(self.n, dtype=bool)
+        return self.is_mentor
 
     @property
     def mentor_led(self) -> bool:
@@ -333,7 +353,7 @@ class CircleProblem:
         for rule in all_rules:
             if isinstance(rule, CircleRule):
                 pieces.append((rule.name, rule.compile_circles(people)))
-            elif isinstance(rule, _PAIRWISE):
+            elif getattr(rule, "relates_two", False) and isinstance(rule, PairRule):
                 forbidden = rule.compile(compat).forbidden
                 piece = CircleCompiled(apart=None if forbidden is None else forbidden.copy())
                 pieces.append((rule.name, piece))
@@ -443,6 +463,7 @@ class CircleProblem:
             objective=objective,
             removed_by=removed,
             compat=compat,
+            is_mentor=readonly(np.asarray(people.role == "mentor", dtype=bool)),
         )
 
 

@@ -22,11 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from pairwise._validate import positions
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
+from pairwise.solvers.answer import Answer
+
+IntArray = npt.NDArray[np.int64]
 
 if TYPE_CHECKING:
     from pairwise.results import Circles, Matching
@@ -444,9 +448,11 @@ def _table(
 def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circles:
     """Rebuild a result exported by :func:`write_result` (JSON or Excel) for ``problem``.
 
-    The pairs (or circle members) are read by id and placed in ``problem``; objective and
-    bound are recomputed, so :func:`pairwise.check` can validate the file against the
-    programme as it stands.
+    The pairs (or circle members) are read by id and placed in ``problem``; the objective
+    is recomputed, so :func:`pairwise.check` can validate the file against the programme
+    as it stands. The bound and status the file records are kept only when the file's
+    objective is the recomputed one (the same problem); otherwise no bound is claimed
+    (``bound=None``, status ``"feasible"``).
 
     Raises
     ------
@@ -454,7 +460,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         When the file names ids the problem does not know, or is not a result export.
     """
     from pairwise.circles import CircleProblem
-    from pairwise.results import Circles, Matching
+    from pairwise.results import build
 
     tables = _result_tables(Path(path))
 
@@ -490,11 +496,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         if problems:
             raise ValidationError(problems)
         arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
-        objective = sum(
-            float(problem.affinity[np.ix_(ms, ms)].sum()) / 2
-            for ms in (arr[arr[:, 0] == g, 1] for g in range(problem.n_circles))
-        )
-        return Circles(arr, objective, objective, "feasible", "file", {}, problem)
+        return build(problem, _recorded(tables, problem.total(arr), arr, None))
     pairs = _table(tables, "pairs", ("mentee_id", "mentor_id"), "a matching export")
     pa, pb = positions(problem.mentee_ids), positions(problem.mentor_ids)
     topic_names = list(problem.panel[0]) if problem.panel is not None else []
@@ -518,5 +520,28 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     table = np.array(sorted(cells), dtype=np.int64).reshape(-1, 3)
     arr = np.ascontiguousarray(table[:, :2])
     topics = np.ascontiguousarray(table[:, 2]) if topic_col is not None else None
-    objective = float(problem.scores[arr[:, 0], arr[:, 1]].sum()) if len(arr) else 0.0
-    return Matching(arr, objective, objective, "feasible", "file", {}, problem, topics)
+    return build(problem, _recorded(tables, problem.total(arr), arr, topics))
+
+
+def _recorded(
+    tables: dict[str, pd.DataFrame], objective: float, rows: IntArray, topics: IntArray | None
+) -> Answer:
+    """The file's rows as an answer, with the bound it records when it is for this problem."""
+    metrics = tables.get("metrics")
+    values: dict[str, str] = {}
+    if metrics is not None and {"metric", "value"} <= set(metrics.columns):
+        values = {str(k): str(v) for k, v in zip(metrics.metric, metrics.value, strict=True)}
+
+    def number(key: str) -> float | None:
+        try:
+            x = float(values[key])
+        except (KeyError, ValueError):
+            return None
+        return x if np.isfinite(x) else None
+
+    bound, recorded = number("bound"), number("objective")
+    same = recorded is not None and abs(recorded - objective) <= 1e-6 * max(1.0, abs(objective))
+    if bound is None or not same:
+        return Answer(rows, optimal=False, method="file", topics=topics)
+    optimal = values.get("status") == "optimal"
+    return Answer(rows, optimal=optimal, method="file", bound=bound, topics=topics)

@@ -28,17 +28,6 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-# the mentee answers each rule looks at, to say why it removed her candidates
-_RULE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "same region": ("region",),
-    "same region cluster": ("cluster",),
-    "same chapter": ("chapter",),
-    "different chapter": ("chapter",),
-    "shared language": ("languages",),
-    "meeting mode": ("mode", "region"),
-}
-
-
 @dataclass(frozen=True, eq=False)
 class PairProblem:
     """A pairing problem: scores, allowed pairs, capacities and the objective.
@@ -63,7 +52,9 @@ class PairProblem:
     objective : {"matched-then-total", "total", "maxmin"}
     mentee_ids, mentor_ids : ndarray of object
     removed_by : mapping of str to ndarray of bool
-        For each rule, the cells it forbids (used to explain unmatched mentees).
+        For each rule (by display name), the cells it forbids (to explain unmatched mentees).
+    rule_columns : mapping of str to tuple of str
+        For each rule (by display name), the answers it reads (its ``columns``).
     compat : Compatibility or None
         The scored cohort the problem came from, if any.
     panel : tuple of (topics, needs, offers), optional
@@ -84,6 +75,7 @@ class PairProblem:
     removed_by: Mapping[str, BoolArray] = field(default_factory=dict)
     compat: Compatibility | None = None
     panel: tuple[tuple[str, ...], BoolArray, BoolArray] | None = None
+    rule_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for a in (self.scores, self.allowed, self.capacity, self.demand):
@@ -100,6 +92,22 @@ class PairProblem:
             f"PairProblem({n} mentees x {m} mentors, {int(self.allowed.sum())} allowed pairs, "
             f"capacity {int(self.capacity.sum())}, objective={self.objective!r})"
         )
+
+    def total(self, pairs: npt.ArrayLike) -> float:
+        """The objective's total of ``pairs`` ((k, 2) mentee, mentor positions), in floats.
+
+        The one place where a matching's total score is computed (results, re-matching and
+        files all use it; :func:`pairwise.check` recomputes it on its own on purpose).
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> p = pairwise.PairProblem.from_scores([[0.9, 0.2], [0.4, 0.5]])
+        >>> p.total([[0, 0], [1, 1]])
+        1.4
+        """
+        rows = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        return float(self.scores[rows[:, 0], rows[:, 1]].sum()) if len(rows) else 0.0
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -120,7 +128,7 @@ class PairProblem:
         'no allowed mentor (region east-3): removed by same region (2)'
         """
         names = [name for name, mask in self.removed_by.items() if mask[mentee].any()]
-        columns = [c for name in names for c in _RULE_COLUMNS.get(name, ())]
+        columns = [c for name in names for c in self.rule_columns.get(name, ())]
         who = self.describe([mentee], columns) if columns else ""
         parts = [f"{name} ({int(self.removed_by[name][mentee].sum())})" for name in names]
         head = f"no allowed mentor {who}" if who else "no allowed mentor"
@@ -394,4 +402,5 @@ class PairProblem:
             removed_by=removed,
             compat=compat,
             panel=panel,
+            rule_columns={r.name: tuple(getattr(r, "columns", ())) for r in all_rules},
         )

@@ -22,7 +22,13 @@ from pairwise._validate import id_text, is_int, is_real, positions, seed_problem
 from pairwise.circles import CircleProblem
 from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
-from pairwise.results import Circles, Matching
+from pairwise.results import Circles, Matching, build
+from pairwise.solvers import solve
+from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers.answer import Answer
+from pairwise.solvers.circles.bounds import simple_bound
+from pairwise.solvers.circles.units import build_units
+from pairwise.solvers.pairs import Keep, solve_pairs
 
 __all__ = ["Rematch", "rematch"]
 
@@ -200,8 +206,6 @@ def _rematch_pairs(
     seed: int,
     problems: list[Problem],
 ) -> Rematch:
-    from pairwise.solvers import cpsat
-
     mentees, mentors = _ids(problem.mentee_ids), _ids(problem.mentor_ids)
     pos_a, pos_b = positions(mentees), positions(mentors)
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
@@ -255,25 +259,13 @@ def _rematch_pairs(
     ]
     keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
     min_kept = 0 if max_changes is None else max(0, len(keep) - max_changes)
-    answer = cpsat.solve_cpsat(
-        p2,
-        time_limit=time_limit,
-        seed=seed,
-        keep=keep_arr,
-        min_kept=min_kept,
-        keep_weight=penalty,
-    )
-    pairs = answer.pairs
-    objective = float(p2.scores[pairs[:, 0], pairs[:, 1]].sum()) if len(pairs) else 0.0
-    result = Matching(
-        assignment=pairs,
-        objective=objective,
-        bound=max(answer.bound, objective),
-        status="optimal" if answer.optimal else "feasible",
-        method="cpsat (rematch)",
-        timings={},
-        problem=p2,
-    )
+    plan = TimePlan.of(time_limit)
+    keep_rule = Keep(keep_arr, min_kept=min_kept, weight=penalty)
+    answer = solve_pairs(p2, "cpsat", plan, Seeds(seed), keep=keep_rule)
+    answer = replace(answer, method="cpsat (rematch)", timings={"solve": plan.elapsed()})
+    result = build(p2, answer, plan.limit)
+    assert isinstance(result, Matching)
+    pairs = result.assignment
     new = {(mentees[i], mentors[j]) for i, j in pairs.tolist()}
     kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
     joined = set(_ids(joining)) if joining is not None else set(mentees) - old_ids
@@ -337,7 +329,6 @@ def _rematch_circles(
     seed: int,
     problems: list[Problem],
 ) -> Rematch:
-    from pairwise.solvers import solve
 
     ids = _ids(problem.ids)
     pos = positions(ids)
@@ -379,22 +370,16 @@ def _rematch_circles(
     bonus = 1.0 + float(np.abs(p2.affinity).sum()) if penalty is None else float(penalty)
     biased = replace(p2, affinity=p2.affinity + bonus * mates)
     found = solve(biased, time_limit=time_limit, seed=seed)
-    rows = found.assignment
-    objective = 0.0
-    for g in range(p2.n_circles):
-        ms = rows[rows[:, 0] == g, 1]
-        objective += float(p2.affinity[np.ix_(ms, ms)].sum()) / 2
-    from pairwise.solvers.circles import build_units, simple_bound
-
-    result = Circles(
-        assignment=rows,
-        objective=objective,
-        bound=max(simple_bound(p2, build_units(p2)), objective),
-        status="feasible",
+    # the biased solve's bound is for the biased objective: the plain one is proved here
+    answer = Answer(
+        found.assignment,
+        optimal=False,
         method=f"{found.method} (rematch)",
-        timings=found.timings,
-        problem=p2,
+        bound=simple_bound(p2, build_units(p2)),
+        timings=dict(found.timings),
     )
+    result = build(p2, answer)
+    assert isinstance(result, Circles)
     # each previous circle continues as the new circle holding most of its members; a
     # person is kept when she is in her previous circle's successor
     new_of = result.circle_of

@@ -1,10 +1,16 @@
-"""Frozen results of a solve: :class:`Matching` (pairs, panels) and :class:`Circles`."""
+"""Frozen results of a solve: :class:`Matching` (pairs, panels) and :class:`Circles`.
+
+:func:`build` is the one place where a result is made (by :func:`pairwise.solve`,
+:func:`pairwise.rematch` and :func:`pairwise.io.read_result`): the objective is computed
+there, by the problem (:meth:`PairProblem.total <pairwise.problem.PairProblem.total>`,
+:meth:`CircleProblem.total <pairwise.circles.CircleProblem.total>`), never by a solver.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +21,10 @@ from pairwise.circles import CircleProblem
 from pairwise.errors import Problem, ValidationError
 from pairwise.problem import PairProblem
 
-__all__ = ["CircleExplanation", "Circles", "Matching"]
+if TYPE_CHECKING:  # solvers build results; results never import solvers at run time
+    from pairwise.solvers.answer import Answer
+
+__all__ = ["CircleExplanation", "Circles", "Matching", "build"]
 
 Status = Literal["optimal", "feasible", "infeasible"]
 IntArray = npt.NDArray[np.int64]
@@ -31,9 +40,10 @@ class Matching:
         (mentee, mentor) positions of every pair, sorted. Read-only.
     objective : float
         Total score of the pairs, recomputed in floats.
-    bound : float
-        Proven upper bound on the objective of any solution (for this problem's objective).
-    status : {"optimal", "feasible", "infeasible"}
+    bound : float or None
+        Proven upper bound on the total score of any solution; ``None`` when nothing was
+        proved (a result read back from a file that carries no bound).
+    status : {"optimal", "feasible"}
     method : str
         Solver that produced it.
     timings : mapping of str to float
@@ -46,7 +56,7 @@ class Matching:
 
     assignment: IntArray
     objective: float
-    bound: float
+    bound: float | None
     status: Status
     method: str
     timings: Mapping[str, float]
@@ -68,8 +78,11 @@ class Matching:
 
     @property
     def gap(self) -> float:
-        """Relative gap ``(bound - objective) / max(|bound|, 1e-9)``, 0 when proven optimal."""
-        return max(0.0, (self.bound - self.objective) / max(abs(self.bound), 1e-9))
+        """Relative gap ``(bound - objective) / max(|bound|, 1e-9)`` (NaN without a bound).
+
+        Proven-optimal results have a gap of at most the integer rounding slack.
+        """
+        return _gap(self.objective, self.bound)
 
     @property
     def mentor_of(self) -> Any:
@@ -165,7 +178,9 @@ class Matching:
             "room serve the objective better elsewhere"
         )
 
-    def explain(self, mentee_id: Any, k: int = 3) -> pd.DataFrame:
+    def explain(
+        self, mentee_id: Any, k: int = 3, *, time_limit: float | None = None, seed: int = 0
+    ) -> pd.DataFrame:
         """Why this mentee has her mentor, and what switching would cost.
 
         Lists her mentor(s) and her best ``k`` other allowed mentors. The cost is exact: the
@@ -191,55 +206,9 @@ class Matching:
         0         y      True                    2          0.0
         1         x     False                    1          0.6
         """
-        from pairwise.errors import InfeasibleError
-        from pairwise.solvers import solve
+        from pairwise.explain import pair_explanation
 
-        p = self.problem
-        i = self._rows(mentee_id)
-        mine = self.assignment[self.assignment[:, 0] == i, 1].tolist()
-        load = np.bincount(self.assignment[:, 1], minlength=p.shape[1])
-        row = p.scores[i]
-        ranked = np.lexsort((np.arange(len(row)), -np.where(p.allowed[i], row, -np.inf)))
-        alternatives = [int(j) for j in ranked if p.allowed[i, j] and int(j) not in mine][:k]
-        best = float(row[mine].max()) if mine else 0.0
-        matched = len(self.assignment)
-        records = []
-        locked = sum(a == i for a, _ in p.required) >= int(p.demand[i])
-        for j in [*mine, *alternatives]:
-            if j in mine:
-                after, cost = matched, 0.0
-            elif locked:  # her pairs are required: no switch keeps every hard rule
-                after, cost = -1, float("nan")
-            else:
-                forced = replace(p, required=(*p.required, (i, j)))
-                try:
-                    other = solve(forced, method="flow")
-                    after, cost = len(other.assignment), self.objective - other.objective
-                except InfeasibleError:
-                    after, cost = -1, float("nan")
-            records.append(
-                (
-                    p.mentor_ids[j],
-                    float(row[j]),
-                    j in mine,
-                    bool(load[j] >= p.capacity[j]),
-                    float(row[j]) - best,
-                    after,
-                    cost,
-                )
-            )
-        return pd.DataFrame(
-            records,
-            columns=[
-                "mentor_id",
-                "score",
-                "assigned",
-                "full",
-                "score_difference",
-                "matched_if_switched",
-                "switch_cost",
-            ],
-        )
+        return pair_explanation(self, self._rows(mentee_id), k, time_limit=time_limit, seed=seed)
 
     def load(self) -> pd.DataFrame:
         """Mentor load: ``mentor_id``, ``mentees`` (assigned), ``capacity``, in mentor order."""
@@ -347,7 +316,7 @@ class Circles:
 
     assignment: IntArray
     objective: float
-    bound: float
+    bound: float | None
     status: Status
     method: str
     timings: Mapping[str, float]
@@ -365,8 +334,11 @@ class Circles:
 
     @property
     def gap(self) -> float:
-        """Relative gap ``(bound - objective) / max(|bound|, 1e-9)``, 0 when proven optimal."""
-        return max(0.0, (self.bound - self.objective) / max(abs(self.bound), 1e-9))
+        """Relative gap ``(bound - objective) / max(|bound|, 1e-9)`` (NaN without a bound).
+
+        Proven-optimal results have a gap of at most the integer rounding slack.
+        """
+        return _gap(self.objective, self.bound)
 
     @property
     def circle_of(self) -> IntArray:
@@ -387,13 +359,7 @@ class Circles:
 
     def circle_scores(self) -> npt.NDArray[np.float64]:
         """Score (within-circle affinity) of every circle."""
-        a = self.problem.affinity
-        return np.array(
-            [
-                float(a[np.ix_(ms, ms)].sum()) / 2
-                for ms in (self.members(g) for g in range(self.problem.n_circles))
-            ]
-        )
+        return self.problem.circle_scores(self.assignment)
 
     def _role(self, i: int) -> str:
         p = self.problem
@@ -521,7 +487,7 @@ class Circles:
             "people": float(p.n),
             "circles": float(p.n_circles),
             "objective": self.objective,
-            "bound": self.bound,
+            "bound": float("nan") if self.bound is None else self.bound,
             "gap": self.gap,
             "min_circle_score": float(scores.min()) if len(scores) else float("nan"),
             "mean_circle_score": float(scores.mean()) if len(scores) else float("nan"),
@@ -542,3 +508,40 @@ class Circles:
                 out[f"mean_distinct_{col}s"] = float(np.mean(distinct)) if distinct else 0.0
                 out[f"max_same_{col}"] = float(max(top, default=0))
         return out
+
+
+def _gap(objective: float, bound: float | None) -> float:
+    if bound is None:
+        return float("nan")
+    return max(0.0, (bound - objective) / max(abs(bound), 1e-9))
+
+
+def build(
+    problem: PairProblem | CircleProblem,
+    answer: Answer,
+    time_limit: float | None = None,
+) -> Matching | Circles:
+    """The one builder of results: a solver's answer as a Matching or a Circles result.
+
+    The objective is the problem's total of the answer's rows, recomputed in floats. The
+    bound is the answer's proven bound (never below the objective), or the objective plus
+    the rounding slack when the answer is optimal, or ``None`` when nothing was proved.
+    ``time_limit`` (the limit that applied) is recorded in ``timings["time_limit"]``.
+    """
+    objective = problem.total(answer.rows)
+    bound: float | None
+    if answer.bound is not None:
+        bound = max(float(answer.bound), objective)
+    elif answer.optimal:
+        bound = objective + answer.slack
+    else:
+        bound = None
+    timings = dict(answer.timings)
+    if time_limit is not None:
+        timings["time_limit"] = float(time_limit)
+    status: Status = "optimal" if answer.optimal else "feasible"
+    if isinstance(problem, CircleProblem):
+        return Circles(answer.rows, objective, bound, status, answer.method, timings, problem)
+    return Matching(
+        answer.rows, objective, bound, status, answer.method, timings, problem, answer.topics
+    )

@@ -21,11 +21,16 @@ can be told *which* rules left her without a mentor.
 | `MentorsPerMentee(k)` | each mentee gets ``k`` mentors (an expert panel), or ``"per-topic"`` |
 | `AllMatched()` | every mentee must be matched (infeasible otherwise) |
 
+Rules declare what later stages need, so nothing downstream reads a rule's display
+``name`` (renaming one changes no behaviour): ``columns``, the answers a rule reads (named
+when an explanation says why a mentee has no allowed mentor), and ``relates_two``, whether
+it relates two people.
+
 Circle problems (:class:`~pairwise.circles.CircleProblem`) use the same vocabulary where it
-applies. Rules that relate two people (``Forbid``, ``NoRepeat``, ``SameRegion``,
-``SameCluster``, ``SameChapter``, ``DifferentChapter``, ``ModeRule``) must hold for every two
-members of a circle; since region, cluster and chapter are single values, "every two members"
-is the same as "the whole circle". The rest have a circle form
+applies. Rules that relate two people (``relates_two``: ``Forbid``, ``NoRepeat``,
+``SameRegion``, ``SameCluster``, ``SameChapter``, ``DifferentChapter``, ``ModeRule``) must
+hold for every two members of a circle; since region, cluster and chapter are single
+values, "every two members" is the same as "the whole circle". The rest have a circle form
 (:meth:`CircleRule.compile_circles`):
 
 | rule | effect in a circle |
@@ -43,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -142,14 +147,18 @@ class SetRule:
     Attributes
     ----------
     name : str
+        Display name (explanations only; nothing branches on it).
     labels : tuple of str
     member : ndarray of bool, shape (n_people, len(labels))
         ``member[i, k]``: person ``i`` has ``labels[k]``.
+    noun : str
+        What one label is, in explanations ("language", "weekly slot").
     """
 
     name: str
     labels: tuple[str, ...]
     member: BoolArray
+    noun: str = "label"
 
 
 @dataclass(frozen=True)
@@ -372,6 +381,10 @@ class Forbid:
         Also forbid every pair in which either person lists the other in ``avoid``.
     """
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ()
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
     pairs: tuple[tuple[Any, Any], ...] = ()
     use_avoid: bool = True
     name: str = "do-not-pair"
@@ -439,7 +452,7 @@ class SharedSlot:
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """A shared-label rule over ``slots``."""
         labels, member = _labelled(people, "slots", self.name)
-        return CircleCompiled(shared=[SetRule(self.name, labels, member)])
+        return CircleCompiled(shared=[SetRule(self.name, labels, member, "weekly slot")])
 
 
 @dataclass(frozen=True)
@@ -534,6 +547,10 @@ class MaxPerChapter:
 class NoRepeat:
     """No pair of earlier partners (either lists the other in ``previous``)."""
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ()
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
     name: str = "no repeat of previous partners"
 
     def compile(self, compat: Compatibility) -> Compiled:
@@ -545,6 +562,10 @@ class NoRepeat:
 class SameRegion:
     """Pair only within one region (missing regions match nobody)."""
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ("region",)
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
     name: str = "same region"
 
     def compile(self, compat: Compatibility) -> Compiled:
@@ -556,6 +577,10 @@ class SameRegion:
 class SameCluster:
     """Pair only within one region cluster (a group of neighbouring regions)."""
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ("cluster",)
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
     name: str = "same region cluster"
 
     def compile(self, compat: Compatibility) -> Compiled:
@@ -567,6 +592,10 @@ class SameCluster:
 class SameChapter:
     """Pair only within one chapter (new-member programmes)."""
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ("chapter",)
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
     name: str = "same chapter"
 
     def compile(self, compat: Compatibility) -> Compiled:
@@ -578,6 +607,10 @@ class SameChapter:
 class DifferentChapter:
     """Pair only across chapters (leadership programmes); missing chapters count as different."""
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ("chapter",)
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
     name: str = "different chapter"
 
     def compile(self, compat: Compatibility) -> Compiled:
@@ -589,6 +622,8 @@ class DifferentChapter:
 class SharedLanguage:
     """Pair only people with at least one common language."""
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ("languages",)
     name: str = "shared language"
 
     def compile(self, compat: Compatibility) -> Compiled:
@@ -599,13 +634,17 @@ class SharedLanguage:
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """One language for the whole circle."""
         labels, member = _labelled(people, "languages", self.name)
-        return CircleCompiled(shared=[SetRule(self.name, labels, member)])
+        return CircleCompiled(shared=[SetRule(self.name, labels, member, "language")])
 
 
 @dataclass(frozen=True)
 class ModeRule:
     """Pair only people who can meet: online with online/either; in person within a region."""
 
+    #: The answers this rule reads (named in explanations of unmatched mentees).
+    columns: ClassVar[tuple[str, ...]] = ("mode", "region")
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
     name: str = "meeting mode"
 
     def compile(self, compat: Compatibility) -> Compiled:

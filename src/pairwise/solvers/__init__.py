@@ -1,5 +1,11 @@
 """Solvers and :func:`solve`, which picks one for a problem.
 
+``solve`` validates its options once (:mod:`pairwise._validate`), makes the solve's
+:class:`~pairwise.solvers._plan.TimePlan` and :class:`~pairwise.solvers._plan.Seeds`,
+dispatches to a trusting core (:mod:`.pairs` or :mod:`.circles`, each returning one
+:class:`~pairwise.solvers.answer.Answer`), and :func:`pairwise.results.build` makes the
+result (objective recomputed there, once).
+
 | method | solves | how |
 |---|---|---|
 | ``assignment`` | dense one-to-one, all pairs allowed | SciPy linear sum assignment |
@@ -10,92 +16,30 @@
 | ``local`` | circle problems of any size | compiled iterated tabu search |
 
 ``auto`` picks ``assignment`` when it applies, ``sparse`` for problems of more than
-:data:`SPARSE_FROM` cells, else ``flow``; these three are exact and polynomial. ``cpsat``
-keeps to ``time_limit`` and may return a ``feasible`` answer with a proven bound.
-For circle problems ``auto`` proves small cohorts optimal (the local search's answer, then
-every admissible circle as a column: ``local+exact``; or the CP-SAT model: ``local+cpsat``)
-and runs ``local`` on larger ones (see :mod:`pairwise.solvers.circles`).
+:data:`~pairwise.solvers.pairs.SPARSE_FROM` cells, else ``flow``; these three are exact
+and polynomial. ``cpsat`` keeps to ``time_limit`` and may return a ``feasible`` answer with
+a proven bound. For circle problems ``auto`` proves small cohorts optimal (the local
+search's answer, then every admissible circle as a column: ``local+exact``; or the CP-SAT
+model: ``local+cpsat``) and runs ``local`` on larger ones (see :mod:`.circles`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Literal, overload
 
-import numpy as np
-
 from pairwise._validate import seed_problems, time_limit_problems, workers_problems
 from pairwise.circles import CircleProblem
-from pairwise.errors import InfeasibleError, Problem, ValidationError
+from pairwise.errors import Problem, ValidationError
 from pairwise.problem import PairProblem
-from pairwise.results import Circles, Matching
-from pairwise.solvers import assignment, cpsat, sparse
-from pairwise.solvers.circles import solve_circles
-from pairwise.solvers.flow import check_required, hall_violation, solve_flow, solve_panel_flow
+from pairwise.results import Circles, Matching, build
+from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers.circles import CIRCLE_METHODS, SearchSettings, compile_kernels, solve_circles
+from pairwise.solvers.pairs import METHODS, SPARSE_FROM, solve_pairs
 
-__all__ = ["METHODS", "solve"]
+__all__ = ["CIRCLE_METHODS", "METHODS", "SPARSE_FROM", "SearchSettings", "solve"]
 
 Method = Literal["auto", "assignment", "flow", "sparse", "cpsat", "local"]
-METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
-CIRCLE_METHODS: tuple[str, ...] = ("auto", "cpsat", "local")
-#: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
-SPARSE_FROM = 250_000
-
-
-def _infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
-    """Name the conflict when not every mentee can be matched."""
-    conflicts = []
-    ids_a = problem.mentee_ids
-    for i in np.flatnonzero(~problem.allowed.any(axis=1) & (problem.demand > 0)).tolist():
-        conflicts.append(f"mentee {ids_a[i]} has {problem.why_no_mentor(i)}")
-    x, y, need, room = hall_violation(problem)
-    # mentees with no allowed mentor at all are named above; the counting is about the rest
-    # (they add no mentor to y and no place to room)
-    alone = ~problem.allowed[x].any(axis=1)
-    need -= int(problem.demand[x][alone].sum())
-    x = x[~alone]
-    # name every mentor allowed for them, also those a required pair already ties to them
-    y = np.flatnonzero(problem.allowed[x].any(axis=0))
-    if need > room and len(x):
-        shown = ", ".join(str(ids_a[i]) for i in x[:10]) + (" ..." if len(x) > 10 else "")
-        who = problem.describe(x)
-        conflicts.append(
-            f"{len(x)} mentees {who + ' ' if who else ''}need {need} mentor places, but the "
-            f"{len(y)} mentors allowed for them have {room} places: {shown}"
-        )
-    return InfeasibleError(conflicts or ["not every mentee can be matched"])
-
-
-def _pick(problem: PairProblem, method: str) -> str:
-    if method == "assignment" and not assignment.applies(problem):
-        raise ValidationError(
-            [
-                Problem(
-                    "method 'assignment' needs a dense one-to-one problem",
-                    value=method,
-                    expected="every pair allowed, capacities and demands 1, no required pairs",
-                )
-            ]
-        )
-    if method == "sparse" and problem.objective == "maxmin":
-        raise ValidationError(
-            [Problem("method 'sparse' does not do maxmin", value=method, expected="'flow'")]
-        )
-    if problem.panel is not None:
-        if method not in ("auto", "flow"):
-            raise ValidationError(
-                [Problem("per-topic panels are solved by 'flow'", value=method, expected="'flow'")]
-            )
-        return "flow"
-    if method != "auto":
-        return method
-    if assignment.applies(problem):
-        return "assignment"
-    n, m = problem.shape
-    if n * m >= SPARSE_FROM and problem.objective != "maxmin":
-        return "sparse"
-    return "flow"
 
 
 @overload
@@ -107,6 +51,7 @@ def solve(
     seed: int = 0,
     workers: int | None = None,
     progress: Callable[[dict[str, float]], None] | None = None,
+    settings: SearchSettings | None = None,
 ) -> Matching: ...
 
 
@@ -119,6 +64,7 @@ def solve(
     seed: int = 0,
     workers: int | None = None,
     progress: Callable[[dict[str, float]], None] | None = None,
+    settings: SearchSettings | None = None,
 ) -> Circles: ...
 
 
@@ -130,6 +76,7 @@ def solve(
     seed: int = 0,
     workers: int | None = None,
     progress: Callable[[dict[str, float]], None] | None = None,
+    settings: SearchSettings | None = None,
 ) -> Matching | Circles:
     """Solve a pairing or a circle problem.
 
@@ -143,25 +90,32 @@ def solve(
         ``"auto"``, ``"cpsat"``, ``"local"``. See the table in :mod:`pairwise.solvers`;
         ``"auto"`` picks the fastest exact method the problem allows.
     time_limit : float, optional
-        Seconds. Pairs: for ``cpsat`` only (the other methods are exact and polynomial).
-        Circles: the whole solve (default 10 s); the local search also stops on a work
-        budget proportional to it (see
-        :data:`~pairwise.solvers.circles.EVALS_PER_SECOND`), so it is reproducible. Loading
-        the compiled search kernels (compiling them, once per installation) comes before
-        the clock starts.
+        Seconds for the anytime methods (``cpsat`` for pairs and circles, the circles'
+        ``local`` search and ``auto`` for circles); ``None`` means
+        :data:`~pairwise.solvers._plan.DEFAULT_TIME_LIMIT` (10 s) for both, and
+        ``result.timings["time_limit"]`` states the limit that applied. The exact
+        polynomial pair methods (``assignment``, ``flow``, ``sparse``) need no limit.
+        Anytime methods plan their work from this number only (CP-SAT's deterministic
+        time, the local search's work budget), so the answer is reproducible; the clock
+        stops any solve at the limit plus 10%. Loading the compiled search kernels
+        (compiling them, once per installation) comes before the clock starts.
     seed : int, default 0
-        Random seed of CP-SAT and of the local search, in ``[0, 2**31)``; the pair methods
+        Random seed in ``[0, 2**31)``; one :class:`numpy.random.SeedSequence` spawns the
+        seeds of CP-SAT, the greedy starts and each search thread. The exact pair methods
         are deterministic.
     workers : int, optional
-        CP-SAT workers (default 1; with more, the search is interleaved deterministically
-        and ``time_limit`` counts deterministic time). For the circles' local search, that
-        many independent searches run in parallel threads from the same start (seeds
-        derived from ``seed``) and the best is kept: the answer depends on ``workers`` and
-        ``seed``, not on the machine, and is never worse than with one worker.
+        CP-SAT workers (default 1; with more, the search is interleaved deterministically).
+        For the circles' local search, that many independent searches run in parallel
+        threads from the same start and the best is kept: the answer depends on
+        ``workers`` and ``seed``, not on the machine, and is never worse than with one
+        worker.
     progress : callable, optional
         Called now and then during long searches (the circles' local search) with a dict
         of ``elapsed`` seconds, best ``objective`` so far and proven ``bound``; the pair
         methods are exact and fast, and report nothing.
+    settings : SearchSettings, optional
+        How the circles' searches spend their time (work budget per second, CP-SAT on
+        deterministic time or on the clock, tabu parameters); the defaults suit most uses.
 
     Returns
     -------
@@ -196,82 +150,26 @@ def solve(
     given: object = problem
     if not isinstance(given, PairProblem | CircleProblem):
         problems.append(Problem("not a problem", value=type(given).__name__))
+    given_settings: object = settings
+    if given_settings is not None and not isinstance(given_settings, SearchSettings):
+        problems.append(
+            Problem("settings must be a SearchSettings", value=type(given_settings).__name__)
+        )
     if problems:
         raise ValidationError(problems)
+    seeds = Seeds(seed)
     if isinstance(problem, CircleProblem):
-        return _solve_circles(problem, method, time_limit, seed, workers, progress)
-    chosen = _pick(problem, method)
-    t0 = time.perf_counter()
-    check_required(problem)
-    slack = 0.0
-    topics = None
-    status: Literal["optimal", "feasible"] = "optimal"
-    bound: float | None = None
-    if chosen == "cpsat":
-        try:
-            answer = cpsat.solve_cpsat(problem, time_limit=time_limit, seed=seed, workers=workers)
-        except InfeasibleError as core:
-            detail = _infeasible_all_matched(problem).conflicts if problem.all_matched else []
-            raise InfeasibleError([*detail, *core.conflicts]) from None
-        pairs, slack, bound = answer.pairs, answer.rounding_slack, answer.bound
-        status = "optimal" if answer.optimal else "feasible"
-    elif chosen == "assignment":
-        pairs = assignment.solve_assignment(problem)
-    elif chosen == "sparse":
-        found = sparse.solve_sparse(problem)
-        pairs, slack = found.pairs, found.rounding_slack
-    elif problem.panel is not None:
-        panel = solve_panel_flow(problem)
-        pairs, slack, topics = panel.pairs, panel.rounding_slack, panel.topics
-    else:
-        result = solve_flow(problem)
-        pairs, slack = result.pairs, result.rounding_slack
-    t1 = time.perf_counter()
-    if problem.all_matched:
-        got = np.bincount(pairs[:, 0], minlength=problem.shape[0])
-        if (got < problem.demand).any():
-            raise _infeasible_all_matched(problem)
-    objective = float(problem.scores[pairs[:, 0], pairs[:, 1]].sum()) if len(pairs) else 0.0
-    return Matching(
-        assignment=pairs,
-        objective=objective,
-        bound=objective + slack if bound is None else max(bound, objective),
-        status=status,
-        method=chosen,
-        timings={"solve": t1 - t0},
-        problem=problem,
-        topics=topics,
-    )
-
-
-def _solve_circles(
-    problem: CircleProblem,
-    method: str,
-    time_limit: float | None,
-    seed: int,
-    workers: int | None,
-    progress: Callable[[dict[str, float]], None] | None = None,
-) -> Circles:
-    answer = solve_circles(
-        problem,
-        method=method,  # type: ignore[arg-type]
-        time_limit=time_limit,
-        seed=seed,
-        workers=workers,
-        progress=progress,
-    )
-    rows = answer.rows
-    a = problem.affinity
-    objective = 0.0
-    for g in range(problem.n_circles):
-        ms = rows[rows[:, 0] == g, 1]
-        objective += float(a[np.ix_(ms, ms)].sum()) / 2
-    return Circles(
-        assignment=rows,
-        objective=objective,
-        bound=max(answer.bound, objective),
-        status="optimal" if answer.optimal else "feasible",
-        method=answer.method,
-        timings=answer.timings,
-        problem=problem,
-    )
+        # the compiled kernels load (or, once per installation, compile) outside the limit
+        compiled = compile_kernels() if method != "cpsat" else 0.0
+        plan = TimePlan.of(time_limit)
+        answer = solve_circles(
+            problem, method, plan, seeds, workers, settings=settings, progress=progress
+        )
+        if compiled:
+            answer.timings["compile"] = compiled
+        return build(problem, answer, plan.limit)
+    plan = TimePlan.of(time_limit)
+    deterministic = True if settings is None else settings.deterministic
+    answer = solve_pairs(problem, method, plan, seeds, workers, deterministic=deterministic)
+    answer.timings["solve"] = plan.elapsed()
+    return build(problem, answer, plan.limit)

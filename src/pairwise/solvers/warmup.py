@@ -42,8 +42,8 @@ def _load() -> None:
     import numpy as np
 
     from pairwise.problem import PairProblem
-    from pairwise.solvers.circles import compile_kernels
-    from pairwise.solvers.sparse import solve_sparse
+    from pairwise.solvers.circles.local import compile_kernels
+    from pairwise.solvers.pairs.sparse import solve_sparse
 
     try:  # the same specialisations as real solves: tiny real solves
         rng = np.random.default_rng(0)

@@ -24,34 +24,23 @@ The result is exactly the optimum of the dense integer-cost problem (same ``scal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
 from pairwise.errors import SolverError
 from pairwise.problem import PairProblem
-from pairwise.solvers import sparse_kernels as kernels
-from pairwise.solvers.flow import SCALE, _fixed, integer_scale
+from pairwise.solvers._cpsat import SCALE, integer_scale
+from pairwise.solvers.answer import Answer
+from pairwise.solvers.pairs import sparse_kernels as kernels
+from pairwise.solvers.pairs.network import after_required
 
-__all__ = ["SparseResult", "solve_sparse"]
+__all__ = ["solve_sparse"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _MARGIN = SCALE // 50  # "nearly violated": reduced cost below 2% of the largest score
 _OUT = -(2**62)  # score of cells the proof does not price: reduced cost ~ +2**62, no overflow
-
-
-@dataclass(frozen=True)
-class SparseResult:
-    """Chosen pairs, the rounding slack, and how the proof went."""
-
-    pairs: IntArray
-    rounding_slack: float
-    rounds: int
-    arcs: int
-    added: int
 
 
 def _scale(problem: PairProblem, free: BoolArray) -> float:
@@ -99,7 +88,7 @@ def _greedy(problem: PairProblem, free: BoolArray, cap: IntArray, best: IntArray
     proof rounds would have to discover the cardinality first.
     """
     m = problem.shape[1]
-    dem = _fixed(problem)[0]
+    dem = after_required(problem)[0]
     room = cap.astype(np.int64).tolist()
     has_room = np.array([r > 0 for r in room], dtype=bool)
     short = best.tolist()
@@ -194,7 +183,7 @@ def _potentials(tails: IntArray, heads: IntArray, weights: IntArray, n_nodes: in
     return out
 
 
-def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) -> SparseResult:
+def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) -> Answer:
     """Exact ``matched-then-total`` or ``total`` optimum via candidate arcs and a dual check.
 
     Parameters
@@ -207,7 +196,7 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
         Re-solves allowed before giving up with a SolverError.
     """
     n, m = problem.shape
-    dem, cap, free = _fixed(problem)
+    dem, cap, free = after_required(problem)
     scale = _scale(problem, free)
     objective = "matched-then-total" if problem.all_matched else problem.objective
     pairs_max = int(min(dem.sum(), cap.sum()))
@@ -234,7 +223,8 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
             # with "total" a better solution may hold more pairs, each rounded too
             counted = len(fixed) + pairs_max if objective == "total" else len(pairs)
             slack = max(counted, len(pairs)) / scale
-            return SparseResult(pairs, slack, rounds, len(codes), added)
+            work = {"rounds": float(rounds), "arcs": float(len(codes)), "added": float(added)}
+            return Answer(pairs, optimal=True, method="sparse", slack=slack, timings=work)
         added += len(violating)
         new_scores = priced.ravel()[violating]
         priced.ravel()[violating] = _OUT

@@ -3,19 +3,24 @@
 For a problem where every pair is allowed and every mentee and mentor takes exactly one
 partner, the maximum-cardinality matchings are exactly the complete assignments of the
 smaller side, so ``matched-then-total`` is a rectangular linear sum assignment. We use
-SciPy's shortest-augmenting-path implementation (``scipy.optimize.linear_sum_assignment``):
-on this machine it solved a dense 2,000 x 2,000 instance about 4x faster than OR-Tools'
-``SimpleLinearSumAssignment`` including arc set-up (see benchmarks/README.md), works on
-floats directly (no integer scaling, no rounding slack) and handles rectangular matrices.
+SciPy's shortest-augmenting-path implementation (``scipy.optimize.linear_sum_assignment``
+[1]_): it is faster than OR-Tools' ``SimpleLinearSumAssignment`` on dense instances (measured
+in benchmarks/README.md), works on floats directly (no integer scaling, no rounding slack)
+and handles rectangular matrices.
+
+References
+----------
+.. [1] D. F. Crouse, "On implementing 2D rectangular assignment algorithms", *IEEE
+   Transactions on Aerospace and Electronic Systems* 52(4) (2016) 1679-1696.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from pairwise.problem import PairProblem
+from pairwise.solvers.answer import Answer
 
 __all__ = ["applies", "solve_assignment"]
 
@@ -35,7 +40,7 @@ def applies(problem: PairProblem) -> bool:
     )
 
 
-def solve_assignment(problem: PairProblem) -> npt.NDArray[np.int64]:
+def solve_assignment(problem: PairProblem) -> Answer:
     """Optimal (mentee, mentor) positions for a problem where :func:`applies` holds.
 
     With ``objective="total"`` and non-negative scores, a complete assignment of the smaller
@@ -43,4 +48,5 @@ def solve_assignment(problem: PairProblem) -> npt.NDArray[np.int64]:
     objectives share this path.
     """
     rows, cols = linear_sum_assignment(problem.scores, maximize=True)
-    return np.stack([rows, cols], axis=1).astype(np.int64)
+    pairs = np.stack([rows, cols], axis=1).astype(np.int64)
+    return Answer(pairs, optimal=True, method="assignment")

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -38,9 +36,9 @@ from scipy import sparse as sp
 from scipy.optimize import linprog
 
 from pairwise.circles import CircleProblem
-
-if TYPE_CHECKING:
-    from pairwise.solvers.circles import Units
+from pairwise.solvers._cpsat import make_solver
+from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers.circles.units import Units
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -48,6 +46,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Largest number of candidate unit sets enumerated (before the rules filter them).
 MAX_CANDIDATES = 3_000_000
+#: Most column-generation rounds of the LP bound.
+LP_ROUNDS = 200
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,10 @@ def candidate_sets(p: CircleProblem, w: IntArray) -> int | None:
 
 def enumerate_columns(p: CircleProblem, units: Units) -> Columns:
     """Every unit set that satisfies every circle rule on its own (see the module doc)."""
-    D, intra, w, apart = units.D, units.intra, units.w, units.apart
-    ub = units.ub.astype(bool)
-    uc, clo, chi, corn = units.uc, units.clo, units.chi, units.corn
-    bit_rule = units.bit_rule
+    D, intra, w, apart = units.affinity, units.intra, units.weight, units.apart
+    ub = units.has_label.astype(bool)
+    uc, clo, chi, corn = units.count, units.count_min, units.count_max, units.count_or_none
+    bit_rule = units.label_rule
     U = len(w)
     bounds = sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)})
     count = np.array(
@@ -169,13 +169,18 @@ def _incidence(cols: Columns, idx: IntArray, n_units: int) -> sp.csr_matrix:
 
 
 def _duals(
-    cols: Columns, pool: IntArray, opt: BoolArray, deadline: float
+    cols: Columns, pool: IntArray, opt: BoolArray, plan: TimePlan
 ) -> tuple[FloatArray, FloatArray] | None:
-    """Column generation for the LP; returns (unit duals, type duals) or None on failure."""
+    """Column generation for the LP; returns (unit duals, type duals) or None on failure.
+
+    Stops when no column prices out, or after :data:`LP_ROUNDS` rounds: a count, not the
+    clock, so the bound and the columns kept are the same on any machine (the clock only
+    stops it past the solve's safety net).
+    """
     U, T = len(opt), len(cols.type_bounds)
     in_pool = np.zeros(len(cols.value), dtype=bool)
     in_pool[pool] = True
-    for _ in range(200):
+    for _ in range(LP_ROUNDS):
         idx = np.flatnonzero(in_pool)
         A = _incidence(cols, idx, U)
         c = -np.tile(cols.value[idx], T)
@@ -203,7 +208,7 @@ def _duals(
         best = reduced.max(axis=1)
         tol = 1e-9 * (1.0 + float(np.abs(cols.value).max(initial=0.0)))
         new = np.flatnonzero((best > tol) & ~in_pool)
-        if len(new) == 0 or time.perf_counter() > deadline:
+        if len(new) == 0 or plan.left() <= 0.01:
             return unit_pi, type_mu
         # the most promising columns join the pool
         new = new[np.argsort(-best[new], kind="stable")[: max(200, 20 * U)]]
@@ -224,21 +229,19 @@ def solve_exact(
     units: Units,
     incumbent: IntArray,
     *,
-    time_limit: float,
-    plan: float,
-    seed: int,
+    plan: TimePlan,
+    budget: float,
+    seeds: Seeds,
     workers: int | None,
     scale: float,
+    deterministic: bool = True,
 ) -> ExactAnswer:
     """Prove ``incumbent`` optimal or find the optimum (see the module docstring).
 
     ``incumbent`` is a feasible unit assignment (circle per unit, ``m`` = not placed).
     """
-    from pairwise.solvers.circles import _circle_solver  # the shared CP-SAT settings
-
-    t0 = time.perf_counter()
     m = p.n_circles
-    opt = units.opt
+    opt = units.is_place
     U = len(opt)
     cols = enumerate_columns(p, units)
     found = _incumbent_columns(cols, incumbent, m)
@@ -254,7 +257,7 @@ def solve_exact(
         if not seen[mem].all():
             pool.append(j)
             seen[mem] = True
-    duals = _duals(cols, np.unique(pool), opt, t0 + 0.5 * time_limit)
+    duals = _duals(cols, np.unique(pool), opt, plan)
     if duals is None:
         return ExactAnswer(incumbent, False, float("inf"), len(cols.value), len(cols.value))
     unit_pi, type_mu = duals
@@ -302,8 +305,7 @@ def solve_exact(
     }
     for j, t, x in xs:
         model.add_hint(x, (j, t) in chosen_inc)
-    left = time_limit - (time.perf_counter() - t0)
-    solver = _circle_solver(left, 0.8 * plan, seed, workers)
+    solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ExactAnswer(incumbent, False, bound, len(cols.value), len(keep))

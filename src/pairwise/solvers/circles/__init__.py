@@ -1,0 +1,220 @@
+"""Solving circle problems: an exact CP-SAT model and a compiled iterated tabu search.
+
+``cpsat`` states every hard rule of a :class:`~pairwise.circles.CircleProblem` in one
+model (assignment booleans, a "same circle" boolean per pair with non-zero affinity, one
+chosen label per circle and shared rule, count bounds) and proves optimality for small
+cohorts. On infeasible rules it returns a small conflicting set of rules from assumption
+literals.
+
+``local`` is the iterated tabu search of :mod:`.local` and :mod:`.kernels` (moves and swaps
+with incremental evaluation): it starts from a greedy placement repaired until every rule holds
+(CP-SAT finds the start when the repair cannot) and improves until its work budget or the
+time limit is spent.
+
+``auto``: when every admissible circle can be listed within the limit (total objective,
+see :data:`COLUMNS_PER_SECOND`), the local search runs for a quarter of the time (at most a
+second) and :mod:`.columns` proves its answer optimal or finds the optimum
+(``local+exact``: set-partitioning LP bound, reduced-cost fixing, CP-SAT over the columns
+left). Otherwise, up to :data:`EXACT_UP_TO` people, the local search's answer is the hint of
+the CP-SAT model (``local+cpsat``), which proves it optimal or improves it; above, ``local``.
+CP-SAT stops on deterministic time planned from the caller's limit (the clock as a safety
+net), so its answers are reproducible too.
+
+Bounds: every result carries a proven upper bound (:mod:`.bounds`; CP-SAT's or the
+set-partitioning LP's bound replaces it when they ran).
+
+| module | one idea |
+|---|---|
+| :mod:`.units` | the problem in units (people, keep-together groups, leading places) |
+| :mod:`.diagnose` | conflicts found by counting, before any search |
+| :mod:`.bounds` | the per-person upper bound |
+| :mod:`.cpsat` | the CP-SAT assignment model |
+| :mod:`.columns` | every admissible circle as a column: LP bound, fixing, CP-SAT |
+| :mod:`.local` | greedy starts and the threaded tabu search (:mod:`.kernels`, compiled) |
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from pairwise.circles import CircleProblem
+from pairwise.errors import InfeasibleError, SolverError
+from pairwise.solvers._cpsat import DETERMINISTIC_SHARE
+from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers.answer import Answer
+from pairwise.solvers.circles import columns
+from pairwise.solvers.circles.bounds import simple_bound
+from pairwise.solvers.circles.cpsat import solve_model, unit_scale
+from pairwise.solvers.circles.diagnose import diagnose
+from pairwise.solvers.circles.local import (
+    SearchSettings,
+    circle_scores,
+    compile_kernels,
+    local_search,
+)
+from pairwise.solvers.circles.units import Units, build_units
+
+__all__ = [
+    "CIRCLE_METHODS",
+    "COLUMNS_PER_SECOND",
+    "EXACT_UP_TO",
+    "SearchSettings",
+    "compile_kernels",
+    "solve_circles",
+]
+
+IntArray = npt.NDArray[np.int64]
+Progress = Callable[[dict[str, float]], None]
+
+#: Circle methods ``solve`` accepts.
+CIRCLE_METHODS: tuple[str, ...] = ("auto", "cpsat", "local")
+#: ``auto`` proves optimality with CP-SAT up to this many people.
+EXACT_UP_TO = 30
+#: Candidate circles ``auto`` may list per second of ``time_limit`` / 4 (see
+#: :mod:`.columns`); 30 people in circles of 4-6 (764,000 sets) need a limit of 4 s.
+COLUMNS_PER_SECOND = 800_000
+
+
+def solve_circles(
+    p: CircleProblem,
+    method: str,
+    plan: TimePlan,
+    seeds: Seeds,
+    workers: int | None = None,
+    *,
+    settings: SearchSettings | None = None,
+    progress: Progress | None = None,
+) -> Answer:
+    """Solve a circle problem (a trusting core); see the module docstring.
+
+    ``progress``, when given, is called during the local search with ``elapsed`` seconds,
+    the best ``objective`` so far and the proven ``bound``.
+    """
+    settings = SearchSettings() if settings is None else settings
+    units = build_units(p)
+    conflicts = diagnose(p, units)
+    if conflicts:
+        raise InfeasibleError(conflicts)
+    bound = simple_bound(p, units)
+    timings: dict[str, float] = {"prepare": plan.elapsed()}
+    run = _Run(p, units, plan, seeds, workers, settings, progress, timings, bound)
+    if method == "cpsat":
+        chosen, (g_of, optimal, bound) = "cpsat", run.cpsat(plan.limit, None)
+    elif method == "auto" and _columns_fit(p, units, plan.limit):
+        chosen, (g_of, optimal, bound) = "local+exact", run.local_then_columns()
+    elif method == "local" or p.n > EXACT_UP_TO:
+        chosen, optimal = "local", False
+        g_of = run.local(plan.limit)
+    else:
+        chosen, (g_of, optimal, bound) = "local+cpsat", run.local_then_cpsat()
+    m = p.n_circles
+    rows = [(int(g), i) for u, g in enumerate(g_of.tolist()) if g < m for i in units.members[u]]
+    arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
+    timings["solve"] = plan.elapsed()
+    return Answer(arr, optimal=optimal, method=chosen, bound=bound, timings=timings)
+
+
+class _Run:
+    """One circles solve: the methods ``auto`` combines, sharing the plan and the bound."""
+
+    def __init__(
+        self,
+        p: CircleProblem,
+        units: Units,
+        plan: TimePlan,
+        seeds: Seeds,
+        workers: int | None,
+        settings: SearchSettings,
+        progress: Progress | None,
+        timings: dict[str, float],
+        bound: float,
+    ) -> None:
+        self.p, self.units, self.plan, self.seeds = p, units, plan, seeds
+        self.workers, self.settings, self.progress = workers, settings, progress
+        self.timings, self.bound = timings, bound
+
+    def local(self, seconds: float) -> IntArray:
+        """The local search's answer, planned for ``seconds`` of the limit."""
+        return local_search(
+            self.p,
+            self.units,
+            self.plan,
+            seconds,
+            self.seeds,
+            self.workers,
+            self.timings,
+            settings=self.settings,
+            progress=self.progress,
+            bound=self.bound,
+        )
+
+    def cpsat(self, seconds: float, hint: IntArray | None) -> tuple[IntArray, bool, float]:
+        """The CP-SAT model's answer, planned for ``seconds`` of the limit."""
+        t1 = time.perf_counter()
+        g_of, optimal, cp_bound = solve_model(
+            self.p,
+            self.units,
+            self.plan,
+            DETERMINISTIC_SHARE * seconds,
+            self.seeds,
+            self.workers,
+            hint=hint,
+            deterministic=self.settings.deterministic,
+        )
+        self.timings["cpsat"] = time.perf_counter() - t1
+        return g_of, optimal, min(self.bound, cp_bound)
+
+    def local_then_columns(self) -> tuple[IntArray, bool, float]:
+        """Small enough to list every admissible circle: local answer, then the column proof."""
+        first = min(self.plan.limit / 4, 1.0)
+        g_local = self.local(first)
+        t1 = time.perf_counter()
+        exact = columns.solve_exact(
+            self.p,
+            self.units,
+            g_local,
+            plan=self.plan,
+            budget=DETERMINISTIC_SHARE * (self.plan.limit - first),
+            seeds=self.seeds,
+            workers=self.workers,
+            scale=unit_scale(self.units),
+            deterministic=self.settings.deterministic,
+        )
+        self.timings["exact"] = time.perf_counter() - t1
+        self.timings["columns"] = float(exact.columns)
+        self.timings["columns_kept"] = float(exact.kept)
+        return exact.g_of, exact.optimal, min(self.bound, exact.bound)
+
+    def local_then_cpsat(self) -> tuple[IntArray, bool, float]:
+        """Small: the local answer (a quarter of the time) is CP-SAT's hint and floor."""
+        first = min(self.plan.limit / 4, 1.0)
+        g_local = self.local(first)
+        try:
+            g_cp, optimal, bound = self.cpsat(self.plan.limit - first, g_local)
+        except SolverError:  # no better answer in time: the local search's stands (feasible)
+            return g_local, False, self.bound
+        if _key(self.p, self.units, g_cp) >= _key(self.p, self.units, g_local):
+            return g_cp, optimal, bound
+        return g_local, False, bound
+
+
+def _columns_fit(p: CircleProblem, units: Units, limit: float) -> bool:
+    """Whether ``auto`` lists every admissible circle (total objective, few enough sets).
+
+    Decided from the problem and the planned limit only (never the clock), so the choice
+    is reproducible (the listing rate is measured in benchmarks/README.md).
+    """
+    if p.objective != "total":
+        return False
+    sets = columns.candidate_sets(p, units.weight)
+    return sets is not None and sets <= COLUMNS_PER_SECOND * limit / 4
+
+
+def _key(p: CircleProblem, units: Units, g_of: IntArray) -> tuple[float, float]:
+    """(worst circle for maxmin else 0, total) of a unit assignment."""
+    cs = circle_scores(units, g_of, p.n_circles)
+    return (float(cs.min()) if p.objective == "maxmin" else 0.0, float(cs.sum()))

@@ -1,0 +1,38 @@
+"""A proven upper bound on the total of any circle solution, by counting.
+
+For each unit, the best her circle can give her is her ``min_size - 1`` best partners plus
+the positive part of the next ``max_size - min_size`` (kept-apart units excluded); half the
+sum over units bounds the total (each within-circle pair is counted from both ends).
+CP-SAT's or the set-partitioning LP's bound replaces it when they run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pairwise.circles import CircleProblem
+from pairwise.solvers.circles.units import Units
+
+__all__ = ["simple_bound"]
+
+
+def simple_bound(p: CircleProblem, units: Units) -> float:
+    """Half the sum over units of the best their circle can give them (see the module docstring)."""
+    U = units.size
+    lo, hi = int(p.min_size.min()), int(p.max_size.max())
+    D = np.where(units.apart, -np.inf, units.affinity)
+    total = 0.0
+    for u in range(U):
+        row = np.delete(D[u], u)
+        row = np.sort(row[np.isfinite(row)])[::-1]
+        room = hi - int(units.weight[u])
+        need = max(0, lo - int(units.weight[u]))
+        # units weigh >= 1, so at most ``room`` others share her circle, at least ... may
+        # weigh more than one; the floor is only safe for single-person units
+        forced = row[:need].sum() if need and units.weight.max() == 1 else 0.0
+        rest = row[need if forced else 0 : room]
+        gain = forced + rest[rest > 0].sum()
+        if units.is_place[u]:
+            gain = max(gain, 0.0)
+        total += gain + 2 * float(units.intra[u])
+    return 0.5 * total

@@ -1,0 +1,276 @@
+"""The exact CP-SAT assignment model of a circle problem (OR-Tools), with unsat cores.
+
+Variables: ``x[u][g]``, unit ``u`` in circle ``g``; a "same circle" boolean per pair with
+non-zero affinity and circle; one chosen label per circle and shared rule. One helper per
+constraint family (OR-Tools' ``assignment_groups_sat.py`` layout); each family is switched
+on by an assumption literal keyed by the rule it comes from, so an infeasible model names a
+small set of conflicting rules (``sufficient_assumptions_for_infeasibility``). Star cuts
+(the partners of ``u`` in ``g`` fit the room ``g`` leaves her) make the LP bound about the
+per-person bound of :mod:`.bounds`; circles with equal bounds are ordered by their
+smallest member (symmetry breaking).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+
+from pairwise.circles import CircleProblem
+from pairwise.errors import SolverError
+from pairwise.solvers._cpsat import integer_scale, make_solver, raise_core
+from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers.circles.units import Units
+
+__all__ = ["CircleModel", "solve_model", "unit_scale"]
+
+IntArray = npt.NDArray[np.int64]
+Terms = list[tuple[cp_model.IntVar, int]]
+
+#: Name, in explanations, of the rule that gives each mentor-led circle one leader.
+ONE_LEADER = "one mentor per circle"
+
+
+def unit_scale(units: Units) -> float:
+    """Integer units per unit of affinity for CP-SAT objectives (both exact models)."""
+    return integer_scale(float(np.abs(units.affinity).max(initial=0.0)) or 1.0)
+
+
+class CircleModel:
+    """The exact model on units (see the module docstring).
+
+    Parameters
+    ----------
+    p, units : the problem and its units
+    assumptions : bool
+        Switch each rule on by an assumption literal (for unsat cores).
+    objective : bool, default True
+        ``False``: a first feasible answer only (no pair variables, no cuts).
+    """
+
+    def __init__(
+        self, p: CircleProblem, units: Units, assumptions: bool, objective: bool = True
+    ) -> None:
+        m, U = p.n_circles, units.size
+        self.p, self.units, self.assumptions = p, units, assumptions
+        self.model = cp_model.CpModel()
+        self.lits: list[cp_model.IntVar] = []
+        self.names: dict[int, str] = {}
+        self._by_name: dict[str, cp_model.IntVar] = {}
+        self.x = [[self.model.new_bool_var(f"x{u}_{g}") for g in range(m)] for u in range(U)]
+        self._each_unit_once()
+        self._sizes()
+        self._apart()
+        self._shared_labels()
+        self._counts()
+        self.scale = unit_scale(units)
+        self._objective(objective)
+        self._symmetry()
+
+    def _add(self, ct: cp_model.Constraint, rule: str) -> None:
+        """Enforce ``ct`` under the assumption literal of ``rule`` (one per rule)."""
+        if not self.assumptions:
+            return
+        if rule not in self._by_name:
+            v = self.model.new_bool_var(rule)
+            self.names[v.index] = rule
+            self.lits.append(v)
+            self._by_name[rule] = v
+        ct.only_enforce_if(self._by_name[rule])
+
+    def _each_unit_once(self) -> None:
+        for u, row in enumerate(self.x):
+            if self.units.is_place[u]:
+                self.model.add(sum(row) <= 1)  # a leading place may stay on the bench
+            else:
+                self.model.add_exactly_one(row)
+
+    def _sizes(self) -> None:
+        p, units = self.p, self.units
+        for g in range(p.n_circles):
+            size = sum(int(units.weight[u]) * self.x[u][g] for u in range(units.size))
+            self._add(self.model.add(size >= int(p.min_size[g])), "circle sizes")
+            self._add(self.model.add(size <= int(p.max_size[g])), "circle sizes")
+
+    def _apart(self) -> None:
+        for u, v in np.argwhere(np.triu(self.units.apart, 1)).tolist():
+            rule = _apart_rule(self.p, self.units, u, v)
+            for g in range(self.p.n_circles):
+                self._add(self.model.add_bool_or([self.x[u][g].Not(), self.x[v][g].Not()]), rule)
+
+    def _shared_labels(self) -> None:
+        units, model = self.units, self.model
+        for r, rule in enumerate(self.p.shared):
+            bits = np.flatnonzero(units.label_rule == r)
+            for g in range(self.p.n_circles):
+                s = [model.new_bool_var(f"s{r}_{g}_{b}") for b in bits]
+                model.add_exactly_one(s)
+                for u in range(units.size):
+                    for k, b in enumerate(bits):
+                        if not units.has_label[u, b]:
+                            self._add(model.add_implication(self.x[u][g], s[k].Not()), rule.name)
+
+    def _counts(self) -> None:
+        units, model = self.units, self.model
+        for c in range(len(units.count_names)):
+            r = int(units.count_rule[c])
+            rule = ONE_LEADER if r < 0 else self.p.counts[r].name
+            who = np.flatnonzero(units.count[:, c])
+            lo, hi = int(units.count_min[c]), int(units.count_max[c])
+            for g in range(self.p.n_circles):
+                cnt = sum(int(units.count[u, c]) * self.x[u][g] for u in who)
+                self._add(model.add(cnt <= hi), rule)
+                if lo > 0 and units.count_or_none[c]:
+                    e = model.new_bool_var(f"e{c}_{g}")
+                    self._add(model.add(cnt >= lo).only_enforce_if(e), units.count_names[c])
+                    model.add(cnt == 0).only_enforce_if(e.Not())
+                elif lo > 0:
+                    self._add(model.add(cnt >= lo), rule)
+
+    def _objective(self, objective: bool) -> None:
+        """``total`` and ``score_g`` (each circle's terms): a boolean per scored pair."""
+        p, units, model, m = self.p, self.units, self.model, self.p.n_circles
+        terms: Terms = []
+        self.score_g: list[Terms] = [[] for _ in range(m)]
+        star: list[list[Terms]] = [[[] for _ in range(m)] for _ in range(units.size)]
+        scored = np.triu(units.affinity != 0, 1) & ~np.triu(units.apart, 1)
+        if not objective:
+            scored[:] = False
+        for u, v in np.argwhere(scored).tolist():
+            c = int(np.rint(units.affinity[u, v] * self.scale))
+            if c == 0:
+                continue
+            for g in range(m):
+                y = model.new_bool_var(f"y{u}_{v}_{g}")
+                if c > 0:
+                    model.add_implication(y, self.x[u][g])
+                    model.add_implication(y, self.x[v][g])
+                else:
+                    model.add_bool_or([self.x[u][g].Not(), self.x[v][g].Not(), y])
+                terms.append((y, c))
+                self.score_g[g].append((y, c))
+                star[u][g].append((y, int(units.weight[v])))
+                star[v][g].append((y, int(units.weight[u])))
+        for u in range(units.size):  # star cuts, valid for every integer solution
+            for g in range(m):
+                if star[u][g]:
+                    room = int(p.max_size[g]) - int(units.weight[u])
+                    load = cp_model.LinearExpr.weighted_sum(*zip(*star[u][g], strict=True))
+                    model.add(load <= room * self.x[u][g])
+        self.intra_int = np.rint(units.intra * self.scale).astype(np.int64)
+        if not objective:
+            self.intra_int[:] = 0
+        for u in np.flatnonzero(self.intra_int).tolist():
+            for g in range(m):
+                if units.is_place[u]:
+                    terms.append((self.x[u][g], int(self.intra_int[u])))
+                self.score_g[g].append((self.x[u][g], int(self.intra_int[u])))
+        self.n_pairs = len(terms)
+        self.constant = int(self.intra_int[~units.is_place].sum())
+        self.total = cp_model.LinearExpr.weighted_sum([t for t, _ in terms], [k for _, k in terms])
+
+    def _symmetry(self) -> None:
+        """Circles with equal bounds are interchangeable: order them by smallest member."""
+        p, units = self.p, self.units
+        for g in range(p.n_circles - 1):
+            if p.min_size[g] == p.min_size[g + 1] and p.max_size[g] == p.max_size[g + 1]:
+                for u in range(units.size):
+                    if units.is_place[u]:
+                        continue
+                    earlier = [self.x[v][g] for v in range(u) if not units.is_place[v]]
+                    self.model.add_bool_or([self.x[u][g + 1].Not(), *earlier])
+
+    def hint(self, g_of: IntArray) -> None:
+        """Start CP-SAT from the unit assignment ``g_of``."""
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
+        m = self.p.n_circles
+        for u, g in enumerate(g_of.tolist()):
+            for h in range(m):
+                self.model.add_hint(self.x[u][h], h == g)
+
+    def g_of(self, solver: cp_model.CpSolver) -> IntArray:
+        """The circle of every unit in the solver's solution (``m``: on the bench)."""
+        m = self.p.n_circles
+        out = np.full(self.units.size, m, dtype=np.int64)
+        for u, row in enumerate(self.x):
+            for g, var in enumerate(row):
+                if solver.value(var):
+                    out[u] = g
+        return out
+
+
+def _apart_rule(p: CircleProblem, units: Units, u: int, v: int) -> str:
+    """The rule that keeps units ``u`` and ``v`` apart (its name, for the unsat core)."""
+    for i in units.members[u]:
+        for j in units.members[v]:
+            names = [k for k, f in p.removed_by.items() if f[i, j]]
+            if names:
+                return names[0]
+    return ONE_LEADER if units.is_place[u] and units.is_place[v] else "keep apart"
+
+
+def solve_model(
+    p: CircleProblem,
+    units: Units,
+    plan: TimePlan,
+    budget: float,
+    seeds: Seeds,
+    workers: int | None,
+    *,
+    hint: IntArray | None = None,
+    feasibility_only: bool = False,
+    deterministic: bool = True,
+) -> tuple[IntArray, bool, float]:
+    """Solve the model; returns (units' circles, proven optimal, proven bound on the total).
+
+    ``budget`` is the deterministic time planned from the caller's limit (never the clock).
+
+    Raises
+    ------
+    InfeasibleError
+        Naming the circle rules of the unsat core.
+    SolverError
+        When no answer was found in time.
+    """
+    mdl = CircleModel(p, units, assumptions=True, objective=not feasibility_only)
+    model = mdl.model
+    model.add_assumptions(mdl.lits)
+    if hint is not None:
+        mdl.hint(hint)
+    floor = None
+    if feasibility_only:
+        pass
+    elif p.objective == "maxmin":
+        top = sum(abs(c) for row in mdl.score_g for _, c in row) + 1
+        floor = model.new_int_var(-top, top, "floor")
+        for row in mdl.score_g:
+            model.add(floor <= sum(c * y for y, c in row))
+        model.maximize(floor)
+    else:
+        model.maximize(mdl.total)
+    solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        raise_core(solver, mdl.names, "circle rules")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolverError("no circles satisfying every rule were found within the time limit")
+    g_of = mdl.g_of(solver)
+    if feasibility_only:
+        return g_of, False, float("inf")
+    optimal = status == cp_model.OPTIMAL
+    bound = (solver.best_objective_bound + mdl.constant) / mdl.scale
+    if floor is not None:  # second phase: the best total with the worst circle at its best
+        model.add(floor >= int(solver.value(floor)))
+        model.maximize(mdl.total)
+        mdl.hint(g_of)
+        left = budget - solver.response_proto.deterministic_time
+        solver = make_solver(plan, left, seeds, workers, deterministic=deterministic)
+        status = solver.solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            g_of = mdl.g_of(solver)
+            optimal = optimal and status == cp_model.OPTIMAL
+            bound = (solver.best_objective_bound + mdl.constant) / mdl.scale
+        else:
+            bound = float("inf")
+    slack = (mdl.n_pairs + units.size) * 0.5 / mdl.scale
+    return g_of, optimal, bound + slack

@@ -1,0 +1,295 @@
+"""The circles' local search: greedy starts, then an iterated tabu search in threads.
+
+The compiled kernels are in :mod:`.kernels`. Work is counted in neighbour evaluations:
+the search stops on a budget of :attr:`SearchSettings.evals_per_second` per second of the
+caller's limit, so a run with the same seed, workers and limit is reproducible whatever
+the machine's speed; the clock (the plan's safety net) stops it only on a machine far
+slower than planned. ``workers`` independent searches run in parallel threads (the
+kernels release the GIL) from the same start and the best is kept.
+
+References
+----------
+.. [1] M. Gallego, M. Laguna, R. Martí and A. Duarte, "Tabu search with strategic
+   oscillation for the maximally diverse grouping problem", *Journal of the Operational
+   Research Society* 64 (2013) 724-734.
+.. [2] X. Lai and J.-K. Hao, "Iterated maxima search for the maximally diverse grouping
+   problem", *European Journal of Operational Research* 254(3) (2016) 780-800.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pairwise.circles import CircleProblem
+from pairwise.solvers._cpsat import DETERMINISTIC_SHARE
+from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers.circles.cpsat import solve_model
+from pairwise.solvers.circles.units import Units, build_units, csr, planned_sizes
+
+__all__ = ["SearchSettings", "circle_scores", "compile_kernels", "local_search"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+Progress = Callable[[dict[str, float]], None]
+
+_CHUNK = 2_000_000  # evaluations per kernel call between clock and progress checks
+_STARTS = 20  # greedy starts tried before CP-SAT looks for a first feasible answer
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How the circles' searches spend their time (a parameter of ``solve``).
+
+    Attributes
+    ----------
+    evals_per_second : int
+        Work budget of the local search per second of ``time_limit`` (neighbour
+        evaluations), chosen so that the budget, not the clock, ends the search on this
+        project's benchmark machine (benchmarks/README.md). A huge value makes the clock
+        the limit (as in the literature's comparisons; not reproducible).
+    deterministic : bool
+        CP-SAT stops on deterministic time (reproducible); ``False``: on the clock only.
+    stall : int
+        Tabu iterations without a new best, per unit, before a perturbation.
+    tenure, strength : int
+        Tabu tenure and perturbation strength ranges, per mille of the units.
+    sample : int
+        Neighbour units scanned per tabu iteration is ``sample / units**2`` (all of them up
+        to ~240 units; a short rotating candidate list for large cohorts).
+
+    Examples
+    --------
+    >>> SearchSettings().evals_per_second
+    40000000
+    """
+
+    evals_per_second: int = 40_000_000
+    deterministic: bool = True
+    stall: int = 16
+    tenure: int = 100
+    strength: int = 250
+    sample: int = 14_000_000
+
+
+def kernel_args(p: CircleProblem, u: Units) -> dict[str, object]:
+    """The units as the compiled kernels take them (compressed rows for sparse lookups)."""
+    ap_ptr, ap_idx = csr(u.apart)
+    ubp, ubi = csr(u.has_label > 0)
+    ucp, uci = csr(u.count > 0)
+    return dict(
+        D=u.affinity,
+        intra=u.intra,
+        w=u.weight,
+        opt=u.is_place,
+        m=p.n_circles,
+        lo=p.min_size.astype(np.int64),
+        hi=p.max_size.astype(np.int64),
+        apart=u.apart,
+        ap_ptr=ap_ptr,
+        ap_idx=ap_idx,
+        ub=u.has_label,
+        ubp=ubp,
+        ubi=ubi,
+        bit_rule=u.label_rule,
+        n_rules=len(p.shared),
+        uc=u.count,
+        ucp=ucp,
+        uci=uci,
+        clo=u.count_min,
+        chi=u.count_max,
+        corn=u.count_or_none,
+    )
+
+
+def local_search(
+    p: CircleProblem,
+    units: Units,
+    plan: TimePlan,
+    limit: float,
+    seeds: Seeds,
+    workers: int | None,
+    timings: dict[str, float],
+    *,
+    settings: SearchSettings,
+    progress: Progress | None = None,
+    bound: float = float("inf"),
+    budget: int | None = None,
+) -> IntArray:
+    """Greedy start (CP-SAT if the repair fails), then the iterated tabu search.
+
+    ``limit`` is the planned seconds of this search (a share of the caller's limit): the
+    work budget is ``settings.evals_per_second * limit`` unless ``budget`` is given.
+    """
+    args = kernel_args(p, units)
+    budget = int(settings.evals_per_second * limit) if budget is None else budget
+    t0 = time.perf_counter()
+    g_of, used = _greedy(p, units, seeds, budget, args)
+    timings["construct"] = time.perf_counter() - t0
+    if g_of is None:
+        g_of, _, _ = solve_model(
+            p,
+            units,
+            plan,
+            DETERMINISTIC_SHARE * limit,
+            seeds,
+            workers,
+            feasibility_only=True,
+            deterministic=settings.deterministic,
+        )
+        timings["cpsat_start"] = time.perf_counter() - t0 - timings["construct"]
+    timings["first_feasible"] = plan.elapsed()
+    threads = max(1, int(workers or 1))
+    thread_seeds = seeds.ints("threads", threads)
+    remaining = max(0, budget - used)
+
+    def run(k: int) -> tuple[tuple[float, float], IntArray, int, bool]:
+        report = progress if k == 0 else None
+        return _tabu(
+            p, units, g_of, args, thread_seeds[k], remaining, plan, settings, report, bound
+        )
+
+    if threads == 1:
+        found = [run(0)]
+    else:  # the best wins, ties to the lowest index: the answer is the seed's alone
+        with ThreadPoolExecutor(threads) as pool:
+            found = list(pool.map(run, range(threads)))
+    winner = max(range(len(found)), key=lambda k: (found[k][0], -k))
+    timings["search"] = plan.elapsed() - timings["first_feasible"]
+    timings["evaluations"] = float(sum(f[2] for f in found))
+    timings["stopped_by_clock"] = float(any(f[3] for f in found))
+    return found[winner][1]
+
+
+def _greedy(
+    p: CircleProblem, units: Units, seeds: Seeds, budget: int, args: dict[str, object]
+) -> tuple[IntArray | None, int]:
+    """Greedy starts from random orders until one fits every rule; (start or None, work)."""
+    from pairwise.solvers.circles import kernels
+
+    m = p.n_circles
+    flex, target = _flexibility(units), planned_sizes(p, units)
+    rng = seeds.stream("starts")
+    kernel_seeds = seeds.ints("construct", _STARTS)
+    used = 0
+    for attempt in range(_STARTS):
+        order = rng.permutation(units.size).astype(np.int64)
+        # places of mentors first, first place of each mentor before second places
+        order = order[np.argsort(~units.is_place[order], kind="stable")]
+        g_of = np.full(units.size, m, dtype=np.int64)
+        viol, work = kernels.construct(
+            g_of,
+            order,
+            seed=kernel_seeds[attempt],
+            budget=max(budget // (4 * _STARTS), 1),
+            flex=flex,
+            target=target,
+            **args,
+        )
+        used += int(work)
+        if viol == 0:
+            return g_of, used
+        if used > budget // 4:
+            break
+    return None, used
+
+
+def _tabu(
+    p: CircleProblem,
+    units: Units,
+    start: IntArray,
+    args: dict[str, object],
+    seed: int,
+    budget: int,
+    plan: TimePlan,
+    settings: SearchSettings,
+    progress: Progress | None,
+    bound: float,
+) -> tuple[tuple[float, float], IntArray, int, bool]:
+    """One tabu search from ``start``: (key, best assignment, evaluations, stopped by clock)."""
+    from pairwise.solvers.circles import kernels
+
+    m = p.n_circles
+    mode = 1 if p.objective == "maxmin" else 0
+    stall = max(200, int(settings.stall * units.size))
+    sample = max(8, int(settings.sample) // units.size**2)
+    g = start.copy()
+    best_g = g.copy()
+    tabu = np.zeros((units.size, m + 1), dtype=np.int64)
+    ctr = np.array([0, 0, seed, stall, 0, settings.tenure, settings.strength], dtype=np.int64)
+    cs = circle_scores(units, g, m)
+    fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
+    deadline = plan.deadline()
+    left = budget
+    while left > 0 and time.perf_counter() < deadline:
+        chunk = min(_CHUNK, left)
+        done = kernels.search(
+            g,
+            best_g,
+            mode=mode,
+            tabu=tabu,
+            ctr=ctr,
+            fbest=fbest,
+            budget=chunk,
+            sample=sample,
+            **args,
+        )
+        left -= max(int(done), chunk)
+        if progress is not None:
+            progress({"elapsed": plan.elapsed(), "objective": float(fbest[1]), "bound": bound})
+        if done == 0:
+            break
+    return (float(fbest[0]), float(fbest[1])), best_g, int(ctr[4]), left > 0
+
+
+_compiled: list[float] = []
+
+
+def compile_kernels() -> float:
+    """Load the local search's compiled kernels, compiling them on first use; seconds taken.
+
+    Numba caches the machine code on disk, so the compilation (several seconds) happens once
+    per installation, and loading takes a fraction of a second once per process. ``solve``
+    calls this before its clock starts, so the time limit is the search's alone.
+    """
+    if _compiled:
+        return 0.0
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    a = rng.random((8, 8))
+    tiny = CircleProblem.from_affinity(a + a.T, n_circles=2, min_size=4, max_size=4)
+    plan = TimePlan(60.0)  # the fixed work budget, not the clock, ends the warm-up
+    local_search(
+        tiny,
+        build_units(tiny),
+        plan,
+        1e-4,
+        Seeds(0),
+        1,
+        {},
+        settings=SearchSettings(),
+        budget=20_000,
+    )
+    _compiled.append(time.perf_counter() - t0)
+    return _compiled[0]
+
+
+def _flexibility(units: Units) -> FloatArray:
+    """How many ways a unit can fit: its shared labels, then its share of allowed partners."""
+    labels = units.has_label.sum(axis=1).astype(np.float64)
+    partners = 1.0 - units.apart.sum(axis=1) / max(units.size, 1)
+    return np.asarray(labels + partners, dtype=np.float64)
+
+
+def circle_scores(units: Units, g_of: IntArray, m: int) -> FloatArray:
+    """The score of each of ``m`` circles for the unit assignment ``g_of``."""
+    out = np.zeros(m)
+    for g in range(m):
+        idx = np.flatnonzero(g_of == g)
+        out[g] = units.affinity[np.ix_(idx, idx)].sum() / 2 + units.intra[idx].sum()
+    return out

@@ -1,0 +1,110 @@
+"""Pairing methods and the dispatcher that picks one (a trusting core: no input checks).
+
+| method | solves | how |
+|---|---|---|
+| ``assignment`` | dense one-to-one, all pairs allowed | SciPy linear sum assignment |
+| ``flow`` | every pairing problem and objective | OR-Tools min-cost flow, all arcs |
+| ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
+| ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
+
+``auto`` is a documented alias (networkx's ``maximum_matching`` pattern): ``assignment``
+when it applies, ``sparse`` from :data:`SPARSE_FROM` cells on, else ``flow``; per-topic
+panels always go to ``flow`` (:mod:`.panels`). These are exact and polynomial, and take no
+time limit; ``cpsat`` keeps to the plan and may return a ``feasible`` answer with a bound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pairwise.errors import InfeasibleError, Problem, ValidationError
+from pairwise.problem import PairProblem
+from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers.answer import Answer
+from pairwise.solvers.pairs import assignment
+from pairwise.solvers.pairs.cpsat import Keep, solve_cpsat
+from pairwise.solvers.pairs.feasibility import check_required, infeasible_all_matched
+from pairwise.solvers.pairs.flow import solve_flow
+from pairwise.solvers.pairs.panels import solve_panels
+from pairwise.solvers.pairs.sparse import solve_sparse
+
+__all__ = ["METHODS", "SPARSE_FROM", "Keep", "pick", "solve_pairs"]
+
+#: Pair methods ``solve`` accepts.
+METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
+#: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
+SPARSE_FROM = 250_000
+
+
+def pick(problem: PairProblem, method: str) -> str:
+    """The method that solves ``problem`` (``auto`` resolved); ValidationError if none can."""
+    if method == "assignment" and not assignment.applies(problem):
+        raise ValidationError(
+            [
+                Problem(
+                    "method 'assignment' needs a dense one-to-one problem",
+                    value=method,
+                    expected="every pair allowed, capacities and demands 1, no required pairs",
+                )
+            ]
+        )
+    if method == "sparse" and problem.objective == "maxmin":
+        raise ValidationError(
+            [Problem("method 'sparse' does not do maxmin", value=method, expected="'flow'")]
+        )
+    if problem.panel is not None:
+        if method not in ("auto", "flow"):
+            raise ValidationError(
+                [Problem("per-topic panels are solved by 'flow'", value=method, expected="'flow'")]
+            )
+        return "flow"
+    if method != "auto":
+        return method
+    if assignment.applies(problem):
+        return "assignment"
+    n, m = problem.shape
+    if n * m >= SPARSE_FROM and problem.objective != "maxmin":
+        return "sparse"
+    return "flow"
+
+
+def solve_pairs(
+    problem: PairProblem,
+    method: str,
+    plan: TimePlan,
+    seeds: Seeds,
+    workers: int | None = None,
+    *,
+    keep: Keep | None = None,
+    deterministic: bool = True,
+) -> Answer:
+    """Solve ``problem`` with ``method`` (see the module table); the answer of the core.
+
+    Raises
+    ------
+    InfeasibleError
+        Required pairs that break a rule, or mentees who must all be matched but cannot be.
+    """
+    chosen = "cpsat" if keep is not None else pick(problem, method)
+    check_required(problem)
+    if chosen == "cpsat":
+        try:
+            answer = solve_cpsat(
+                problem, plan, seeds, workers, keep=keep, deterministic=deterministic
+            )
+        except InfeasibleError as core:
+            detail = infeasible_all_matched(problem).conflicts if problem.all_matched else []
+            raise InfeasibleError([*detail, *core.conflicts]) from None
+    elif chosen == "assignment":
+        answer = assignment.solve_assignment(problem)
+    elif chosen == "sparse":
+        answer = solve_sparse(problem)
+    elif problem.panel is not None:
+        answer = solve_panels(problem)
+    else:
+        answer = solve_flow(problem)
+    if problem.all_matched:
+        got = np.bincount(answer.rows[:, 0], minlength=problem.shape[0])
+        if (got < problem.demand).any():
+            raise infeasible_all_matched(problem)
+    return answer

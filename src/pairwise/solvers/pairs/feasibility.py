@@ -1,0 +1,96 @@
+"""Feasibility of pairing problems: required pairs that break a rule, Hall's condition.
+
+References
+----------
+.. [1] P. Hall, "On representatives of subsets", *J. London Math. Soc.* 10 (1935) 26-30.
+.. [2] L. R. Ford and D. R. Fulkerson, "Maximal flow through a network", *Canadian J.
+   Math.* 8 (1956) 399-404 (a minimum cut names the mentees who cannot all be served).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from pairwise.errors import InfeasibleError
+from pairwise.problem import PairProblem
+from pairwise.solvers.pairs.network import after_required, solved_max_flow
+
+__all__ = ["check_required", "hall_violation", "infeasible_all_matched"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+def hall_violation(problem: PairProblem) -> tuple[IntArray, IntArray, int, int]:
+    """A set of mentees whose demand exceeds what their allowed mentors can still give them.
+
+    Returns the mentees X on the source side of a minimum cut of the network after required
+    pairs, the mentors Y allowed for them, X's remaining demand, and the most places Y can
+    give X: ``sum over j in Y of min(capacity_j, number of X allowed with j)`` (a mentor takes
+    a mentee at most once, which matters for panels). ``demand(X) > places`` whenever not
+    every mentee can be fully matched (max-flow / min-cut, i.e. Hall's condition).
+    """
+    n, m = problem.shape
+    dem, cap, free = after_required(problem)
+    rows, cols = np.nonzero(free)
+    mf = solved_max_flow(n, m, dem, cap, rows.astype(np.int64), cols.astype(np.int64))
+    side = np.asarray(mf.get_source_side_min_cut(), dtype=np.int64)
+    x = np.sort(side[(side >= 1) & (side <= n)] - 1)
+    # for this X the cut takes, per mentor, the cheaper of his capacity and his arcs from X
+    degree = free[x].sum(axis=0).astype(np.int64)
+    y = np.flatnonzero(degree > 0).astype(np.int64)
+    need: int = int(dem[x].sum())
+    room: int = int(np.minimum(cap[y], degree[y]).sum())
+    return x, y, need, room
+
+
+def check_required(problem: PairProblem) -> None:
+    """Raise InfeasibleError when required pairs alone break a rule."""
+    conflicts: list[str] = []
+    ids_a, ids_b = problem.mentee_ids, problem.mentor_ids
+    for i, j in problem.required:
+        if not problem.allowed[i, j]:
+            rules = [name for name, mask in problem.removed_by.items() if mask[i, j]]
+            conflicts.append(
+                f"required pair ({ids_a[i]}, {ids_b[j]}) is forbidden by: {', '.join(rules)}"
+            )
+    if problem.required:
+        req = np.array(problem.required, dtype=np.int64)
+        per_mentor = np.bincount(req[:, 1], minlength=problem.shape[1])
+        for jj in np.flatnonzero(per_mentor > problem.capacity):
+            conflicts.append(
+                f"required pairs give mentor {ids_b[jj]} {per_mentor[jj]} mentees "
+                f"but capacity is {problem.capacity[jj]}"
+            )
+        per_mentee = np.bincount(req[:, 0], minlength=problem.shape[0])
+        for ii in np.flatnonzero(per_mentee > problem.demand):
+            conflicts.append(
+                f"required pairs give mentee {ids_a[ii]} {per_mentee[ii]} mentors "
+                f"but she asks for {problem.demand[ii]}"
+            )
+    if conflicts:
+        raise InfeasibleError(conflicts)
+
+
+def infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
+    """Name the conflict when not every mentee can be matched."""
+    conflicts = []
+    ids_a = problem.mentee_ids
+    for i in np.flatnonzero(~problem.allowed.any(axis=1) & (problem.demand > 0)).tolist():
+        conflicts.append(f"mentee {ids_a[i]} has {problem.why_no_mentor(i)}")
+    x, y, need, room = hall_violation(problem)
+    # mentees with no allowed mentor at all are named above; the counting is about the rest
+    # (they add no mentor to y and no place to room)
+    alone = ~problem.allowed[x].any(axis=1)
+    need -= int(problem.demand[x][alone].sum())
+    x = x[~alone]
+    # name every mentor allowed for them, also those a required pair already ties to them
+    y = np.flatnonzero(problem.allowed[x].any(axis=0))
+    if need > room and len(x):
+        shown = ", ".join(str(ids_a[i]) for i in x[:10]) + (" ..." if len(x) > 10 else "")
+        who = problem.describe(x)
+        conflicts.append(
+            f"{len(x)} mentees {who + ' ' if who else ''}need {need} mentor places, but the "
+            f"{len(y)} mentors allowed for them have {room} places: {shown}"
+        )
+    return InfeasibleError(conflicts or ["not every mentee can be matched"])

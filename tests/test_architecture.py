@@ -1,0 +1,194 @@
+"""The layout's promises, checked on the source: no import cycle, no private name imported
+across modules, short functions, and rules whose display name changes no behaviour."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import pairwise
+from pairwise import rules
+
+SRC = Path(pairwise.__file__).resolve().parent
+
+
+def _modules() -> dict[str, ast.Module]:
+    out = {}
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = ast.parse(path.read_text(encoding="utf-8"))
+    return out
+
+
+def _type_checking_only(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            return True
+    return False
+
+
+def _imports(name: str, tree: ast.Module, known: set[str]) -> list[tuple[str, list[str]]]:
+    """(module imported, names imported) of every run-time import, lazy ones included.
+
+    An import of ``pairwise.a.b`` is an edge to ``pairwise.a.b`` only, as import-linter's
+    graph (grimp) counts it: the parent package's ``__init__`` is not an edge.
+    """
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    package = name if any(k.startswith(name + ".") for k in known) else name.rpartition(".")[0]
+    out = []
+    for node in ast.walk(tree):
+        if _type_checking_only(node, parents):
+            continue
+        if isinstance(node, ast.Import):
+            out += [(a.name, []) for a in node.names if a.name.startswith("pairwise")]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
+            if not base.startswith("pairwise"):
+                continue
+            names = [a.name for a in node.names]
+            subs = [f"{base}.{n}" for n in names if f"{base}.{n}" in known]
+            out += [(s, []) for s in subs]
+            rest = [n for n in names if f"{base}.{n}" not in known]
+            if rest or not subs:
+                out.append((base, rest))
+    return out
+
+
+def test_no_import_cycle() -> None:
+    mods = _modules()
+    known = set(mods)
+    graph = {
+        m: {t for t, _ in _imports(m, tree, known) if t in known and t != m}
+        for m, tree in mods.items()
+    }
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for t in sorted(graph[m]):
+            if state.get(t) == 1:
+                cycle = [*stack[stack.index(t) :], t]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if t not in state:
+                visit(t)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+
+
+def test_the_cycle_check_finds_a_planted_cycle() -> None:
+    # the walker sees lazy imports inside functions, so it would have caught the old
+    # results -> solvers -> results cycle
+    tree = ast.parse("def f():\n    from pairwise.b import x\n")
+    assert _imports("pairwise.a", tree, {"pairwise.a", "pairwise.b"}) == [("pairwise.b", ["x"])]
+    hidden = ast.parse(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pairwise.b\n"
+    )
+    assert _imports("pairwise.a", hidden, {"pairwise.a", "pairwise.b"}) == []
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    mods = _modules()
+    known = set(mods)
+    found = [
+        f"{m} imports {n} from {t}"
+        for m, tree in mods.items()
+        for t, names in _imports(m, tree, known)
+        for n in names
+        if n.startswith("_") and n != "__version__"
+    ]
+    assert found == []
+
+
+# functions still over the line, to be split (each listed in the issue's closing note)
+LONG = {
+    "pairwise.circles.CircleProblem.from_compatibility",
+    "pairwise.problem.PairProblem.from_scores",
+    "pairwise.rematch._rematch_circles",
+    "pairwise.rematch._rematch_pairs",
+    "pairwise.solvers.circles.columns.solve_exact",
+    "pairwise.cohort._build",
+    "pairwise.programme.Programme.from_dict",
+}
+KERNELS = {"pairwise.solvers.circles.kernels", "pairwise.solvers.pairs.sparse_kernels"}
+
+
+def _code_lines(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    span = (fn.end_lineno or fn.lineno) - fn.lineno + 1
+    first = fn.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        span -= (first.end_lineno or first.lineno) - first.lineno + 1
+    return span
+
+
+def test_no_function_over_80_lines_of_code() -> None:
+    long = set()
+    for m, tree in _modules().items():
+        if m in KERNELS:  # compiled inner loops; their state is documented in the module
+            continue
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                    owner = f".{node.name}" if isinstance(node, ast.ClassDef) else ""
+                    if _code_lines(child) > 80:
+                        long.add(f"{m}{owner}.{child.name}")
+    assert long <= LONG, sorted(long - LONG)
+
+
+def _renamed(rule: object, name: str) -> object:
+    return replace(rule, name=name)  # type: ignore[type-var]
+
+
+def test_renaming_a_rule_changes_no_pairing_and_no_explanation() -> None:
+    compat = pairwise.score(pairwise.make_cohort(40, 8, seed=3))
+    plain = [rules.SameRegion(), rules.SharedLanguage()]
+    named = [_renamed(plain[0], "same zone"), _renamed(plain[1], "common tongue")]
+    a = pairwise.solve(pairwise.PairProblem.from_compatibility(compat, plain))
+    b = pairwise.solve(pairwise.PairProblem.from_compatibility(compat, named))
+    assert a.assignment.tolist() == b.assignment.tolist()
+    assert a.objective == b.objective
+    assert len(a.unmatched) > 0  # the explanations below are about something
+    reasons = a.unmatched.reason.str.replace("same region", "same zone")
+    reasons = reasons.str.replace("shared language", "common tongue")
+    pd.testing.assert_series_equal(reasons, b.unmatched.reason)
+
+
+def test_renaming_a_circle_rule_changes_no_circle_and_no_diagnosis() -> None:
+    aff = pairwise.affinity(pairwise.make_peers(24, seed=2))
+    plain = [rules.SharedSlot(), rules.MaxPerChapter(2), rules.KeepApart()]
+    named = [_renamed(plain[0], "common hour"), plain[1], _renamed(plain[2], "never together")]
+    pa = pairwise.CircleProblem.from_compatibility(aff, plain)
+    pb = pairwise.CircleProblem.from_compatibility(aff, named)
+    a = pairwise.solve(pa, time_limit=1, seed=0)
+    b = pairwise.solve(pb, time_limit=1, seed=0)
+    assert a.circle_of.tolist() == b.circle_of.tolist()
+    # a person with no slot: the diagnosis names the slot rule's noun, whatever its name
+    slots = np.ones_like(pa.shared[0].member)
+    slots[0] = False
+    ea = replace(pa, shared=(replace(pa.shared[0], member=slots),))
+    eb = replace(pb, shared=(replace(pb.shared[0], member=slots),))
+    msg = []
+    for p in (ea, eb):
+        try:
+            pairwise.solve(p, time_limit=1)
+        except pairwise.InfeasibleError as e:
+            msg.append(str(e))
+    assert len(msg) == 2
+    assert "weekly slot" in msg[0]
+    assert msg[0].replace("shared slot", "common hour") == msg[1]
