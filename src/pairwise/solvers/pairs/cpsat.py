@@ -138,6 +138,8 @@ def solve_cpsat(
         targets["floor"] = floor
     budget = DETERMINISTIC_SHARE * plan.limit
     optimal = True
+    chosen: list[bool] = []
+    bound: float | None = None
     for phase in phases:
         solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
         model.maximize(targets[phase])
@@ -145,16 +147,21 @@ def solve_cpsat(
         if status == cp_model.INFEASIBLE:
             raise_core(solver, mdl.assumptions)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise SolverError(f"CP-SAT found no solution within the time limit ({phase} phase)")
+            if not chosen:
+                raise SolverError(f"CP-SAT found no solution within the time limit ({phase} phase)")
+            optimal, bound = False, None  # out of time: the earlier phase's answer stands
+            break
         optimal &= status == cp_model.OPTIMAL
         budget -= solver.response_proto.deterministic_time
+        chosen = [bool(solver.value(lit)) for lit in mdl.x]
+        bound = float(solver.best_objective_bound) if phase == phases[-1] else None
         # later phases keep this phase's best value and start from its solution
         model.clear_hints()  # type: ignore[no-untyped-call]
-        for lit in mdl.x:
-            model.add_hint(lit, bool(solver.value(lit)))
+        for lit, value in zip(mdl.x, chosen, strict=True):
+            model.add_hint(lit, value)
         if phase != phases[-1]:
             model.add(targets[phase] >= round(solver.objective_value))
-    return _answer(problem, mdl, solver, optimal)
+    return _answer(mdl, np.array(chosen, dtype=bool), optimal, bound)
 
 
 def _phases(problem: PairProblem) -> list[str]:
@@ -179,11 +186,12 @@ def _keep(mdl: _Model, keep: Keep) -> cp_model.LinearExpr:
     return kept
 
 
-def _answer(problem: PairProblem, mdl: _Model, solver: cp_model.CpSolver, optimal: bool) -> Answer:
-    """The chosen pairs, sorted, with the last phase's proven bound."""
-    chosen = np.array([solver.value(v) for v in mdl.x], dtype=bool) if mdl.x else np.zeros(0, bool)
+def _answer(
+    mdl: _Model, chosen: npt.NDArray[np.bool_], optimal: bool, bound: float | None
+) -> Answer:
+    """The chosen pairs, sorted; ``bound``: the last phase's proven bound, integer units."""
     pairs = np.stack([mdl.rows[chosen], mdl.cols[chosen]], axis=1).astype(np.int64)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs.reshape(0, 2)
     slack = len(pairs) / mdl.scale
-    bound = None if optimal else float(solver.best_objective_bound) / mdl.scale + slack
-    return Answer(pairs, optimal=optimal, method="cpsat", bound=bound, slack=slack)
+    proved = None if optimal or bound is None else bound / mdl.scale + slack
+    return Answer(pairs, optimal=optimal, method="cpsat", bound=proved, slack=slack)
