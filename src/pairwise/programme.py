@@ -159,81 +159,13 @@ class Programme:
     def from_dict(cls, data: dict[str, Any], *, base: Path) -> Programme:
         """Validate a parsed programme (see :meth:`from_toml`); ``base`` is its file."""
         problems: list[Problem] = []
-        for key in data:
-            if key not in _TABLES:
-                problems.append(
-                    Problem("unknown table", value=key, expected=", ".join(sorted(_TABLES)))
-                )
-        tables: dict[str, Any] = {}
-        for key, allowed in _TABLES.items():
-            value = data.get(key, [] if key == "rules" else {})
-            expected_type = list if key == "rules" else dict
-            if not isinstance(value, expected_type):
-                problems.append(Problem(f"[{key}] has the wrong shape", column=key))
-                value = expected_type()
-            if allowed and isinstance(value, dict):
-                for k in value:
-                    if k not in allowed:
-                        problems.append(
-                            Problem(
-                                f"unknown field in [{key}]",
-                                column=key,
-                                value=k,
-                                expected=", ".join(sorted(allowed)),
-                            )
-                        )
-            tables[key] = value
-        head = tables["programme"]
-        name = _get(head, "name", str, "programme", problems, default=base.stem)
-        kind = _get(head, "kind", str, "programme", problems, default="pairs")
-        if kind not in _KINDS:
-            problems.append(Problem("unknown kind", value=kind, expected="pairs or circles"))
-        inp = dict(tables["input"])
-        source = _get(inp, "file", str, "input", problems, default="")
-        if not source:
-            problems.append(Problem("[input] needs a file", column="input"))
-        else:
-            resolved = (base.parent / source).resolve()
-            if not resolved.is_file():
-                problems.append(Problem("input file not found", column="input", value=str(source)))
-            inp["file"] = resolved
-        columns = inp.get("columns", {})
-        if not isinstance(columns, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
-        ):
-            problems.append(Problem("[input.columns] maps text to text", column="input"))
-        _get(inp, "list_sep", str, "input", problems, default=";")
-        weights: dict[str, float] = {}
-        for k, v in tables["weights"].items():
-            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
-                problems.append(Problem("weight must be a number >= 0", column=k, value=v))
-            else:
-                weights[k] = float(v)
-        rule_objects = []
-        for k, spec in enumerate(tables["rules"]):
-            rule = _rule(k, spec, problems)
-            if rule is not None:
-                rule_objects.append(rule)
-        solve = dict(tables["solve"])
-        _get(solve, "time_limit", (int, float), "solve", problems, default=None)
-        _get(solve, "seed", int, "solve", problems, default=0)
-        _get(solve, "objective", str, "solve", problems, default=None)
-        _get(solve, "method", str, "solve", problems, default="auto")
-        out = tables["output"].get("file")
-        output = None
-        if out is not None:
-            if not isinstance(out, str) or Path(out).suffix.lower() not in (
-                ".xlsx",
-                ".json",
-                ".csv",
-            ):
-                problems.append(
-                    Problem(
-                        "bad output file", column="output", value=out, expected=".xlsx/.json/.csv"
-                    )
-                )
-            else:
-                output = (base.parent / out).resolve()
+        tables = _tables(data, problems)
+        name, kind = _programme_table(tables["programme"], base, problems)
+        inp = _input_table(tables["input"], base, problems)
+        weights = _weights_table(tables["weights"], problems)
+        rule_objects = _rules_table(tables["rules"], problems)
+        solve = _solve_table(tables["solve"], problems)
+        output = _output_table(tables["output"], base, problems)
         circles = dict(tables["circles"])
         if circles and kind != "circles":
             problems.append(Problem("[circles] needs kind = 'circles'", column="circles"))
@@ -314,6 +246,108 @@ class Programme:
 def _peer_roles(people: Any) -> tuple[str, ...]:
     present = set(str(r) for r in people.role)
     return ("peer",) if "peer" in present else tuple(sorted(present))
+
+
+def _tables(data: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """Every known table (empty where absent); record unknown tables, shapes and fields."""
+    for key in data:
+        if key not in _TABLES:
+            problems.append(
+                Problem("unknown table", value=key, expected=", ".join(sorted(_TABLES)))
+            )
+    tables: dict[str, Any] = {}
+    for key, allowed in _TABLES.items():
+        value = data.get(key, [] if key == "rules" else {})
+        expected_type = list if key == "rules" else dict
+        if not isinstance(value, expected_type):
+            problems.append(Problem(f"[{key}] has the wrong shape", column=key))
+            value = expected_type()
+        if allowed and isinstance(value, dict):
+            for k in value:
+                if k not in allowed:
+                    problems.append(
+                        Problem(
+                            f"unknown field in [{key}]",
+                            column=key,
+                            value=k,
+                            expected=", ".join(sorted(allowed)),
+                        )
+                    )
+        tables[key] = value
+    return tables
+
+
+def _programme_table(head: dict[str, Any], base: Path, problems: list[Problem]) -> tuple[str, str]:
+    """``[programme]``: the name (the file's stem by default) and the kind."""
+    name = _get(head, "name", str, "programme", problems, default=base.stem)
+    kind = _get(head, "kind", str, "programme", problems, default="pairs")
+    if kind not in _KINDS:
+        problems.append(Problem("unknown kind", value=kind, expected="pairs or circles"))
+    return name, kind
+
+
+def _input_table(table: dict[str, Any], base: Path, problems: list[Problem]) -> dict[str, Any]:
+    """``[input]``, with ``file`` resolved against the programme file's folder."""
+    inp = dict(table)
+    source = _get(inp, "file", str, "input", problems, default="")
+    if not source:
+        problems.append(Problem("[input] needs a file", column="input"))
+    else:
+        resolved = (base.parent / source).resolve()
+        if not resolved.is_file():
+            problems.append(Problem("input file not found", column="input", value=str(source)))
+        inp["file"] = resolved
+    columns = inp.get("columns", {})
+    if not isinstance(columns, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+    ):
+        problems.append(Problem("[input.columns] maps text to text", column="input"))
+    _get(inp, "list_sep", str, "input", problems, default=";")
+    return inp
+
+
+def _weights_table(table: dict[str, Any], problems: list[Problem]) -> dict[str, float]:
+    """``[weights]``: criterion -> weight, each a number >= 0."""
+    weights: dict[str, float] = {}
+    for k, v in table.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+            problems.append(Problem("weight must be a number >= 0", column=k, value=v))
+        else:
+            weights[k] = float(v)
+    return weights
+
+
+def _rules_table(specs: list[Any], problems: list[Problem]) -> list[Any]:
+    """``[[rules]]``: the rule objects that could be built."""
+    rule_objects = []
+    for k, spec in enumerate(specs):
+        rule = _rule(k, spec, problems)
+        if rule is not None:
+            rule_objects.append(rule)
+    return rule_objects
+
+
+def _solve_table(table: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """``[solve]``, its fields type-checked."""
+    solve = dict(table)
+    _get(solve, "time_limit", (int, float), "solve", problems, default=None)
+    _get(solve, "seed", int, "solve", problems, default=0)
+    _get(solve, "objective", str, "solve", problems, default=None)
+    _get(solve, "method", str, "solve", problems, default="auto")
+    return solve
+
+
+def _output_table(table: dict[str, Any], base: Path, problems: list[Problem]) -> Path | None:
+    """``[output] file``, resolved against the programme file's folder; None when absent."""
+    out = table.get("file")
+    if out is None:
+        return None
+    if not isinstance(out, str) or Path(out).suffix.lower() not in (".xlsx", ".json", ".csv"):
+        problems.append(
+            Problem("bad output file", column="output", value=out, expected=".xlsx/.json/.csv")
+        )
+        return None
+    return (base.parent / out).resolve()
 
 
 def _get(

@@ -226,30 +226,46 @@ def _links(
             out[s].append(ids[int(pool[t])])
 
 
+def _no_links(n: int) -> dict[str, list[list[str]]]:
+    return {k: [[] for _ in range(n)] for k in ("avoid", "previous", "prefer")}
+
+
 def _assemble(
-    ids: list[str],
-    role: npt.NDArray[np.object_],
+    rng: np.random.Generator,
     geo: _Geography,
+    ids: list[str],
     region: npt.NDArray[np.int64],
     chapter: npt.NDArray[np.int64],
-    languages: Tags,
     needs: npt.NDArray[np.int8],
     expertise: npt.NDArray[np.int8],
     stage: npt.NDArray[np.bool_],
-    mode: npt.NDArray[np.object_],
-    slots: Tags,
-    capacity: npt.NDArray[np.int64],
-    vetted: npt.NDArray[np.bool_],
     links: dict[str, list[list[str]]],
+    *,
+    mode: npt.NDArray[np.object_] | tuple[float, float, float],
+    role: npt.NDArray[np.object_] | None = None,
+    capacity: npt.NDArray[np.int64] | None = None,
+    vetted: npt.NDArray[np.bool_] | None = None,
 ) -> Cohort:
+    """Draw the languages, the modes (when ``mode`` gives their shares) and the slots; build.
+
+    ``mode`` is the modes, or the shares of online, in-person and either to draw them with.
+    ``role``, ``capacity`` and ``vetted`` default to a peer cohort's: peers, capacity 1,
+    vetted.
+    """
+    n = len(ids)
+    cluster = geo.region_cluster[region]
+    languages = _languages(rng, cluster)
+    if isinstance(mode, tuple):
+        mode = _modes(rng, n, mode)
+    slots = _slots(rng, n)
     order = np.argsort(np.array(TOPICS, dtype=object), kind="stable")
     topics = tuple(TOPICS[i] for i in order)
     stage_order = np.argsort(np.array(STAGES, dtype=object), kind="stable")
     return Cohort(
         ids=np.array(ids, dtype=object),
-        role=role,
+        role=np.full(n, "peer", dtype=object) if role is None else role,
         region=np.array(geo.region_names, dtype=object)[region],
-        cluster=np.array(geo.cluster_names, dtype=object)[geo.region_cluster[region]],
+        cluster=np.array(geo.cluster_names, dtype=object)[cluster],
         chapter=geo.chapter_name(chapter),
         languages=languages,
         needs=Levels(topics, needs[:, order]),
@@ -259,12 +275,12 @@ def _assemble(
         slots=Tags(
             tuple(sorted(SLOTS)), slots.matrix[:, np.argsort(np.array(SLOTS, dtype=object))]
         ),
-        capacity=capacity,
-        vetted=vetted,
+        capacity=np.ones(n, dtype=np.int64) if capacity is None else capacity,
+        vetted=np.ones(n, dtype=bool) if vetted is None else vetted,
         avoid=tuple(tuple(sorted(set(x))) for x in links["avoid"]),
         previous=tuple(tuple(sorted(set(x))) for x in links["previous"]),
         prefer=tuple(tuple(sorted(set(x))) for x in links["prefer"]),
-        extra=pd.DataFrame(index=range(len(ids))),
+        extra=pd.DataFrame(index=range(n)),
     )
 
 
@@ -336,31 +352,27 @@ def make_cohort(
     vetted[is_mentor] = rng.random(n_mentors) < 0.92
 
     ids = _ids("mentee", n_mentees) + _ids("mentor", n_mentors)
-    links: dict[str, list[list[str]]] = {
-        k: [[] for _ in range(n)] for k in ("avoid", "previous", "prefer")
-    }
+    links = _no_links(n)
     mentees, mentors = np.flatnonzero(~is_mentor), np.flatnonzero(is_mentor)
     cluster = geo.region_cluster[region]
     _links(rng, mentees, mentors, chapter, avoid_rate, ids, links["avoid"])
     _links(rng, mentees, mentors, region, previous_rate, ids, links["previous"])
     _links(rng, mentees, mentors, cluster, prefer_rate, ids, links["prefer"])
 
-    role = np.where(is_mentor, "mentor", "mentee").astype(object)
     return _assemble(
-        ids,
-        role,
+        rng,
         geo,
+        ids,
         region,
         chapter,
-        _languages(rng, cluster),
         needs,
         expertise,
         stage,
-        mode,
-        _slots(rng, n),
-        capacity,
-        vetted,
         links,
+        mode=mode,
+        role=np.where(is_mentor, "mentor", "mentee").astype(object),
+        capacity=capacity,
+        vetted=vetted,
     )
 
 
@@ -409,26 +421,10 @@ def make_peers(
     stage = np.zeros((n, len(STAGES)), dtype=bool)
     stage[np.arange(n), rng.choice(len(STAGES), size=n, p=_STAGE_P_MENTEE)] = True
     ids = _ids("peer", n)
-    links: dict[str, list[list[str]]] = {
-        k: [[] for _ in range(n)] for k in ("avoid", "previous", "prefer")
-    }
+    links = _no_links(n)
     everyone = np.arange(n, dtype=np.int64)
     _links(rng, everyone, everyone, chapter, avoid_rate, ids, links["avoid"])
     _links(rng, everyone, everyone, region, previous_rate, ids, links["previous"])
-    cluster = geo.region_cluster[region]
     return _assemble(
-        ids,
-        np.full(n, "peer", dtype=object),
-        geo,
-        region,
-        chapter,
-        _languages(rng, cluster),
-        needs,
-        expertise,
-        stage,
-        _modes(rng, n, (0.7, 0.05, 0.25)),
-        _slots(rng, n),
-        np.ones(n, dtype=np.int64),
-        np.ones(n, dtype=bool),
-        links,
+        rng, geo, ids, region, chapter, needs, expertise, stage, links, mode=(0.7, 0.05, 0.25)
     )

@@ -1,0 +1,543 @@
+"""Parsing a questionnaire table into a :class:`~pairwise.cohort.Cohort`: one parser per column.
+
+:func:`build` checks the table as a whole (type, separator, column names and mapping), then
+parses the cells column family by column family (ids, roles, text, tags, levels, links,
+modes, capacities, vetting), then checks what spans rows (duplicate ids, links to unknown
+ids, mentees without mentors). Every problem is recorded, in that order, and all of them
+are raised at once in one :class:`~pairwise.errors.ValidationError`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pairwise._validate import id_text, is_int
+from pairwise.cohort import (
+    CANONICAL_COLUMNS,
+    DEFAULT_LEVEL,
+    LEVEL_COLUMNS,
+    LEVEL_MAX,
+    LEVEL_MIN,
+    LINK_COLUMNS,
+    REQUIRED_COLUMNS,
+    ROLES,
+    TAG_COLUMNS,
+    TEXT_COLUMNS,
+    Cohort,
+    Levels,
+    Tags,
+)
+from pairwise.errors import Problem, ValidationError
+
+__all__ = ["build"]
+
+_MODE_ALIASES = {
+    "online": "online",
+    "remote": "online",
+    "virtual": "online",
+    "in-person": "in-person",
+    "inperson": "in-person",
+    "face-to-face": "in-person",
+    "offline": "in-person",
+    "either": "either",
+    "both": "either",
+    "any": "either",
+    "hybrid": "either",
+}
+#: Largest capacity stored (capacities are kept as int64).
+_CAPACITY_MAX = int(np.iinfo(np.int64).max)
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+#: Stands for "the problem shows no value" in :meth:`_RowParser.add`.
+_NOT_SHOWN: Any = object()
+
+
+def build(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> Cohort:
+    """The cohort of a questionnaire table; the work behind :meth:`Cohort.from_frame`.
+
+    Parameters
+    ----------
+    df, columns, list_sep
+        As for :meth:`~pairwise.cohort.Cohort.from_frame`.
+
+    Returns
+    -------
+    Cohort
+        One participant per row of ``df``, in order.
+
+    Raises
+    ------
+    ValidationError
+        Every problem of the table, in the order this module's docstring gives.
+    """
+    problems: list[Problem] = []
+    mapping = _check_table(df, columns, list_sep, problems)
+    parse = _RowParser(problems, list_sep, {c: df[mapping[c]].tolist() for c in mapping}, len(df))
+    ids = parse.ids()
+    roles = parse.column("role", parse.role, "")
+    known = _check_duplicates(ids, roles, parse)
+    text = {c: parse.column(c, parse.text, None) for c in TEXT_COLUMNS}
+    tags = {c: parse.column(c, parse.items, list) for c in TAG_COLUMNS}
+    levels = {c: parse.column(c, parse.levels, dict) for c in LEVEL_COLUMNS}
+    links = {c: parse.column(c, parse.items, list) for c in LINK_COLUMNS}
+    modes = parse.column("mode", parse.mode, "either")
+    capacity = parse.column("capacity", parse.capacity, 1)
+    vetted = parse.column("vetted", parse.vetted, True)
+    _check_links(links, ids, known, parse)
+    if "mentee" in roles and "mentor" not in roles:
+        parse.add(
+            "mentees but no mentors",
+            None,
+            "role",
+            expected="at least one mentor for a mentee cohort",
+        )
+    if problems:
+        raise ValidationError(problems)
+
+    extra_cols = [c for c in df.columns if c not in set(mapping.values())]
+    n = len(df)
+    extra = df[extra_cols].reset_index(drop=True) if extra_cols else pd.DataFrame(index=range(n))
+    return _assemble(
+        ids=ids,
+        role=roles,
+        text=text,
+        tags=tags,
+        levels=levels,
+        mode=modes,
+        capacity=capacity,
+        vetted=vetted,
+        links=links,
+        extra=extra,
+    )
+
+
+def _check_table(
+    df: Any, columns: Mapping[str, str] | None, list_sep: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """Canonical name -> the frame's column label; raises when no cell can be parsed."""
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError(
+            [Problem("not a table", value=type(df).__name__, expected="a pandas DataFrame")]
+        )
+    if not isinstance(list_sep, str) or not list_sep or list_sep == ":":
+        raise ValidationError(
+            [Problem("bad list separator", value=list_sep, expected="a non-empty text, not ':'")]
+        )
+    if df.columns.has_duplicates:
+        dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        problems.extend(
+            Problem("column name appears twice", column=c, expected="unique column names")
+            for c in dup
+        )
+        raise ValidationError(problems)
+    mapping = _resolve_columns(df, columns, problems)
+    if len(df) == 0:
+        problems.append(Problem("empty cohort", expected="at least one participant"))
+    if "id" not in mapping or "role" not in mapping or len(df) == 0:
+        raise ValidationError(problems)
+    return mapping
+
+
+def _resolve_columns(
+    df: pd.DataFrame, columns: Mapping[str, str] | None, problems: list[Problem]
+) -> dict[str, Any]:
+    """Map canonical name -> the frame's column label; record mapping problems."""
+    mapping: dict[str, Any] = {}
+    columns = dict(columns or {})
+    labels = list(df.columns)
+    for src, dst in columns.items():
+        if dst not in CANONICAL_COLUMNS:
+            problems.append(
+                Problem(
+                    "column mapping names an unknown canonical column",
+                    column=str(src),
+                    value=dst,
+                    expected="one of " + ", ".join(CANONICAL_COLUMNS),
+                )
+            )
+            continue
+        if src not in labels:
+            problems.append(
+                Problem(
+                    "mapped column not in the table",
+                    column=str(src),
+                    expected=f"a column named {src!r} (mapped to {dst!r})",
+                )
+            )
+            continue
+        if dst in mapping:
+            problems.append(
+                Problem(
+                    f"two columns are mapped to {dst!r}",
+                    column=str(src),
+                    expected="one source column per canonical column",
+                )
+            )
+            continue
+        mapping[dst] = src
+    mapped_sources = set(columns)
+    for label in labels:
+        if label in mapped_sources or not isinstance(label, str):
+            continue
+        key = label.strip().lower()
+        if key in CANONICAL_COLUMNS:
+            if key in mapping:
+                if mapping[key] != label:
+                    problems.append(
+                        Problem(
+                            f"ambiguous column for {key!r}: both {mapping[key]!r} and this one",
+                            column=label,
+                            expected="map one of them explicitly, or drop one",
+                        )
+                    )
+                continue
+            mapping[key] = label
+    for req in REQUIRED_COLUMNS:
+        if req not in mapping:
+            problems.append(
+                Problem(
+                    "missing required column",
+                    column=req,
+                    expected=f"a column {req!r}, or a mapping to it in columns=",
+                )
+            )
+    return mapping
+
+
+def _check_duplicates(ids: list[str], roles: list[str], parse: _RowParser) -> set[str]:
+    """Record ids given twice (or a person given both roles); return the set of ids."""
+    first_seen: dict[str, int] = {}
+    for r, text in enumerate(ids):
+        if not text:
+            continue
+        j = first_seen.setdefault(text, r)
+        if j == r:
+            continue
+        if roles[r] and roles[j] and roles[r] != roles[j]:
+            parse.add(
+                f"person listed in both roles ({roles[j]} in row {j + 1}, "
+                f"{roles[r]} in row {r + 1})",
+                text,
+                "role",
+                expected="one role per person",
+            )
+        else:
+            parse.add(f"duplicate id (rows {j + 1} and {r + 1})", text, "id", expected="unique ids")
+    return set(first_seen)
+
+
+def _check_links(
+    links: dict[str, list[list[str]]], ids: list[str], known: set[str], parse: _RowParser
+) -> None:
+    """Record links to oneself or to unknown ids; keep the others, sorted and distinct."""
+    for c, lists in links.items():
+        for r, items in enumerate(lists):
+            kept: set[str] = set()
+            for x in items:
+                if x == ids[r]:
+                    parse.add(
+                        "names the person themself",
+                        parse.labels[r],
+                        c,
+                        expected="ids of other participants",
+                    )
+                elif x not in known:
+                    parse.add(
+                        "names an unknown id",
+                        parse.labels[r],
+                        c,
+                        x,
+                        expected="an id in the id column",
+                    )
+                else:
+                    kept.add(x)
+            lists[r] = sorted(kept)
+
+
+class _RowParser:
+    """Parses the cells of the mapped columns and records problems with row and column.
+
+    ``labels`` names each row in problems: its id, or ``"row 7"`` where the id is unusable
+    (set by :meth:`ids`, which runs first).
+    """
+
+    def __init__(
+        self, problems: list[Problem], list_sep: str, cells: dict[str, list[Any]], n: int
+    ) -> None:
+        self.problems = problems
+        self.sep = list_sep
+        self.cells = cells
+        self.n = n
+        self.labels: list[str] = []
+
+    def add(
+        self,
+        message: str,
+        row: str | None,
+        column: str,
+        value: Any = _NOT_SHOWN,
+        *,
+        expected: str,
+    ) -> None:
+        """Record a problem; ``value`` is the offending value, when one is shown."""
+        shown = {} if value is _NOT_SHOWN else {"value": value}
+        self.problems.append(Problem(message, row=row, column=column, expected=expected, **shown))
+
+    def column(self, name: str, fn: Callable[[Any, str, str], Any], default: Any) -> list[Any]:
+        """``fn(cell, row label, name)`` for each cell of column ``name``; ``default`` if absent."""
+        if name not in self.cells:
+            return [default() if callable(default) else default for _ in range(self.n)]
+        return [fn(v, self.labels[r], name) for r, v in enumerate(self.cells[name])]
+
+    def ids(self) -> list[str]:
+        """The ids as text ("" where unusable); sets :attr:`labels`."""
+        ids: list[str] = []
+        for r, v in enumerate(self.cells["id"]):
+            text, label = "", f"row {r + 1}"
+            if _is_missing(v):
+                self.add("empty id", label, "id", expected="a unique id")
+            elif not isinstance(v, str | numbers.Integral | float | np.floating) or isinstance(
+                v, bool | np.bool_
+            ):
+                self.add("wrong type", label, "id", v, expected="text or integer")
+            else:
+                text = label = id_text(v)
+            ids.append(text)
+            self.labels.append(label)
+        return ids
+
+    def role(self, v: Any, row: str, column: str) -> str:
+        if _is_missing(v):
+            self.add("missing role", row, column, expected="mentee, mentor or peer")
+            return ""
+        role = v.strip().lower() if isinstance(v, str) else None
+        if role not in ROLES:
+            self.add("unknown role", row, column, v, expected="mentee, mentor or peer")
+            return ""
+        return role
+
+    def mode(self, v: Any, row: str, column: str) -> str:
+        if _is_missing(v):
+            return "either"
+        key = v.strip().lower().replace("_", "-").replace(" ", "-") if isinstance(v, str) else None
+        mode = _MODE_ALIASES.get(key or "") or _MODE_ALIASES.get((key or "").replace("-", ""))
+        if mode is None:
+            self.add("unknown mode", row, column, v, expected="online, in-person or either")
+            return "either"
+        return mode
+
+    def capacity(self, v: Any, row: str, column: str) -> int:
+        if _is_missing(v):
+            return 1
+        cap = _as_int(v)
+        if cap is None:
+            self.add("capacity is not a whole number", row, column, v, expected="an integer >= 0")
+        elif cap < 0:
+            self.add("negative capacity", row, column, v, expected="an integer >= 0")
+        elif cap > _CAPACITY_MAX:
+            self.add(
+                "capacity too large", row, column, v, expected=f"an integer <= {_CAPACITY_MAX}"
+            )
+        else:
+            return cap
+        return 0
+
+    def vetted(self, v: Any, row: str, column: str) -> bool:
+        if _is_missing(v):
+            return False
+        b = _as_bool(v)
+        if b is None:
+            self.add("not a yes/no value", row, column, v, expected="true/false, yes/no or 1/0")
+            return False
+        return b
+
+    def text(self, v: Any, row: str, column: str) -> str | None:
+        if _is_missing(v):
+            return None
+        if isinstance(v, str):
+            return v.strip()
+        if is_int(v):
+            return str(int(v))
+        if isinstance(v, float | np.floating) and float(v).is_integer():
+            return str(int(v))
+        self.add("wrong type", row, column, v, expected="text")
+        return None
+
+    def items(self, v: Any, row: str, column: str) -> list[str]:
+        v = _unwrap_0d(v)
+        if isinstance(v, list | tuple | set | frozenset | np.ndarray):
+            out: list[str] = []
+            for x in list(v):
+                if isinstance(x, list | tuple | dict | set):
+                    self.add("wrong type in list", row, column, x, expected="text items")
+                    continue
+                t = self.text(x, row, column)
+                if t is not None:
+                    out.append(t)
+            return out
+        if _is_missing(v):
+            return []
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(self.sep) if p.strip()]
+        if is_int(v):
+            return [str(int(v))]
+        self.add("wrong type", row, column, v, expected=f"a list or {self.sep!r}-separated text")
+        return []
+
+    def levels(self, v: Any, row: str, column: str) -> dict[str, int]:
+        v = _unwrap_0d(v)
+        if isinstance(v, Mapping):
+            entries: list[tuple[Any, Any]] = list(v.items())
+        else:
+            if not isinstance(v, list | tuple | np.ndarray) and _is_missing(v):
+                return {}
+            raw: list[Any]
+            if isinstance(v, str):
+                raw = [p.strip() for p in v.split(self.sep) if p.strip()]
+            elif isinstance(v, list | tuple | np.ndarray):
+                raw = list(v)
+            else:
+                self.add("wrong type", row, column, v, expected="topic:level entries or a dict")
+                return {}
+            entries = []
+            for item in raw:
+                if isinstance(item, str):
+                    topic, colon, level = item.partition(":")
+                    entries.append((topic, level if colon else DEFAULT_LEVEL))
+                elif isinstance(item, tuple | list) and len(item) == 2:
+                    entries.append((item[0], item[1]))
+                else:
+                    self.add(
+                        "wrong type in topic list", row, column, item, expected="'topic:level'"
+                    )
+        out: dict[str, int] = {}
+        for topic, level in entries:
+            if not isinstance(topic, str) or not topic.strip():
+                self.add("empty or non-text topic", row, column, topic, expected="a topic name")
+                continue
+            name = topic.strip()
+            lev = _as_int(level)
+            if lev is None or not LEVEL_MIN <= lev <= LEVEL_MAX:
+                self.add(
+                    f"bad level for topic {name!r}",
+                    row,
+                    column,
+                    level,
+                    expected=f"an integer {LEVEL_MIN}..{LEVEL_MAX}",
+                )
+                continue
+            if name in out:
+                self.add("topic listed twice", row, column, name, expected="each topic once")
+                continue
+            out[name] = lev
+        return out
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float | np.floating) and math.isnan(float(v)):
+        return True
+    return isinstance(v, str) and not v.strip()
+
+
+def _unwrap_0d(v: Any) -> Any:
+    """The scalar inside a 0-d array (which cannot be iterated); anything else unchanged."""
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return v.item()
+    return v
+
+
+def _as_int(v: Any) -> int | None:
+    if isinstance(v, bool | np.bool_):
+        return None
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return int(v) if float(v).is_integer() else None
+    if isinstance(v, str):
+        s = v.strip()
+        if s.lstrip("+-").isdigit():
+            return int(s)
+        try:
+            f = float(s)
+        except ValueError:
+            return None
+        return int(f) if f.is_integer() else None
+    return None
+
+
+def _as_bool(v: Any) -> bool | None:
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, numbers.Integral) and int(v) in (0, 1):
+        return bool(int(v))
+    if isinstance(v, float | np.floating) and float(v) in (0.0, 1.0):
+        return bool(v)
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+    return None
+
+
+def _tags(rows: list[list[str]]) -> Tags:
+    vocab = tuple(sorted({x for r in rows for x in r}))
+    pos = {v: k for k, v in enumerate(vocab)}
+    m = np.zeros((len(rows), len(vocab)), dtype=bool)
+    for i, r in enumerate(rows):
+        for x in r:
+            m[i, pos[x]] = True
+    return Tags(vocab, m)
+
+
+def _levels(rows: list[dict[str, int]], vocab: tuple[str, ...]) -> Levels:
+    pos = {v: k for k, v in enumerate(vocab)}
+    m = np.zeros((len(rows), len(vocab)), dtype=np.int8)
+    for i, r in enumerate(rows):
+        for t, lev in r.items():
+            m[i, pos[t]] = lev
+    return Levels(vocab, m)
+
+
+def _assemble(
+    *,
+    ids: list[str],
+    role: list[str],
+    text: Mapping[str, list[str | None]],
+    tags: Mapping[str, list[list[str]]],
+    levels: Mapping[str, list[dict[str, int]]],
+    mode: list[str],
+    capacity: list[int],
+    vetted: list[bool],
+    links: Mapping[str, list[list[str]]],
+    extra: pd.DataFrame,
+) -> Cohort:
+    topics = tuple(sorted({t for c in LEVEL_COLUMNS for d in levels[c] for t in d}))
+    return Cohort(
+        ids=np.array(ids, dtype=object),
+        role=np.array(role, dtype=object),
+        region=np.array(text["region"], dtype=object),
+        cluster=np.array(text["cluster"], dtype=object),
+        chapter=np.array(text["chapter"], dtype=object),
+        languages=_tags(tags["languages"]),
+        needs=_levels(levels["needs"], topics),
+        expertise=_levels(levels["expertise"], topics),
+        stage=_tags(tags["stage"]),
+        mode=np.array(mode, dtype=object),
+        slots=_tags(tags["slots"]),
+        capacity=np.array(capacity, dtype=np.int64),
+        vetted=np.array(vetted, dtype=bool),
+        avoid=tuple(tuple(x) for x in links["avoid"]),
+        previous=tuple(tuple(x) for x in links["previous"]),
+        prefer=tuple(tuple(x) for x in links["prefer"]),
+        extra=extra,
+    )
