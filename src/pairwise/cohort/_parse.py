@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pairwise._validate import id_text, is_int
-from pairwise.cohort import (
+from pairwise.cohort._schema import (
     CANONICAL_COLUMNS,
     DEFAULT_LEVEL,
     LEVEL_COLUMNS,
@@ -29,13 +29,12 @@ from pairwise.cohort import (
     ROLES,
     TAG_COLUMNS,
     TEXT_COLUMNS,
-    Cohort,
     Levels,
     Tags,
 )
 from pairwise.errors import Problem, ValidationError
 
-__all__ = ["build"]
+__all__ = ["build_columns"]
 
 _MODE_ALIASES = {
     "online": "online",
@@ -58,8 +57,10 @@ _FALSE = {"false", "no", "n", "0", "f"}
 _NOT_SHOWN: Any = object()
 
 
-def build(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> Cohort:
-    """The cohort of a questionnaire table; the work behind :meth:`Cohort.from_frame`.
+def build_columns(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> dict[str, Any]:
+    """The columns of the cohort of a questionnaire table (``Cohort(**columns)``).
+
+    The work behind :meth:`Cohort.from_frame`.
 
     Parameters
     ----------
@@ -68,8 +69,9 @@ def build(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> Cohor
 
     Returns
     -------
-    Cohort
-        One participant per row of ``df``, in order.
+    dict
+        The keyword arguments of :class:`~pairwise.cohort.Cohort`: one participant per
+        row of ``df``, in order.
 
     Raises
     ------
@@ -520,9 +522,9 @@ def _assemble(
     vetted: list[bool],
     links: Mapping[str, list[list[str]]],
     extra: pd.DataFrame,
-) -> Cohort:
+) -> dict[str, Any]:
     topics = tuple(sorted({t for c in LEVEL_COLUMNS for d in levels[c] for t in d}))
-    return Cohort(
+    return dict(
         ids=np.array(ids, dtype=object),
         role=np.array(role, dtype=object),
         region=np.array(text["region"], dtype=object),

@@ -1,0 +1,102 @@
+"""The canonical participant schema and the set-valued column types (``Tags``, ``Levels``).
+
+Shared by :mod:`pairwise.cohort` (the ``Cohort`` type) and its parser, so neither imports
+the other's module back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pairwise._validate import readonly
+
+ROLES: tuple[str, ...] = ("mentee", "mentor", "peer")
+MODES: tuple[str, ...] = ("online", "in-person", "either")
+LEVEL_MIN, LEVEL_MAX = 1, 3
+#: Level given to a topic written without one ("fundraising" means "fundraising:2").
+DEFAULT_LEVEL = 2
+
+TEXT_COLUMNS: tuple[str, ...] = ("region", "cluster", "chapter")
+TAG_COLUMNS: tuple[str, ...] = ("languages", "stage", "slots")
+LEVEL_COLUMNS: tuple[str, ...] = ("needs", "expertise")
+LINK_COLUMNS: tuple[str, ...] = ("avoid", "previous", "prefer")
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "id",
+    "role",
+    "region",
+    "cluster",
+    "chapter",
+    "languages",
+    "needs",
+    "expertise",
+    "stage",
+    "mode",
+    "slots",
+    "capacity",
+    "vetted",
+    "avoid",
+    "previous",
+    "prefer",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("id", "role")
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+ObjArray = npt.NDArray[np.object_]
+
+
+@dataclass(frozen=True, eq=False)
+class Tags:
+    """A set-valued column: a sorted vocabulary and a boolean membership matrix.
+
+    Parameters
+    ----------
+    vocab : tuple of str
+        Sorted distinct values.
+    matrix : ndarray of bool, shape (n_people, len(vocab))
+        ``matrix[i, k]`` is True when person ``i`` has value ``vocab[k]``.
+    """
+
+    vocab: tuple[str, ...]
+    matrix: BoolArray
+
+    def __post_init__(self) -> None:
+        readonly(self.matrix)
+
+    def row(self, i: int) -> list[str]:
+        """Values of person ``i``, sorted."""
+        return [self.vocab[k] for k in np.flatnonzero(self.matrix[i])]
+
+    def take(self, rows: IntArray) -> Tags:
+        """The same vocabulary, restricted to ``rows``."""
+        return Tags(self.vocab, self.matrix[rows])
+
+
+@dataclass(frozen=True, eq=False)
+class Levels:
+    """A topic -> level column: a sorted topic vocabulary and an int8 level matrix.
+
+    Parameters
+    ----------
+    vocab : tuple of str
+        Sorted topics.
+    matrix : ndarray of int8, shape (n_people, len(vocab))
+        ``matrix[i, t]`` is the level (1..3) of topic ``vocab[t]`` for person ``i``; 0 = absent.
+    """
+
+    vocab: tuple[str, ...]
+    matrix: npt.NDArray[np.int8]
+
+    def __post_init__(self) -> None:
+        readonly(self.matrix)
+
+    def row(self, i: int) -> dict[str, int]:
+        """Topic -> level of person ``i``, topics sorted."""
+        return {self.vocab[k]: int(self.matrix[i, k]) for k in np.flatnonzero(self.matrix[i])}
+
+    def take(self, rows: IntArray) -> Levels:
+        """The same vocabulary, restricted to ``rows``."""
+        return Levels(self.vocab, self.matrix[rows])
