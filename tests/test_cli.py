@@ -66,9 +66,15 @@ def test_programme_output_and_circles_from_a_plain_file(folder, capsys):
     assert main(["circles", "peers.csv", "--out", "c.json", "--time-limit", "2"]) == EXIT_OK
     assert main(["explain", "c.json", "0"]) == EXIT_OK
     assert "circle 0" in capsys.readouterr().out
-    for bad in ("zero", "99", "-1"):
+    for bad, why in (
+        ("zero", "unknown person id"),
+        ("99", "unknown circle"),
+        ("-1", "unknown circle"),
+    ):
         assert main(["explain", "c.json", bad]) == EXIT_BAD_INPUT
-        assert "unknown circle" in capsys.readouterr().err
+        assert why in capsys.readouterr().err
+    assert main(["explain", "c.json", "peer-0001"]) == EXIT_OK  # by person id: her circle
+    assert "peer-0001" in capsys.readouterr().out
 
 
 def test_bad_input_exit_code_and_no_free_text(folder, capsys):

@@ -59,7 +59,7 @@ class Spec:
         return PairProblem.from_scores(
             self.scores,
             capacity=self.capacity,
-            allowed=self.allowed_in,
+            forbidden=None if self.allowed_in is None else ~self.allowed_in,
             min_score=self.min_score,
             demand=self.demand,
             required=self.required,
@@ -560,7 +560,8 @@ def test_maxmin_equals_brute_force_bottleneck(spec: Spec, method: str) -> None:
 )
 def test_one_mentor_each_equals_linear_sum_assignment(args: Any, method: str) -> None:
     scores, allowed_in, capacity, objective = args
-    p = PairProblem.from_scores(scores, capacity=capacity, allowed=allowed_in, objective=objective)
+    forbidden = None if allowed_in is None else ~allowed_in
+    p = PairProblem.from_scores(scores, capacity=capacity, forbidden=forbidden, objective=objective)
     m = solve(p, method=usable(p, method))  # type: ignore[arg-type]
     assert check(p, m) == []
     ok = ~np.isnan(scores) if allowed_in is None else ~np.isnan(scores) & allowed_in
@@ -685,9 +686,8 @@ def test_result_invariants(spec: Spec) -> None:
         assert not arr.flags.writeable
         with pytest.raises(ValueError):
             arr[...] = 0
-    mentor_of = first.mentor_of
-    if isinstance(mentor_of, np.ndarray):
-        assert not mentor_of.flags.writeable
+    if int(problem.demand.max()) <= 1:
+        assert not first.mentor_of.flags.writeable
     assert "Matching(" in repr(first)
 
 
@@ -702,12 +702,11 @@ def assert_views(problem: PairProblem, result: Matching) -> None:
     for i, j in a.tolist():
         per_mentee[i].append(j)
 
-    mentor_of = result.mentor_of
     if int(problem.demand.max()) <= 1:
+        mentor_of = result.mentor_of
         assert isinstance(mentor_of, np.ndarray)
         assert mentor_of.tolist() == [js[0] if js else -1 for js in per_mentee]
-    else:
-        assert mentor_of == [sorted(js) for js in per_mentee]
+    assert result.mentors_of == [sorted(js) for js in per_mentee]
 
     pairs = result.pairs
     assert len(pairs) == len(a)
@@ -826,11 +825,14 @@ def test_views_on_a_hand_example() -> None:
     assert m.to_frame().mentee_id.tolist() == ["a", "b", "c", "d"]
 
 
-def test_panels_mentor_of_lists() -> None:
+def test_panels_mentors_of_lists() -> None:
     p = PairProblem.from_scores(np.array([[3.0, 2.0, 1.0], [1.0, 5.0, 4.0]]), demand=[2, 1])
     m = solve(p)
-    assert m.mentor_of == [[0, 2], [1]]
+    assert m.mentors_of == [[0, 2], [1]]
     assert m.unmatched.empty
+    # mentor_of is always an array; on a panel it warns that the panel is in mentors_of
+    with pytest.warns(DeprecationWarning, match="mentors_of"):
+        assert m.mentor_of.tolist() == [0, 1]
 
 
 # ------------------------------------------------------------- synthetic cohorts and rules
@@ -1238,10 +1240,10 @@ def test_panels_per_topic_from_cohort() -> None:
     p = PairProblem.from_compatibility(compat, [R.MentorsPerMentee("per-topic")])
     m = solve(p)
     assert check(p, m) == []
-    assert isinstance(m.mentor_of, list)
+    assert isinstance(m.mentors_of, list)
     topics = [len(compat.mentees.needs.row(i)) for i in range(10)]
     assert p.demand.tolist() == topics
-    assert all(len(js) <= t for js, t in zip(m.mentor_of, topics, strict=True))
+    assert all(len(js) <= t for js, t in zip(m.mentors_of, topics, strict=True))
     # every panel seat covers one of her topics that its mentor offers, one mentor per topic
     a, b = compat.mentees, compat.mentors
     seats = list(zip(m.pairs.mentee_id, m.pairs.mentor_id, m.pairs.topic, strict=True))
@@ -1300,6 +1302,8 @@ def test_check_lists_every_planted_violation() -> None:
         ({"scores": [1.0, 2.0]}, "scores must be 2-D"),
         ({"scores": [[1.0, math.inf]]}, r"scores must be finite or NaN; first bad cell \[0, 1\]"),
         ({"scores": [["a", "b"]]}, "scores are not numbers"),
+        ({"forbidden": np.ones((2, 3), bool)}, r"forbidden has shape \(2, 3\)"),
+        ({"forbidden": np.ones((2, 2), int)}, "forbidden must be boolean"),
         ({"allowed": np.ones((2, 3), bool)}, r"allowed has shape \(2, 3\)"),
         ({"allowed": np.ones((2, 2), int)}, "allowed must be boolean"),
         ({"capacity": -1}, "capacity must be integers >= 0"),
@@ -1321,6 +1325,7 @@ def test_check_lists_every_planted_violation() -> None:
         ({"mentor_ids": ["x", "x"]}, "mentor_ids are not unique"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:PairProblem.from_scores\\(allowed:DeprecationWarning")
 def test_from_scores_validation(kwargs: dict[str, Any], message: str) -> None:
     args = {"scores": [[1.0, 2.0], [3.0, 4.0]], **kwargs}
     scores = args.pop("scores")
@@ -1328,11 +1333,21 @@ def test_from_scores_validation(kwargs: dict[str, Any], message: str) -> None:
         PairProblem.from_scores(scores, **args)
 
 
+def test_allowed_still_works_with_a_deprecation_warning() -> None:
+    s = np.array([[0.9, 0.8], [0.7, 0.6]])
+    mask = np.array([[False, True], [True, True]])
+    with pytest.warns(DeprecationWarning, match="forbidden=~allowed"):
+        old = PairProblem.from_scores(s, allowed=mask)
+    new = PairProblem.from_scores(s, forbidden=~mask)
+    assert old.allowed.tolist() == new.allowed.tolist() == mask.tolist()
+    assert solve(old).assignment.tolist() == solve(new).assignment.tolist()
+
+
 def test_from_scores_lists_every_problem() -> None:
     with pytest.raises(ValidationError) as info:
         PairProblem.from_scores(
             [[1.0, math.inf], [0.0, 1.0]],
-            allowed=np.ones((3, 3), bool),
+            forbidden=np.zeros((3, 3), bool),
             capacity=[-1, 1],
             demand=[1, 1, 1],
             objective="nope",  # type: ignore[arg-type]
@@ -1341,7 +1356,7 @@ def test_from_scores_lists_every_problem() -> None:
     assert "5 problems found" in text
     for planted in (
         "finite",
-        "allowed has shape",
+        "forbidden has shape",
         "capacity must be",
         "demand has shape",
         "objective",

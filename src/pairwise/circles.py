@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from pairwise._validate import id_text, ids_array, is_int, per_entity, positions, readonly
 from pairwise.errors import Problem, ValidationError
+from pairwise.labels import Labels
 from pairwise.rules import CircleCompiled, CircleRule, CountRule, PairRule, SetRule
 from pairwise.scoring import Compatibility
 
@@ -66,8 +67,12 @@ class CircleProblem:
         For each pairwise rule, the pairs it keeps apart (for explanations).
     is_mentor : ndarray of bool, shape (n,), optional
         People with the role mentor (mentor-led circles); ``None``: nobody.
+    labels : Labels, optional
+        Everyone's structured answers (region, chapter, slots, ...), for explanations and
+        plots; ``None`` for a plain matrix.
     compat : Compatibility or None
-        The cohort affinity the problem came from, if any.
+        The cohort affinity the problem came from, if any: provenance only, no later stage
+        reads it.
     """
 
     affinity: FloatArray
@@ -84,6 +89,7 @@ class CircleProblem:
     removed_by: dict[str, BoolArray] = field(default_factory=dict, repr=False)
     compat: Compatibility | None = field(default=None, repr=False)
     is_mentor: BoolArray | None = field(default=None, repr=False)
+    labels: Labels | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for a in (self.affinity, self.ids, self.min_size, self.max_size, self.apart):
@@ -464,6 +470,7 @@ class CircleProblem:
             removed_by=removed,
             compat=compat,
             is_mentor=readonly(np.asarray(people.role == "mentor", dtype=bool)),
+            labels=Labels.of(people),
         )
 
 

@@ -61,12 +61,12 @@ def contributions(matching: Matching, mentee_id: Any, *, ax: Axes | None = None)
     """Per-criterion contributions of one mentee's pair(s) (needs a scored cohort)."""
     pairs = matching.pairs
     rows = pairs[pairs.mentee_id == str(mentee_id)]
-    if matching.problem.compat is None:
+    if not matching.problem.criteria:
         raise ValidationError([Problem("no criteria: the problem came from a plain matrix")])
     if rows.empty:
         raise ValidationError([Problem("mentee has no pair", value=str(mentee_id))])
     ax = _axes(ax)
-    criteria = list(matching.problem.compat.weights)
+    criteria = list(matching.problem.criteria)
     x = np.arange(len(criteria))
     width = 0.8 / len(rows)
     for k, (_, row) in enumerate(rows.iterrows()):
@@ -99,7 +99,7 @@ def mentor_load(matching: Matching, *, ax: Axes | None = None) -> Axes:
 def region_flow(matching: Matching, column: str = "region", *, ax: Axes | None = None) -> Axes:
     """Matched pairs by mentee's and mentor's ``column`` (region, cluster or chapter)."""
     p = matching.problem
-    if p.compat is None:
+    if p.mentee_labels is None or p.mentor_labels is None:
         raise ValidationError([Problem("no cohort: the problem came from a plain matrix")])
     if column not in ("region", "cluster", "chapter"):
         raise ValidationError(
@@ -107,8 +107,8 @@ def region_flow(matching: Matching, column: str = "region", *, ax: Axes | None =
         )
     ax = _axes(ax)
     i, j = matching.assignment[:, 0], matching.assignment[:, 1]
-    a = [str(v) for v in getattr(p.compat.mentees, column)[i]]
-    b = [str(v) for v in getattr(p.compat.mentors, column)[j]]
+    a = [str(v) for v in p.mentee_labels.category(column)[i]]
+    b = [str(v) for v in p.mentor_labels.category(column)[j]]
     table = pd.crosstab(pd.Series(a, name="mentee"), pd.Series(b, name="mentor"))
     image = ax.imshow(table.to_numpy(), cmap="Blues")
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
@@ -125,9 +125,9 @@ def circle_composition(
 ) -> Axes:
     """Members of each circle, stacked by ``column`` (region, chapter, stage, mode, ...)."""
     p = circles.problem
-    if p.compat is None:
+    if p.labels is None:
         raise ValidationError([Problem("no cohort: the problem came from a plain matrix")])
-    people = p.compat.mentees
+    people = p.labels
     if column in ("languages", "stage", "slots"):
         tags = getattr(people, column)
         labels = [tags.row(i)[0] if tags.row(i) else "none" for i in range(len(people))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -12,6 +13,7 @@ import numpy.typing as npt
 
 from pairwise._validate import ids_array, per_entity, readonly
 from pairwise.errors import Problem, ValidationError
+from pairwise.labels import Labels
 from pairwise.rules import Capacity, Compiled, Forbid, PairRule
 from pairwise.scoring import Compatibility
 
@@ -55,8 +57,15 @@ class PairProblem:
         For each rule (by display name), the cells it forbids (to explain unmatched mentees).
     rule_columns : mapping of str to tuple of str
         For each rule (by display name), the answers it reads (its ``columns``).
+    mentee_labels, mentor_labels : Labels, optional
+        The structured answers of each side (region, chapter, languages, ...), for
+        explanations and plots; ``None`` for a plain matrix.
+    criteria : mapping of str to (float, ndarray)
+        Per criterion, its weight and its (n_mentees, n_mentors) component: a pair's score
+        is ``sum(w * component[i, j])``; empty for a plain matrix.
     compat : Compatibility or None
-        The scored cohort the problem came from, if any.
+        The scored cohort the problem came from, if any: provenance only, no later stage
+        reads it (they read the labels and criteria above).
     panel : tuple of (topics, needs, offers), optional
         Per-topic expert panels (see :class:`~pairwise.rules.MentorsPerMentee`): each mentee
         gets, for every topic ``needs[i]`` marks, a different mentor ``j`` with
@@ -76,6 +85,9 @@ class PairProblem:
     compat: Compatibility | None = None
     panel: tuple[tuple[str, ...], BoolArray, BoolArray] | None = None
     rule_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    mentee_labels: Labels | None = field(default=None, repr=False)
+    mentor_labels: Labels | None = field(default=None, repr=False)
+    criteria: Mapping[str, tuple[float, npt.NDArray[Any]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for a in (self.scores, self.allowed, self.capacity, self.demand):
@@ -154,9 +166,9 @@ class PairProblem:
         '(region east-3, mode online, speaks en/fr)'
         """
         rows = np.asarray(mentees, dtype=np.int64)
-        if self.compat is None or len(rows) == 0:
+        people = self.mentee_labels
+        if people is None or len(rows) == 0:
             return ""
-        people = self.compat.mentees
         many = len(rows) > 1
         parts = []
         for column in ("region", "cluster", "chapter", "mode"):
@@ -182,6 +194,7 @@ class PairProblem:
         scores: npt.ArrayLike,
         *,
         capacity: int | npt.ArrayLike = 1,
+        forbidden: npt.ArrayLike | None = None,
         allowed: npt.ArrayLike | None = None,
         min_score: float | None = None,
         demand: int | npt.ArrayLike = 1,
@@ -199,8 +212,11 @@ class PairProblem:
             Compatibility, higher is better; NaN means the pair is not allowed.
         capacity : int or array-like of shape (n_mentors,), default 1
             Most mentees a mentor takes.
-        allowed : array-like of bool, shape (n_mentees, n_mentors), optional
-            False marks pairs that are not allowed.
+        forbidden : array-like of bool, shape (n_mentees, n_mentors), optional
+            True marks pairs that are not allowed (the polarity of ``apart`` in
+            :meth:`CircleProblem.from_affinity <pairwise.circles.CircleProblem.from_affinity>`).
+        allowed : array-like of bool, optional
+            Deprecated: ``forbidden=~allowed``.
         min_score : float, optional
             Pairs scoring below it are not allowed.
         demand : int or array-like of shape (n_mentees,), default 1
@@ -250,15 +266,24 @@ class PairProblem:
                 Problem(f"scores must be finite or NaN; first bad cell [{r}, {c}]", column="scores")
             )
         if allowed is not None:
-            a = np.asarray(allowed)
+            warnings.warn(
+                "PairProblem.from_scores(allowed=...) is deprecated: pass forbidden=~allowed "
+                "(True = not allowed, the polarity of CircleProblem.from_affinity(apart=...))",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        for name, mask, keep in (("forbidden", forbidden, False), ("allowed", allowed, True)):
+            if mask is None:
+                continue
+            a = np.asarray(mask)
             if a.shape != s.shape:
                 problems.append(
-                    Problem(f"allowed has shape {a.shape}, scores {s.shape}", column="allowed")
+                    Problem(f"{name} has shape {a.shape}, scores {s.shape}", column=name)
                 )
             elif a.dtype != np.bool_:
-                problems.append(Problem("allowed must be boolean", column="allowed"))
+                problems.append(Problem(f"{name} must be boolean", column=name))
             else:
-                ok &= a
+                ok &= a if keep else ~a
         if min_score is not None:
             try:
                 floor = float(min_score)
@@ -403,4 +428,7 @@ class PairProblem:
             compat=compat,
             panel=panel,
             rule_columns={r.name: tuple(getattr(r, "columns", ())) for r in all_rules},
+            mentee_labels=Labels.of(compat.mentees),
+            mentor_labels=Labels.of(compat.mentors),
+            criteria={c: (float(w), compat.components[c]) for c, w in compat.weights.items()},
         )

@@ -8,6 +8,7 @@ there, by the problem (:meth:`PairProblem.total <pairwise.problem.PairProblem.to
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,22 +86,34 @@ class Matching:
         return _gap(self.objective, self.bound)
 
     @property
-    def mentor_of(self) -> Any:
-        """Mentor position per mentee.
+    def mentor_of(self) -> IntArray:
+        """Mentor position per mentee (-1 = unmatched), an int array, read-only.
 
-        An int array (-1 = unmatched) when each mentee has one mentor; for panels (demand
-        above 1) a list of sorted mentor positions per mentee.
+        A mentee with several mentors (a panel) gets the first of :attr:`mentors_of`.
+        Until this release it gave panels a list of lists; that spelling is now
+        :attr:`mentors_of` (reading ``mentor_of`` of a panel matching warns).
         """
         n = self.problem.shape[0]
-        if int(self.problem.demand.max(initial=0)) <= 1:
-            out = np.full(n, -1, dtype=np.int64)
-            out[self.assignment[:, 0]] = self.assignment[:, 1]
-            out.setflags(write=False)
-            return out
-        panels: list[list[int]] = [[] for _ in range(n)]
+        if int(self.problem.demand.max(initial=0)) > 1:
+            warnings.warn(
+                "mentor_of of a panel matching now holds one mentor per mentee (the first); "
+                "use mentors_of for every mentor of her panel",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        out = np.full(n, -1, dtype=np.int64)
+        rows = self.assignment[::-1]  # sorted rows reversed: the first mentor wins
+        out[rows[:, 0]] = rows[:, 1]
+        out.setflags(write=False)
+        return out
+
+    @property
+    def mentors_of(self) -> list[list[int]]:
+        """Every mentor position of each mentee, sorted (several for panels, none if unmatched)."""
+        out: list[list[int]] = [[] for _ in range(self.problem.shape[0])]
         for i, j in self.assignment.tolist():
-            panels[i].append(j)
-        return panels
+            out[i].append(j)
+        return out
 
     def _rows(self, mentee_id: Any) -> int:
         ids = positions(self.problem.mentee_ids)
@@ -125,9 +138,8 @@ class Matching:
         }
         if p.panel is not None and self.topics is not None:
             data["topic"] = np.array(p.panel[0], dtype=object)[self.topics]
-        if p.compat is not None:
-            for name, w in p.compat.weights.items():
-                data[name] = np.float64(w) * p.compat.components[name][i, j].astype(np.float64)
+        for name, (w, component) in p.criteria.items():
+            data[name] = np.float64(w) * component[i, j].astype(np.float64)
         return pd.DataFrame(data)
 
     @property
@@ -217,7 +229,9 @@ class Matching:
         return pd.DataFrame({"mentor_id": p.mentor_ids, "mentees": got, "capacity": p.capacity})
 
     def metrics(self) -> dict[str, float]:
-        """Summary numbers: matched share, mean and min score, mentor load, locality shares.
+        """Summary numbers: objective, bound and gap, matched share, scores, load, locality.
+
+        The core keys ``objective``, ``bound``, ``gap`` are those of :meth:`Circles.metrics`.
 
         The mentor load distribution is given as ``mentors_with_load_k`` (how many mentors
         have exactly ``k`` mentees, for ``k`` from 0 to ``max_load``) and
@@ -229,6 +243,9 @@ class Matching:
         load = np.bincount(j, minlength=p.shape[1])
         matched = len(np.unique(i))
         out: dict[str, float] = {
+            "objective": self.objective,
+            "bound": float("nan") if self.bound is None else self.bound,
+            "gap": self.gap,
             "mentees": float(p.shape[0]),
             "matched": float(matched),
             "matched_share": matched / p.shape[0] if p.shape[0] else 0.0,
@@ -245,10 +262,10 @@ class Matching:
         }
         for k, count in enumerate(np.bincount(load).tolist()):
             out[f"mentors_with_load_{k}"] = float(count)
-        if p.compat is not None and len(i):
-            a, b = p.compat.mentees, p.compat.mentors
+        a, b = p.mentee_labels, p.mentor_labels
+        if a is not None and b is not None and len(i):
             for col in ("region", "chapter"):
-                x, y = getattr(a, col)[i], getattr(b, col)[j]
+                x, y = a.category(col)[i], b.category(col)[j]
                 same = np.array([u is not None and u == v for u, v in zip(x, y, strict=True)])
                 out[f"same_{col}_share"] = float(same.mean())
         return out
@@ -388,9 +405,9 @@ class Circles:
                 row["mentor_id"] = lead[0] if lead else None
             row["member_ids"] = rest
             row["score"] = float(scores[g])
-            if p.compat is not None:
+            if p.labels is not None:
                 for col in ("region", "chapter"):
-                    values = [v for v in getattr(p.compat.mentees, col)[ms] if v is not None]
+                    values = [v for v in p.labels.category(col)[ms] if v is not None]
                     row[f"{col}s"] = len(set(values))
                     row[f"max_same_{col}"] = max((values.count(v) for v in values), default=0)
             rows.append(row)
@@ -418,19 +435,32 @@ class Circles:
             }
         )
 
-    def explain(self, circle: int) -> CircleExplanation:
-        """Who adds what to ``circle`` and which rules bind it.
+    def explain(self, person_id: Any = None, *, circle: int | None = None) -> CircleExplanation:
+        """Who adds what to a person's circle (or to circle ``circle``), and which rules bind it.
+
+        ``person_id`` is a person id, as in :meth:`Matching.explain`; an int given there
+        is read as a circle number (the earlier spelling ``explain(circle)``).
 
         Examples
         --------
         >>> import numpy as np, pairwise
         >>> d = np.ones((6, 6)); d[0, 1] = d[1, 0] = 5.0
         >>> c = pairwise.solve(pairwise.CircleProblem.from_affinity(d, min_size=3, max_size=3))
-        >>> e = c.explain(int(c.circle_of[0]))
+        >>> e = c.explain("0")
         >>> e.members.loc[0, "best_partner"], e.binding
         ('1', ['size 3 at its bound 3-3'])
+        >>> c.explain(circle=e.circle).score == e.score
+        True
         """
         p = self.problem
+        if circle is None and isinstance(person_id, int | np.integer):
+            circle, person_id = int(person_id), None
+        if circle is None:
+            i = positions(p.ids).get(id_text(person_id), -1)
+            if person_id is None or i < 0 or self.circle_of[i] < 0:
+                what = "unknown person id" if i < 0 else "person in no circle"
+                raise ValidationError([Problem(what, column="id", value=id_text(person_id))])
+            circle = int(self.circle_of[i])
         if not (isinstance(circle, int | np.integer) and 0 <= circle < p.n_circles):
             raise ValidationError(
                 [Problem("unknown circle", value=circle, expected=f"0..{p.n_circles - 1}")]
@@ -496,10 +526,9 @@ class Circles:
         for k, count in enumerate(np.bincount(sizes).tolist()):
             if count:
                 out[f"circles_of_size_{k}"] = float(count)
-        if p.compat is not None:
-            people = p.compat.mentees
+        if p.labels is not None:
             for col in ("region", "chapter"):
-                values = getattr(people, col)
+                values = p.labels.category(col)
                 distinct, top = [], []
                 for g in range(p.n_circles):
                     vals = [v for v in values[self.members(g)] if v is not None]

@@ -39,14 +39,15 @@ from pairwise.solvers.pairs import METHODS, SPARSE_FROM, solve_pairs
 
 __all__ = ["CIRCLE_METHODS", "METHODS", "SPARSE_FROM", "SearchSettings", "solve"]
 
-Method = Literal["auto", "assignment", "flow", "sparse", "cpsat", "local"]
+PairMethod = Literal["auto", "assignment", "flow", "sparse", "cpsat"]
+CircleMethod = Literal["auto", "cpsat", "local"]
 
 
 @overload
 def solve(
     problem: PairProblem,
     *,
-    method: Method = "auto",
+    method: PairMethod = "auto",
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
@@ -59,7 +60,7 @@ def solve(
 def solve(
     problem: CircleProblem,
     *,
-    method: Method = "auto",
+    method: PairMethod | CircleMethod = "auto",
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
@@ -71,7 +72,7 @@ def solve(
 def solve(
     problem: PairProblem | CircleProblem,
     *,
-    method: Method = "auto",
+    method: PairMethod | CircleMethod = "auto",
     time_limit: float | None = None,
     seed: int = 0,
     workers: int | None = None,
