@@ -17,9 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from pairwise._validate import id_text, ids_array, is_int, per_entity, positions, readonly
+from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
 from pairwise.labels import Labels
-from pairwise.rules import CircleCompiled, CircleRule, CountRule, PairRule, SetRule
+from pairwise.rules import CircleCompiled, CircleRule, CountRule, KeepApart, PairRule, SetRule
 from pairwise.scoring import Compatibility
 
 __all__ = ["CIRCLE_OBJECTIVES", "CircleProblem"]
@@ -333,9 +334,6 @@ class CircleProblem:
         >>> p.n, p.n_circles
         (30, 6)
         """
-        from pairwise.rules import KeepApart
-
-        problems: list[Problem] = []
         if not compat.symmetric:
             raise ValidationError(
                 [
@@ -347,109 +345,23 @@ class CircleProblem:
             )
         people = compat.mentees
         n = len(people)
-        a = np.array(compat.matrix, dtype=np.float64)
-        apart = np.zeros((n, n), dtype=bool)
-        removed: dict[str, BoolArray] = {}
-        together: list[tuple[int, int]] = []
-        shared: list[SetRule] = []
-        counts: list[CountRule] = []
-        may_lead = np.ones(n, dtype=bool)
-        pieces: list[tuple[str, CircleCompiled]] = []
-        all_rules: list[Any] = [KeepApart(), *rules]
-        for rule in all_rules:
-            if isinstance(rule, CircleRule):
-                pieces.append((rule.name, rule.compile_circles(people)))
-            elif getattr(rule, "relates_two", False) and isinstance(rule, PairRule):
-                forbidden = rule.compile(compat).forbidden
-                piece = CircleCompiled(apart=None if forbidden is None else forbidden.copy())
-                pieces.append((rule.name, piece))
-            else:
-                name = getattr(rule, "name", type(rule).__name__)
-                problems.append(
-                    Problem(
-                        "rule has no circle form",
-                        value=str(name),
-                        expected="a rule from the circle table in pairwise.rules",
-                    )
-                )
-        if problems:
-            raise ValidationError(problems)
-        for name, piece in pieces:
-            if piece.apart is not None:
-                f = piece.apart | piece.apart.T
-                np.fill_diagonal(f, False)
-                if f.any():
-                    removed[name] = removed[name] | f if name in removed else f
-                    apart |= f
-            together.extend(piece.together)
-            shared.extend(piece.shared)
-            counts.extend(piece.counts)
-            if piece.may_lead is not None:
-                may_lead &= piece.may_lead
+        found = _compile_rules(compat, rules)
+        problems: list[Problem] = []
         if objective not in CIRCLE_OBJECTIVES:
             problems.append(
                 Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
             )
-        leaders = np.zeros(0, dtype=np.int64)
-        lead_count = np.zeros(0, dtype=np.int64)
-        mentors_option: object = mentors
-        if mentors_option is not None and mentors_option != "one-per-circle":
-            problems.append(
-                Problem("unknown mentors option", value=mentors, expected="None or one-per-circle")
-            )
-        elif mentors == "one-per-circle":
-            is_mentor = np.asarray(people.role == "mentor", dtype=bool)
-            all_leaders = np.flatnonzero(is_mentor)
-            if len(all_leaders) == 0:
-                problems.append(
-                    Problem(
-                        "mentor-led circles but nobody has role mentor",
-                        column="role",
-                        expected="pairwise.affinity(cohort, roles=('mentee', 'mentor'))",
-                    )
-                )
-            per = per_entity(leads, len(all_leaders), "leads", problems, minimum=1)
-            keep = may_lead[all_leaders]
-            leaders, lead_count = all_leaders[keep], per[keep]
-            # two mentors never share a circle; mentors add nothing to each other
-            apart[np.ix_(all_leaders, all_leaders)] = True
-            np.fill_diagonal(apart, False)
-            a[np.ix_(all_leaders, all_leaders)] = 0.0
-            # mentors who may not lead cannot join a circle at all
-            idle = all_leaders[~keep]
-            if len(idle):
-                problems.append(
-                    Problem(
-                        f"{len(idle)} mentors may not lead; leave them out of the affinity",
-                        column="vetted",
-                        value=[str(x) for x in people.ids[idle][:5]],
-                        expected="only mentors who may lead",
-                    )
-                )
-            if fit is not None:
-                _apply_fit(a, people, fit, all_leaders, problems)
-        elif fit is not None:
-            problems.append(Problem("fit is only for mentor-led circles", column="fit"))
-        groups = _groups(n, together)
-        members = n - len(leaders)
-        if len(leaders):
-            multi = {int(x) for x, k in zip(leaders, lead_count, strict=True) if k > 1}
-            for g in groups:
-                if any(i in multi for i in g):
-                    problems.append(
-                        Problem(
-                            "keep-together with a mentor who may lead several circles",
-                            value=[str(people.ids[i]) for i in g],
-                            expected="leads=1 for that mentor",
-                        )
-                    )
+        a = np.array(compat.matrix, dtype=np.float64)
+        leaders, lead_count = _leaders(people, a, found, mentors, fit, leads, problems)
+        groups = _groups(n, found.together)
+        problems.extend(_grouped_multi_leaders(people, groups, leaders, lead_count))
         lo, hi = _sizes(
             n,
             n_circles,
             min_size,
             max_size,
             problems,
-            members=members,
+            members=n - len(leaders),
             leader_slots=int(lead_count.sum()) if len(leaders) else None,
         )
         if problems:
@@ -460,18 +372,143 @@ class CircleProblem:
             ids=compat.mentee_ids.copy(),
             min_size=lo,
             max_size=hi,
-            apart=apart,
+            apart=found.apart,
             together=tuple(groups),
-            shared=tuple(shared),
-            counts=tuple(counts),
+            shared=tuple(found.shared),
+            counts=tuple(found.counts),
             leaders=leaders.astype(np.int64),
             leads=np.minimum(lead_count, len(lo)).astype(np.int64),
             objective=objective,
-            removed_by=removed,
+            removed_by=found.removed,
             compat=compat,
             is_mentor=readonly(np.asarray(people.role == "mentor", dtype=bool)),
             labels=Labels.of(people),
         )
+
+
+@dataclass
+class _Rules:
+    """The circle rules of a cohort, combined: what ``from_compatibility`` assembles."""
+
+    apart: BoolArray
+    removed: dict[str, BoolArray]
+    together: list[tuple[int, int]]
+    shared: list[SetRule]
+    counts: list[CountRule]
+    may_lead: BoolArray
+
+
+def _compile_rules(compat: Compatibility, rules: Sequence[Any]) -> _Rules:
+    """Every rule in its circle form (the cohort's ``avoid`` lists first), combined.
+
+    Rules that relate two people (``relates_two``) hold for every two members; the rest
+    need a circle form (:class:`~pairwise.rules.CircleRule`).
+    """
+    people = compat.mentees
+    n = len(people)
+    pieces: list[tuple[str, CircleCompiled]] = []
+    problems: list[Problem] = []
+    for rule in [KeepApart(), *rules]:
+        if isinstance(rule, CircleRule):
+            pieces.append((rule.name, rule.compile_circles(people)))
+        elif getattr(rule, "relates_two", False) and isinstance(rule, PairRule):
+            forbidden = rule.compile(compat).forbidden
+            piece = CircleCompiled(apart=None if forbidden is None else forbidden.copy())
+            pieces.append((rule.name, piece))
+        else:
+            name = getattr(rule, "name", type(rule).__name__)
+            problems.append(
+                Problem(
+                    "rule has no circle form",
+                    value=str(name),
+                    expected="a rule from the circle table in pairwise.rules",
+                )
+            )
+    if problems:
+        raise ValidationError(problems)
+    out = _Rules(np.zeros((n, n), dtype=bool), {}, [], [], [], np.ones(n, dtype=bool))
+    for name, piece in pieces:
+        if piece.apart is not None:
+            f = piece.apart | piece.apart.T
+            np.fill_diagonal(f, False)
+            if f.any():
+                out.removed[name] = out.removed[name] | f if name in out.removed else f
+                out.apart |= f
+        out.together.extend(piece.together)
+        out.shared.extend(piece.shared)
+        out.counts.extend(piece.counts)
+        if piece.may_lead is not None:
+            out.may_lead &= piece.may_lead
+    return out
+
+
+def _leaders(
+    people: Cohort,
+    a: FloatArray,
+    found: _Rules,
+    mentors: object,
+    fit: Compatibility | None,
+    leads: Any,
+    problems: list[Problem],
+) -> tuple[IntArray, IntArray]:
+    """Mentor-led circles: who may lead and how often; mentors kept apart, fit applied.
+
+    Updates ``a`` (mentors add nothing to each other; ``fit`` replaces mentee-mentor cells)
+    and ``found.apart`` (two mentors never share a circle) in place.
+    """
+    none = np.zeros(0, dtype=np.int64)
+    if mentors is not None and mentors != "one-per-circle":
+        problems.append(
+            Problem("unknown mentors option", value=mentors, expected="None or one-per-circle")
+        )
+        return none, none
+    if mentors is None:
+        if fit is not None:
+            problems.append(Problem("fit is only for mentor-led circles", column="fit"))
+        return none, none
+    all_leaders = np.flatnonzero(np.asarray(people.role == "mentor", dtype=bool))
+    if len(all_leaders) == 0:
+        problems.append(
+            Problem(
+                "mentor-led circles but nobody has role mentor",
+                column="role",
+                expected="pairwise.affinity(cohort, roles=('mentee', 'mentor'))",
+            )
+        )
+    per = per_entity(leads, len(all_leaders), "leads", problems, minimum=1)
+    keep = found.may_lead[all_leaders]
+    found.apart[np.ix_(all_leaders, all_leaders)] = True
+    np.fill_diagonal(found.apart, False)
+    a[np.ix_(all_leaders, all_leaders)] = 0.0
+    idle = all_leaders[~keep]  # mentors who may not lead cannot join a circle at all
+    if len(idle):
+        problems.append(
+            Problem(
+                f"{len(idle)} mentors may not lead; leave them out of the affinity",
+                column="vetted",
+                value=[str(x) for x in people.ids[idle][:5]],
+                expected="only mentors who may lead",
+            )
+        )
+    if fit is not None:
+        _apply_fit(a, people, fit, all_leaders, problems)
+    return all_leaders[keep], per[keep]
+
+
+def _grouped_multi_leaders(
+    people: Cohort, groups: list[tuple[int, ...]], leaders: IntArray, lead_count: IntArray
+) -> list[Problem]:
+    """A keep-together group may not hold a mentor who may lead several circles."""
+    multi = {int(x) for x, k in zip(leaders, lead_count, strict=True) if k > 1}
+    return [
+        Problem(
+            "keep-together with a mentor who may lead several circles",
+            value=[str(people.ids[i]) for i in g],
+            expected="leads=1 for that mentor",
+        )
+        for g in groups
+        if any(i in multi for i in g)
+    ]
 
 
 def _apply_fit(

@@ -248,23 +248,8 @@ class PairProblem:
         ([0, 1], 17.0)
         """
         problems: list[Problem] = []
-        try:
-            s = np.array(scores, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                [Problem("scores are not numbers", column="scores", expected="a numeric matrix")]
-            ) from None
-        if s.ndim != 2:
-            raise ValidationError(
-                [Problem(f"scores must be 2-D, got shape {s.shape}", column="scores")]
-            )
+        s = _score_matrix(scores, problems)
         n, m = s.shape
-        ok = ~np.isnan(s)
-        if np.isinf(s).any():
-            r, c = np.argwhere(np.isinf(s))[0]
-            problems.append(
-                Problem(f"scores must be finite or NaN; first bad cell [{r}, {c}]", column="scores")
-            )
         if allowed is not None:
             warnings.warn(
                 "PairProblem.from_scores(allowed=...) is deprecated: pass forbidden=~allowed "
@@ -272,44 +257,14 @@ class PairProblem:
                 DeprecationWarning,
                 stacklevel=2,
             )
-        for name, mask, keep in (("forbidden", forbidden, False), ("allowed", allowed, True)):
-            if mask is None:
-                continue
-            a = np.asarray(mask)
-            if a.shape != s.shape:
-                problems.append(
-                    Problem(f"{name} has shape {a.shape}, scores {s.shape}", column=name)
-                )
-            elif a.dtype != np.bool_:
-                problems.append(Problem(f"{name} must be boolean", column=name))
-            else:
-                ok &= a if keep else ~a
-        if min_score is not None:
-            try:
-                floor = float(min_score)
-            except (TypeError, ValueError):
-                floor = float("nan")
-            if np.isnan(floor):
-                problems.append(Problem("min_score must be a number", value=min_score))
-            else:
-                ok &= ~(s < floor)
+        ok = _allowed_cells(s, forbidden, allowed, min_score, problems)
         cap = per_entity(capacity, m, "capacity", problems)
         dem = per_entity(demand, n, "demand", problems)
         if objective not in OBJECTIVES:
             problems.append(
                 Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))
             )
-        req: list[tuple[int, int]] = []
-        for pair in required:
-            try:
-                i, j = (operator.index(x) for x in pair)
-            except (TypeError, ValueError):
-                problems.append(Problem("required pair must be two integer positions", value=pair))
-                continue
-            if not (0 <= i < n and 0 <= j < m):
-                problems.append(Problem("required pair out of range", value=(i, j)))
-            else:
-                req.append((i, j))
+        req = _required_positions(required, n, m, problems)
         ids_a = ids_array(mentee_ids, n, "mentee_ids", problems)
         ids_b = ids_array(mentor_ids, m, "mentor_ids", problems)
         if problems:
@@ -432,3 +387,72 @@ class PairProblem:
             mentor_labels=Labels.of(compat.mentors),
             criteria={c: (float(w), compat.components[c]) for c, w in compat.weights.items()},
         )
+
+
+def _score_matrix(scores: npt.ArrayLike, problems: list[Problem]) -> FloatArray:
+    """Scores as our own float64 copy; a 2-D matrix (raises), finite or NaN (recorded)."""
+    try:
+        s = np.array(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            [Problem("scores are not numbers", column="scores", expected="a numeric matrix")]
+        ) from None
+    if s.ndim != 2:
+        raise ValidationError(
+            [Problem(f"scores must be 2-D, got shape {s.shape}", column="scores")]
+        )
+    if np.isinf(s).any():
+        r, c = np.argwhere(np.isinf(s))[0]
+        problems.append(
+            Problem(f"scores must be finite or NaN; first bad cell [{r}, {c}]", column="scores")
+        )
+    return s
+
+
+def _allowed_cells(
+    s: FloatArray,
+    forbidden: npt.ArrayLike | None,
+    allowed: npt.ArrayLike | None,
+    min_score: float | None,
+    problems: list[Problem],
+) -> BoolArray:
+    """Cells not NaN, not forbidden (nor outside the deprecated ``allowed``), not below floor."""
+    ok: BoolArray = ~np.isnan(s)
+    for name, mask, keep in (("forbidden", forbidden, False), ("allowed", allowed, True)):
+        if mask is None:
+            continue
+        a = np.asarray(mask)
+        if a.shape != s.shape:
+            problems.append(Problem(f"{name} has shape {a.shape}, scores {s.shape}", column=name))
+        elif a.dtype != np.bool_:
+            problems.append(Problem(f"{name} must be boolean", column=name))
+        else:
+            ok &= a if keep else ~a
+    if min_score is not None:
+        try:
+            floor = float(min_score)
+        except (TypeError, ValueError):
+            floor = float("nan")
+        if np.isnan(floor):
+            problems.append(Problem("min_score must be a number", value=min_score))
+        else:
+            ok &= ~(s < floor)
+    return ok
+
+
+def _required_positions(
+    required: Iterable[tuple[int, int]], n: int, m: int, problems: list[Problem]
+) -> list[tuple[int, int]]:
+    """Required (mentee, mentor) positions, each two ints in range (else recorded)."""
+    req: list[tuple[int, int]] = []
+    for pair in required:
+        try:
+            i, j = (operator.index(x) for x in pair)
+        except (TypeError, ValueError):
+            problems.append(Problem("required pair must be two integer positions", value=pair))
+            continue
+        if not (0 <= i < n and 0 <= j < m):
+            problems.append(Problem("required pair out of range", value=(i, j)))
+        else:
+            req.append((i, j))
+    return req
