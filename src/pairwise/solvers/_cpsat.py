@@ -30,8 +30,8 @@ __all__ = ["DETERMINISTIC_SHARE", "SCALE", "integer_scale", "make_solver", "rais
 
 #: Integer cost units given to the largest absolute score (flows and CP-SAT objectives).
 SCALE = 1_000_000
-#: Deterministic time CP-SAT may use per second of the caller's limit (measured in
-#: benchmarks/README.md: a unit of deterministic time takes about a second or less here).
+#: Deterministic time CP-SAT may use per second of the caller's limit (CP-SAT's work units;
+#: what they take in seconds depends on the machine, which is why the clock stays a net).
 DETERMINISTIC_SHARE = 0.8
 
 

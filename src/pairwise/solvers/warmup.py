@@ -1,8 +1,8 @@
 """Load the compiled (numba) kernels in the background, once per process.
 
-Numba's first use in a process costs some 0.2-0.4 s (its code generator starts and the
-machine code cached on disk is linked); the first use after installing compiles the kernels
-(some 20 s, once). ``import pairwise`` starts that work in a daemon thread, so it overlaps
+Numba's first use in a process costs a fraction of a second (its code generator starts and
+the machine code cached on disk is linked); the first use after installing compiles the
+kernels (once; both measured in benchmarks/README.md). ``import pairwise`` starts that work in a daemon thread, so it overlaps
 whatever the caller does next (reading a spreadsheet, scoring) instead of adding to the
 first solve. A solve that needs a kernel before the thread is done waits for it (numba's
 compiler lock); nothing is loaded twice.

@@ -301,9 +301,9 @@ def _violations(
     reduced cost ``pi_i + cost - pi_j`` must not be negative: the count is the proof. When
     it is not zero, partial pricing picks per mentee at most ``per_row`` cells with the most
     negative reduced costs, including nearly violated ones (below :data:`_MARGIN`): prices
-    move when arcs join, and those are next round's violations (3 rounds instead of 5 on
-    the 10,000 x 2,000 benchmark). Cells outside the question hold :data:`_OUT` in
-    ``priced`` and never qualify.
+    move when arcs join, and those are next round's violations (fewer proof rounds; see
+    benchmarks/README.md). Cells outside the question hold :data:`_OUT` in ``priced`` and
+    never qualify.
     """
     n, m = priced.shape
     strict, codes = kernels.violations(
