@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # solvers build results; results never import solvers at run 
 
 __all__ = ["CircleExplanation", "Circles", "Matching", "build"]
 
-Status = Literal["optimal", "feasible", "infeasible"]
+Status = Literal["optimal", "feasible"]  # infeasible problems raise InfeasibleError
 IntArray = npt.NDArray[np.int64]
 
 
