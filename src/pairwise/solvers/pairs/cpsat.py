@@ -177,8 +177,12 @@ def _keep(mdl: _Model, keep: Keep) -> cp_model.LinearExpr:
     """The number of kept pairs; at least ``keep.min_kept`` of them, under an assumption."""
     cells = zip(mdl.rows.tolist(), mdl.cols.tolist(), strict=True)
     index = {(i, j): k for k, (i, j) in enumerate(cells)}
-    keep_vars = [mdl.x[index[(i, j)]] for i, j in keep.pairs.tolist() if (i, j) in index]
+    kept_at = {index[(i, j)] for i, j in keep.pairs.tolist() if (i, j) in index}
+    keep_vars = [mdl.x[k] for k in sorted(kept_at)]
     kept = cp_model.LinearExpr.sum(keep_vars)
+    # the kept pairs are a feasible start (they held before, within the capacities)
+    for k, lit in enumerate(mdl.x):
+        mdl.model.add_hint(lit, k in kept_at)
     if keep.min_kept > 0:
         lit = mdl.assume(f"at most {len(keep_vars) - keep.min_kept} changes")
         mdl.model.add_assumptions([lit])
