@@ -20,6 +20,12 @@ pricing of every cell, the potentials) are compiled with numba
 
 The result is exactly the optimum of the dense integer-cost problem (same ``scale`` as
 :mod:`.flow`), while the solver only ever sees a small fraction of the arcs.
+
+References
+----------
+.. [1] R. K. Ahuja, T. L. Magnanti and J. B. Orlin, *Network Flows: Theory, Algorithms,
+   and Applications*, Prentice Hall, 1993, ch. 9 (reduced-cost optimality conditions of
+   minimum-cost flows; node potentials from shortest paths in the residual network).
 """
 
 from __future__ import annotations
