@@ -10,7 +10,7 @@ objective. Broken pairs never come back; people who leave are in no pair or circ
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -71,6 +71,19 @@ class Rematch:
 
 def _ids(values: Iterable[Any]) -> list[str]:
     return [id_text(v) for v in values]
+
+
+@dataclass(frozen=True)
+class _Options:
+    """One :func:`rematch` call's options, ids as their text (shared by pairs and circles)."""
+
+    broken: tuple[tuple[str, str], ...]
+    leaving: tuple[str, ...]
+    joining: tuple[str, ...] | None
+    max_changes: int | None
+    penalty: float | None
+    time_limit: float | None
+    seed: int
 
 
 def rematch(
@@ -138,12 +151,13 @@ def rematch(
     >>> after.kept, after.keepable
     (2, 2)
     """
-    broken, leaving, found = _normalise(broken, leaving, max_changes, penalty, seed)
-    args = (broken, leaving, joining, max_changes, penalty, time_limit, seed, found)
+    pairs, leavers, found = _normalise(broken, leaving, max_changes, penalty, seed)
+    joiners = None if joining is None else tuple(_ids(joining))
+    opts = _Options(tuple(pairs), tuple(leavers), joiners, max_changes, penalty, time_limit, seed)
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
-        return _rematch_pairs(previous, problem, *args)
+        return _rematch_pairs(previous, problem, opts, found)
     if isinstance(previous, Circles) and isinstance(problem, CircleProblem):
-        return _rematch_circles(previous, problem, *args)
+        return _rematch_circles(previous, problem, opts, found)
     raise ValidationError(
         [
             Problem(
@@ -194,38 +208,66 @@ def _check_ids(known: set[str], ids: Iterable[str], what: str, problems: list[Pr
             )
 
 
-def _rematch_pairs(
-    previous: Matching,
-    problem: PairProblem,
-    broken: Iterable[Sequence[Any]],
-    leaving: Iterable[Any],
-    joining: Iterable[Any] | None,
-    max_changes: int | None,
-    penalty: float | None,
-    time_limit: float | None,
-    seed: int,
+def _check_broken(
+    broken: Iterable[tuple[str, str]],
+    first: Container[str],
+    second: Container[str],
+    expected: str | None,
     problems: list[Problem],
+) -> None:
+    """List each broken pair whose first id is not in ``first`` or second not in ``second``."""
+    for a, b in broken:
+        if a not in first or b not in second:
+            problems.append(
+                Problem("broken pair: unknown ids", value=f"({a}, {b})", expected=expected)
+            )
+
+
+def _rematch_pairs(
+    previous: Matching, problem: PairProblem, opts: _Options, problems: list[Problem]
 ) -> Rematch:
     mentees, mentors = _ids(problem.mentee_ids), _ids(problem.mentor_ids)
     pos_a, pos_b = positions(mentees), positions(mentors)
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
-    broken_pairs = [(id_text(a), id_text(b)) for a, b in broken]
-    gone = set(_ids(leaving))
+    gone = set(opts.leaving)
     _check_ids(set(mentees) | set(mentors) | old_ids, gone, "leaving", problems)
-    for a, b in broken_pairs:
-        if a not in pos_a or b not in pos_b:
-            problems.append(
-                Problem("broken pair: unknown ids", value=f"({a}, {b})", expected="mentee, mentor")
-            )
+    _check_broken(opts.broken, pos_a, pos_b, "mentee, mentor", problems)
     if problems:
         raise ValidationError(problems)
+    p2 = _pairs_without(problem, opts.broken, gone, pos_a, pos_b)
+    for i, j in problem.required:
+        if not p2.allowed[i, j]:
+            raise InfeasibleError(
+                [f"required pair ({mentees[i]}, {mentors[j]}) is broken or one of them left"]
+            )
+    keep = [
+        (pos_a[a], pos_b[b])
+        for a, b in old
+        if a in pos_a and b in pos_b and p2.allowed[pos_a[a], pos_b[b]]
+    ]
+    result = _solve_pairs_keeping(p2, keep, opts)
+    new = {(mentees[i], mentors[j]) for i, j in result.assignment.tolist()}
+    kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
+    joined = set(opts.joining) if opts.joining is not None else set(mentees) - old_ids
+    rows = _pair_changes(old, new, mentees, set(opts.broken), gone, joined)
+    return Rematch(result=result, changes=rows, kept=kept, keepable=len(keep))
+
+
+def _pairs_without(
+    problem: PairProblem,
+    broken: Iterable[tuple[str, str]],
+    gone: set[str],
+    pos_a: dict[str, int],
+    pos_b: dict[str, int],
+) -> PairProblem:
+    """The pair problem without the broken pairs and the leavers (recorded in ``removed_by``)."""
     allowed = problem.allowed.copy()
     demand = problem.demand.copy()
     cap = problem.capacity.copy()
     removed = dict(problem.removed_by)
     broken_mask = np.zeros_like(allowed)
-    for a, b in broken_pairs:
+    for a, b in broken:
         broken_mask[pos_a[a], pos_b[b]] = True
     left_mask = np.zeros_like(allowed)
     for x in gone:
@@ -239,12 +281,7 @@ def _rematch_pairs(
         if mask.any():
             removed[name] = mask
             allowed &= ~mask
-    for i, j in problem.required:
-        if not allowed[i, j]:
-            raise InfeasibleError(
-                [f"required pair ({mentees[i]}, {mentors[j]}) is broken or one of them left"]
-            )
-    p2 = replace(
+    return replace(
         problem,
         allowed=allowed,
         scores=np.where(allowed, problem.scores, 0.0),
@@ -252,25 +289,19 @@ def _rematch_pairs(
         capacity=cap,
         removed_by=removed,
     )
-    keep = [
-        (pos_a[a], pos_b[b])
-        for a, b in old
-        if a in pos_a and b in pos_b and allowed[pos_a[a], pos_b[b]]
-    ]
+
+
+def _solve_pairs_keeping(p2: PairProblem, keep: list[tuple[int, int]], opts: _Options) -> Matching:
+    """CP-SAT on ``p2`` with the rule to keep the previous pairs at ``keep``."""
     keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
-    min_kept = 0 if max_changes is None else max(0, len(keep) - max_changes)
-    plan = TimePlan.of(time_limit)
-    keep_rule = Keep(keep_arr, min_kept=min_kept, weight=penalty)
-    answer = solve_pairs(p2, "cpsat", plan, Seeds(seed), keep=keep_rule)
+    min_kept = 0 if opts.max_changes is None else max(0, len(keep) - opts.max_changes)
+    plan = TimePlan.of(opts.time_limit)
+    keep_rule = Keep(keep_arr, min_kept=min_kept, weight=opts.penalty)
+    answer = solve_pairs(p2, "cpsat", plan, Seeds(opts.seed), keep=keep_rule)
     answer = replace(answer, method="cpsat (rematch)", timings={"solve": plan.elapsed()})
     result = build(p2, answer, plan.limit)
     assert isinstance(result, Matching)
-    pairs = result.assignment
-    new = {(mentees[i], mentors[j]) for i, j in pairs.tolist()}
-    kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
-    joined = set(_ids(joining)) if joining is not None else set(mentees) - old_ids
-    rows = _pair_changes(old, new, mentees, set(broken_pairs), gone, joined)
-    return Rematch(result=result, changes=rows, kept=kept, keepable=len(keep))
+    return result
 
 
 def _pair_changes(
@@ -318,58 +349,80 @@ def _why_changed(mentee: str, was: list[str], broken: set[tuple[str, str]], gone
 
 
 def _rematch_circles(
-    previous: Circles,
-    problem: CircleProblem,
-    broken: Iterable[Sequence[Any]],
-    leaving: Iterable[Any],
-    joining: Iterable[Any] | None,
-    max_changes: int | None,
-    penalty: float | None,
-    time_limit: float | None,
-    seed: int,
-    problems: list[Problem],
+    previous: Circles, problem: CircleProblem, opts: _Options, problems: list[Problem]
 ) -> Rematch:
-
     ids = _ids(problem.ids)
     pos = positions(ids)
-    gone = set(_ids(leaving))
+    gone = set(opts.leaving)
     old_ids = _ids(previous.problem.ids)
     _check_ids(set(ids) | set(old_ids), gone, "leaving", problems)
-    pairs = [(id_text(a), id_text(b)) for a, b in broken]
-    for a, b in pairs:
-        if a not in pos or b not in pos:
-            problems.append(Problem("broken pair: unknown ids", value=f"({a}, {b})"))
+    _check_broken(opts.broken, pos, pos, None, problems)
     if problems:
         raise ValidationError(problems)
+    p2 = _circles_without(problem, ids, gone, opts.broken)
+    pos2 = positions(_ids(p2.ids))
+    # previous circle-mates who are both still here (and not broken apart)
+    here = _still_here(previous, old_ids, pos2)
+    mates = np.zeros((p2.n, p2.n), dtype=bool)
+    for members in here:
+        mates[np.ix_(members, members)] = True
+    np.fill_diagonal(mates, False)
+    mates &= ~p2.apart
+    result = _solve_circles_keeping(p2, mates, opts)
+    # each previous circle continues as the new circle holding most of its members; a
+    # person is kept when she is in her previous circle's successor
+    new_of = result.circle_of
+    successor: dict[int, int] = {}
+    for g, members in enumerate(here):
+        if members:
+            counts = np.bincount(new_of[members][new_of[members] >= 0], minlength=p2.n_circles)
+            successor[g] = int(counts.argmax())
+    records, kept, keepable = _circle_changes(previous, old_ids, p2, new_of, successor, opts)
+    if opts.max_changes is not None and keepable - kept > opts.max_changes:
+        raise InfeasibleError(
+            [
+                f"the best re-matching found moves {keepable - kept} people, "
+                f"more than {opts.max_changes}"
+            ]
+        )
+    changes = pd.DataFrame(records, columns=["person_id", "before", "after", "change", "reason"])
+    return Rematch(result=result, changes=changes, kept=kept, keepable=keepable)
+
+
+def _circles_without(
+    problem: CircleProblem, ids: list[str], gone: set[str], broken: Iterable[tuple[str, str]]
+) -> CircleProblem:
+    """The circle problem without the leavers, broken pairs kept apart (in ``removed_by``)."""
     stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)
     p2 = _subproblem(problem, stay)
-    ids2 = _ids(p2.ids)
-    pos2 = positions(ids2)
+    pos2 = positions(_ids(p2.ids))
     apart = p2.apart.copy()
     removed = dict(p2.removed_by)
     mask = np.zeros_like(apart)
-    for a, b in pairs:
+    for a, b in broken:
         if a in pos2 and b in pos2:
             mask[pos2[a], pos2[b]] = mask[pos2[b], pos2[a]] = True
     if mask.any():
         apart |= mask
         removed["broken pair"] = mask
-    p2 = replace(p2, apart=apart, removed_by=removed)
-    # previous circle-mates who are both still here (and not broken apart)
-    old_circle: dict[str, set[int]] = {}
-    for g, i in previous.assignment.tolist():
-        old_circle.setdefault(old_ids[i], set()).add(int(g))
-    mates = np.zeros((len(ids2), len(ids2)), dtype=bool)
-    for g in range(previous.problem.n_circles):
-        members = [old_ids[i] for i in previous.members(g).tolist()]
-        here = [pos2[x] for x in members if x in pos2]
-        mates[np.ix_(here, here)] = True
-    np.fill_diagonal(mates, False)
-    mates &= ~apart
+    return replace(p2, apart=apart, removed_by=removed)
+
+
+def _still_here(previous: Circles, old_ids: list[str], pos2: dict[str, int]) -> list[list[int]]:
+    """For each previous circle, the positions in the new problem of its members still here."""
+    return [
+        [pos2[old_ids[i]] for i in previous.members(g).tolist() if old_ids[i] in pos2]
+        for g in range(previous.problem.n_circles)
+    ]
+
+
+def _solve_circles_keeping(p2: CircleProblem, mates: BoolArray, opts: _Options) -> Circles:
+    """Solve ``p2`` with a bonus for each pair of previous circle-mates kept together."""
     # keeping a previous circle-mate is worth more than any affinity gain
+    penalty = opts.penalty
     bonus = 1.0 + float(np.abs(p2.affinity).sum()) if penalty is None else float(penalty)
     biased = replace(p2, affinity=p2.affinity + bonus * mates)
-    found = solve(biased, time_limit=time_limit, seed=seed)
+    found = solve(biased, time_limit=opts.time_limit, seed=opts.seed)
     # the biased solve's bound is for the biased objective: the plain one is proved here
     answer = Answer(
         found.assignment,
@@ -380,40 +433,42 @@ def _rematch_circles(
     )
     result = build(p2, answer)
     assert isinstance(result, Circles)
-    # each previous circle continues as the new circle holding most of its members; a
-    # person is kept when she is in her previous circle's successor
-    new_of = result.circle_of
-    successor: dict[int, int] = {}
-    for g in range(previous.problem.n_circles):
-        here = [pos2[old_ids[i]] for i in previous.members(g).tolist() if old_ids[i] in pos2]
-        if here:
-            counts = np.bincount(new_of[here][new_of[here] >= 0], minlength=p2.n_circles)
-            successor[g] = int(counts.argmax())
+    return result
+
+
+def _circle_changes(
+    previous: Circles,
+    old_ids: list[str],
+    p2: CircleProblem,
+    new_of: IntArray,
+    successor: dict[int, int],
+    opts: _Options,
+) -> tuple[list[tuple[str, int | None, int | None, str, str]], int, int]:
+    """The changes table's rows (moved, joined, left), the people kept and keepable."""
+    old_circle: dict[str, set[int]] = {}
+    for g, i in previous.assignment.tolist():
+        old_circle.setdefault(old_ids[i], set()).add(int(g))
+    listed = None if opts.joining is None else set(opts.joining)
     records: list[tuple[str, int | None, int | None, str, str]] = []
     kept = keepable = 0
-    for k, x in enumerate(ids2):
+    for k, x in enumerate(_ids(p2.ids)):
         if x in old_circle:
             g = _first(old_circle[x])
             keepable += 1
             if new_of[k] == successor.get(g, -1):
                 kept += 1
                 continue
-            broke = [b for a, b in pairs if a == x] + [a for a, b in pairs if b == x]
+            broke = [b for a, b in opts.broken if a == x] + [a for a, b in opts.broken if b == x]
             reason = f"pair with {broke[0]} broken" if broke else "rules, leavers or joiners"
             records.append((x, g, int(new_of[k]), "moved", reason))
         else:
             reason = "new in the programme"
-            if joining is not None and x not in set(_ids(joining)):
+            if listed is not None and x not in listed:
                 reason = "not in the previous circles"
             records.append((x, None, int(new_of[k]), "joined", reason))
-    for x in sorted(gone & set(old_circle)):
+    for x in sorted(set(opts.leaving) & set(old_circle)):
         records.append((x, _first(old_circle[x]), None, "left", "left the programme"))
-    if max_changes is not None and keepable - kept > max_changes:
-        raise InfeasibleError(
-            [f"the best re-matching found moves {keepable - kept} people, more than {max_changes}"]
-        )
-    changes = pd.DataFrame(records, columns=["person_id", "before", "after", "change", "reason"])
-    return Rematch(result=result, changes=changes, kept=kept, keepable=keepable)
+    return records, kept, keepable
 
 
 def _first(circles: set[int]) -> int:

@@ -21,6 +21,17 @@ formulation of grouping problems:
    r_S``, is below the incumbent (the local search's answer) cannot be in a better
    solution, and is removed; usually all but a few hundred go. CP-SAT solves the set
    partitioning model over the rest: optimal there means optimal overall.
+
+References
+----------
+.. [1] E. L. Johnson, A. Mehrotra and G. L. Nemhauser, "Min-cut clustering",
+   *Mathematical Programming* 62 (1993) 133-151 (clustering as set partitioning, solved
+   by column generation).
+.. [2] A. Mehrotra and M. A. Trick, "Cliques and clustering: a combinatorial approach",
+   *Operations Research Letters* 22 (1998) 1-12 (set partitioning and column generation
+   for clustering with size bounds).
+.. [3] L. A. Wolsey, *Integer Programming*, Wiley, 1998, ch. 10 (Lagrangian duality: a
+   bound valid for any multipliers) and ch. 11 (column generation).
 """
 
 from __future__ import annotations
@@ -240,15 +251,40 @@ def solve_exact(
 
     ``incumbent`` is a feasible unit assignment (circle per unit, ``m`` = not placed).
     """
-    m = p.n_circles
     opt = units.is_place
     U = len(opt)
     cols = enumerate_columns(p, units)
-    found = _incumbent_columns(cols, incumbent, m)
+    n_cols = len(cols.value)
+    found = _incumbent_columns(cols, incumbent, p.n_circles)
     if found is None:  # cannot happen for a feasible incumbent; never claim a proof then
-        return ExactAnswer(incumbent, False, float("inf"), len(cols.value), 0)
+        return ExactAnswer(incumbent, False, float("inf"), n_cols, 0)
     inc_value, inc_cols = found
-    # the incumbent's columns and each unit's best columns start the pool
+    duals = _duals(cols, _start_pool(cols, inc_cols, U), opt, plan)
+    if duals is None:
+        return ExactAnswer(incumbent, False, float("inf"), n_cols, n_cols)
+    bound, keep = _bound_and_fixing(cols, duals, inc_value, inc_cols)
+    if bound <= inc_value + 1e-9 * (1.0 + abs(bound)):
+        return ExactAnswer(incumbent, True, max(bound, inc_value), n_cols, len(keep))
+    # CP-SAT on the columns left
+    model, xs = _partition_model(p, cols, keep, opt, inc_cols, scale)
+    solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return ExactAnswer(incumbent, False, bound, n_cols, len(keep))
+    picked = [(j, t) for j, t, x in xs if solver.value(x)]
+    g_of = _assign(p, cols, picked, U)
+    value = float(sum(cols.value[j] for j, _ in picked))
+    slack = p.n_circles * 0.5 / scale
+    cp_bound = solver.best_objective_bound / scale + slack
+    final_bound = min(bound, max(cp_bound, inc_value))
+    if value < inc_value:
+        g_of, value = incumbent, inc_value
+    optimal = status == cp_model.OPTIMAL
+    return ExactAnswer(g_of, optimal, max(final_bound, value), n_cols, len(keep))
+
+
+def _start_pool(cols: Columns, inc_cols: IntArray, U: int) -> IntArray:
+    """The first LP's columns: the incumbent's, and each unit's best columns."""
     order = np.argsort(-cols.value, kind="stable")
     seen = np.zeros(U, dtype=bool)
     pool = inc_cols.tolist()
@@ -257,26 +293,45 @@ def solve_exact(
         if not seen[mem].all():
             pool.append(j)
             seen[mem] = True
-    duals = _duals(cols, np.unique(pool), opt, plan)
-    if duals is None:
-        return ExactAnswer(incumbent, False, float("inf"), len(cols.value), len(cols.value))
+    return np.unique(pool)
+
+
+def _bound_and_fixing(
+    cols: Columns, duals: tuple[FloatArray, FloatArray], inc_value: float, inc_cols: IntArray
+) -> tuple[float, IntArray]:
+    """The Lagrangian bound of the duals, and the columns that could still improve on it.
+
+    The bound ``L + sum(max(r_S, 0))`` is valid for any multipliers (those of "at most
+    once" rows >= 0). Fixing: a column whose best solution, ``bound - max(r_S, 0) + r_S``,
+    is below the incumbent cannot improve it; the incumbent's columns always stay.
+    """
     unit_pi, type_mu = duals
-    # Lagrangian bound: valid for any multipliers (those of "at most once" rows >= 0)
     reduced = _reduced(cols, unit_pi, type_mu)
     best = reduced.max(axis=1)
     positive = np.maximum(best, 0.0)
     base = float(unit_pi.sum() + type_mu @ cols.type_count)
     bound = base + float(positive.sum())
-    # fixing: a column whose best solution is below the incumbent cannot improve it
     tol = 1e-9 * (1.0 + abs(bound))
     with_col = bound - positive + best
     keep = np.flatnonzero(with_col >= inc_value - tol)
-    keep = np.union1d(keep, inc_cols)
-    if bound <= inc_value + tol:
-        return ExactAnswer(incumbent, True, max(bound, inc_value), len(cols.value), len(keep))
-    # CP-SAT on the columns left
+    return bound, np.union1d(keep, inc_cols)
+
+
+def _partition_model(
+    p: CircleProblem,
+    cols: Columns,
+    keep: IntArray,
+    opt: BoolArray,
+    inc_cols: IntArray,
+    scale: float,
+) -> tuple[cp_model.CpModel, list[tuple[int, int, cp_model.IntVar]]]:
+    """The set-partitioning model over the columns at ``keep``, hinted with the incumbent.
+
+    One boolean per (column, circle type) the column fits; every unit covered once (at
+    most once for optional places), each type used by as many circles as it has.
+    """
     model = cp_model.CpModel()
-    T = len(cols.type_bounds)
+    U, T = len(opt), len(cols.type_bounds)
     xs: list[tuple[int, int, cp_model.IntVar]] = []
     by_unit: list[list[cp_model.IntVar]] = [[] for _ in range(U)]
     by_type: list[list[cp_model.IntVar]] = [[] for _ in range(T)]
@@ -305,20 +360,7 @@ def solve_exact(
     }
     for j, t, x in xs:
         model.add_hint(x, (j, t) in chosen_inc)
-    solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ExactAnswer(incumbent, False, bound, len(cols.value), len(keep))
-    picked = [(j, t) for j, t, x in xs if solver.value(x)]
-    g_of = _assign(p, cols, picked, U)
-    value = float(sum(cols.value[j] for j, _ in picked))
-    slack = m * 0.5 / scale
-    cp_bound = solver.best_objective_bound / scale + slack
-    final_bound = min(bound, max(cp_bound, inc_value))
-    if value < inc_value:
-        g_of, value = incumbent, inc_value
-    optimal = status == cp_model.OPTIMAL
-    return ExactAnswer(g_of, optimal, max(final_bound, value), len(cols.value), len(keep))
+    return model, xs
 
 
 def _incumbent_columns(cols: Columns, g_of: IntArray, m: int) -> tuple[float, IntArray] | None:
