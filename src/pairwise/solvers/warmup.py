@@ -2,10 +2,10 @@
 
 Numba's first use in a process costs a fraction of a second (its code generator starts and
 the machine code cached on disk is linked); the first use after installing compiles the
-kernels (once; both measured in benchmarks/README.md). ``import pairwise`` starts that work in a daemon thread, so it overlaps
-whatever the caller does next (reading a spreadsheet, scoring) instead of adding to the
-first solve. A solve that needs a kernel before the thread is done waits for it (numba's
-compiler lock); nothing is loaded twice.
+kernels (once; both measured in benchmarks/README.md). ``import pairwise`` starts that
+work in a daemon thread, so it overlaps whatever the caller does next (reading a
+spreadsheet, scoring) instead of adding to the first solve. A solve that needs a kernel
+before the thread is done waits for it (numba's compiler lock); nothing is loaded twice.
 
 - ``PAIRWISE_PRELOAD=0`` in the environment turns it off (kernels then load on first use).
 - Forking waits for the thread first, so a child process never inherits a lock the loader
