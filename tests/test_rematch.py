@@ -198,3 +198,23 @@ def test_one_leaver_given_as_a_plain_id() -> None:
     after = pairwise.rematch(before, p, leaving="12")
     assert after.changes.mentee_id.tolist() == ["12"]
     assert after.result.mentor_of.tolist() == [-1, 1, 2]
+
+
+def test_circles_after_a_leaver_keep_the_labels_and_roles() -> None:
+    cohort = pairwise.make_cohort(30, 6, seed=4)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(
+        aff, [pairwise.rules.SharedSlot()], mentors="one-per-circle"
+    )
+    before = pairwise.solve(p, time_limit=1)
+    leaver = str(p.ids[0])
+    after = pairwise.rematch(before, p, leaving=[leaver], time_limit=1).result
+    q = after.problem
+    assert leaver not in q.ids.tolist()
+    assert q.labels is not None and len(q.labels) == q.n == p.n - 1
+    assert p.labels is not None
+    kept = [r for x, r in zip(p.ids, p.labels.region, strict=True) if x != leaver]
+    assert q.labels.region.tolist() == kept
+    assert q.mentor_mask.sum() == p.mentor_mask.sum() - int(p.mentor_mask[0])
+    assert "max_same_chapter" in after.circles  # the mix columns read the labels
+    assert check(q, after) == []

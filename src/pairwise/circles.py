@@ -10,7 +10,7 @@ circle, balance counts, one mentor per circle). Solve it with :func:`pairwise.so
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -115,6 +115,47 @@ class CircleProblem:
     def n_circles(self) -> int:
         """Number of circles."""
         return len(self.min_size)
+
+    def take(self, rows: npt.ArrayLike) -> CircleProblem:
+        """The problem restricted to the people at ``rows`` (same circles, bounds and rules).
+
+        Keep-together groups keep their members who stay (a group of one dissolves); leaders
+        who stay keep how many circles they may lead; labels and roles follow the people.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> p = pairwise.CircleProblem.from_affinity(np.ones((9, 9)), n_circles=2, min_size=4)
+        >>> p.take([0, 1, 2, 3, 4, 5, 6, 7]).ids.tolist()
+        ['0', '1', '2', '3', '4', '5', '6', '7']
+        """
+        keep = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(keep) == self.n and (keep == np.arange(self.n)).all():
+            return self
+        where = {int(i): k for k, i in enumerate(keep.tolist())}
+        groups = [tuple(where[i] for i in g if i in where) for g in self.together]
+        led = [
+            (where[int(j)], int(k))
+            for j, k in zip(self.leaders, self.leads, strict=True)
+            if int(j) in where
+        ]
+        square = np.ix_(keep, keep)
+        return CircleProblem(
+            affinity=self.affinity[square].copy(),
+            ids=self.ids[keep].copy(),
+            min_size=self.min_size.copy(),
+            max_size=self.max_size.copy(),
+            apart=self.apart[square].copy(),
+            together=tuple(g for g in groups if len(g) > 1),
+            shared=tuple(replace(r, member=r.member[keep]) for r in self.shared),
+            counts=tuple(replace(r, member=r.member[keep]) for r in self.counts),
+            leaders=np.array([j for j, _ in led], dtype=np.int64),
+            leads=np.array([k for _, k in led], dtype=np.int64),
+            objective=self.objective,
+            removed_by={k: v[square].copy() for k, v in self.removed_by.items()},
+            is_mentor=None if self.is_mentor is None else self.is_mentor[keep].copy(),
+            labels=None if self.labels is None else self.labels.take(keep),
+        )
 
     def circle_scores(self, rows: npt.ArrayLike) -> FloatArray:
         """Each circle's score (sum of within-circle affinities) for (circle, person) rows.

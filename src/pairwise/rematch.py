@@ -394,7 +394,7 @@ def _circles_without(
 ) -> CircleProblem:
     """The circle problem without the leavers, broken pairs kept apart (in ``removed_by``)."""
     stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)
-    p2 = _subproblem(problem, stay)
+    p2 = problem.take(stay)
     pos2 = positions(_ids(p2.ids))
     apart = p2.apart.copy()
     removed = dict(p2.removed_by)
@@ -473,34 +473,3 @@ def _circle_changes(
 
 def _first(circles: set[int]) -> int:
     return min(circles)
-
-
-def _subproblem(p: CircleProblem, keep: IntArray) -> CircleProblem:
-    """The circle problem restricted to the people at ``keep`` (same circles and bounds)."""
-    if len(keep) == p.n:
-        return p
-    where = {int(i): k for k, i in enumerate(keep.tolist())}
-    groups = []
-    for g in p.together:
-        kept = tuple(where[i] for i in g if i in where)
-        if len(kept) > 1:
-            groups.append(kept)
-    leaders = [
-        (where[int(j)], int(k)) for j, k in zip(p.leaders, p.leads, strict=True) if int(j) in where
-    ]
-    compat = None
-    return CircleProblem(
-        affinity=p.affinity[np.ix_(keep, keep)].copy(),
-        ids=p.ids[keep].copy(),
-        min_size=p.min_size.copy(),
-        max_size=p.max_size.copy(),
-        apart=p.apart[np.ix_(keep, keep)].copy(),
-        together=tuple(groups),
-        shared=tuple(replace(r, member=r.member[keep]) for r in p.shared),
-        counts=tuple(replace(r, member=r.member[keep]) for r in p.counts),
-        leaders=np.array([j for j, _ in leaders], dtype=np.int64),
-        leads=np.array([k for _, k in leaders], dtype=np.int64),
-        objective=p.objective,
-        removed_by={k: v[np.ix_(keep, keep)].copy() for k, v in p.removed_by.items()},
-        compat=compat,
-    )
