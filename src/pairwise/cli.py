@@ -239,7 +239,12 @@ def _rematch(args: argparse.Namespace) -> int:
     answer = _progress(
         "re-matching",
         lambda report: rematch(
-            previous, problem, broken=broken, leaving=args.leaving, max_changes=args.max_changes
+            previous,
+            problem,
+            broken=broken,
+            leaving=args.leaving,
+            max_changes=args.max_changes,
+            progress=report,
         ),
     )
     print(repr(answer.result))

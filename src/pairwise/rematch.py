@@ -10,7 +10,7 @@ objective. Broken pairs never come back; people who leave are in no pair or circ
 from __future__ import annotations
 
 import math
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -84,6 +84,7 @@ class _Options:
     penalty: float | None
     time_limit: float | None
     seed: int
+    progress: Callable[[dict[str, float]], None] | None = None
 
 
 def rematch(
@@ -97,6 +98,7 @@ def rematch(
     penalty: float | None = None,
     time_limit: float | None = None,
     seed: int = 0,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> Rematch:
     """Re-match with the fewest changes.
 
@@ -124,6 +126,9 @@ def rematch(
         that gains more than ``penalty`` is made.
     time_limit, seed
         As for :func:`pairwise.solve`.
+    progress : callable, optional
+        As for :func:`pairwise.solve` (circles' local search; the pair re-match is CP-SAT
+        and reports nothing).
 
     Returns
     -------
@@ -153,7 +158,9 @@ def rematch(
     """
     pairs, leavers, found = _normalise(broken, leaving, max_changes, penalty, seed)
     joiners = None if joining is None else tuple(_ids(joining))
-    opts = _Options(tuple(pairs), tuple(leavers), joiners, max_changes, penalty, time_limit, seed)
+    opts = _Options(
+        tuple(pairs), tuple(leavers), joiners, max_changes, penalty, time_limit, seed, progress
+    )
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
         return _rematch_pairs(previous, problem, opts, found)
     if isinstance(previous, Circles) and isinstance(problem, CircleProblem):
@@ -422,7 +429,7 @@ def _solve_circles_keeping(p2: CircleProblem, mates: BoolArray, opts: _Options) 
     penalty = opts.penalty
     bonus = 1.0 + float(np.abs(p2.affinity).sum()) if penalty is None else float(penalty)
     biased = replace(p2, affinity=p2.affinity + bonus * mates)
-    found = solve(biased, time_limit=opts.time_limit, seed=opts.seed)
+    found = solve(biased, time_limit=opts.time_limit, seed=opts.seed, progress=opts.progress)
     # the biased solve's bound is for the biased objective: the plain one is proved here
     answer = Answer(
         found.assignment,
