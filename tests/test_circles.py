@@ -122,7 +122,7 @@ def tiny_problems(draw: st.DrawFn) -> CircleProblem:
         )
     return CircleProblem(
         affinity=a,
-        ids=np.array([f"p{i}" for i in range(n)], dtype=object),
+        person_ids=np.array([f"p{i}" for i in range(n)], dtype=object),
         min_size=lo.astype(np.int64),
         max_size=hi.astype(np.int64),
         apart=apart,
@@ -702,3 +702,13 @@ def test_two_workers_are_reproducible_and_never_worse_than_one(
     assert two.objective >= one.objective - 1e-9
     assert two.timings["evaluations"] > one.timings["evaluations"]
     assert two.timings["stopped_by_clock"] == 0.0
+
+
+def test_ids_is_the_deprecated_spelling_of_person_ids() -> None:
+    d = np.ones((6, 6))
+    with pytest.warns(DeprecationWarning, match="person_ids"):
+        old = CircleProblem.from_affinity(d, min_size=3, max_size=3, ids=list("abcdef"))
+    new = CircleProblem.from_affinity(d, min_size=3, max_size=3, person_ids=list("abcdef"))
+    assert old.person_ids.tolist() == new.person_ids.tolist() == list("abcdef")
+    with pytest.warns(DeprecationWarning, match="person_ids"):
+        assert new.ids.tolist() == list("abcdef")

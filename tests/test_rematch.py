@@ -119,7 +119,7 @@ def _planted(n_groups: int = 4, k: int = 4) -> CircleProblem:
         d[g * k : (g + 1) * k, g * k : (g + 1) * k] = 1.0
     np.fill_diagonal(d, 0.0)
     return CircleProblem.from_affinity(
-        d, min_size=k - 1, max_size=k + 1, ids=[f"p{i}" for i in range(n)]
+        d, min_size=k - 1, max_size=k + 1, person_ids=[f"p{i}" for i in range(n)]
     )
 
 
@@ -139,7 +139,7 @@ def test_circles_leavers_are_gone_and_joiners_placed() -> None:
     before = pairwise.solve(p)
     after = pairwise.rematch(before, p, leaving=["p5"])
     c = after.result
-    assert "p5" not in set(c.problem.ids)
+    assert "p5" not in set(c.problem.person_ids)
     assert check(c.problem, c) == []
     assert after.n_changes == 0
     assert after.changes[["person_id", "change"]].values.tolist() == [["p5", "left"]]
@@ -151,13 +151,13 @@ def test_circles_rematch_never_breaks_a_rule(seed: int) -> None:
     people = pairwise.make_peers(24, seed=seed)
     p = CircleProblem.from_compatibility(pairwise.affinity(people), min_size=3, max_size=5)
     before = pairwise.solve(p, time_limit=1)
-    ids = [str(x) for x in p.ids]
+    ids = [str(x) for x in p.person_ids]
     g0 = before.members(0).tolist()
     broken = [(ids[g0[0]], ids[g0[1]])]
     after = pairwise.rematch(before, p, broken=broken, leaving=[ids[-1]], time_limit=1)
     c = after.result
     assert check(c.problem, c) == []
-    i, j = (int(np.flatnonzero(c.problem.ids == x)[0]) for x in broken[0])
+    i, j = (int(np.flatnonzero(c.problem.person_ids == x)[0]) for x in broken[0])
     assert c.circle_of[i] != c.circle_of[j]
     assert after.n_changes <= 4
 
@@ -207,13 +207,13 @@ def test_circles_after_a_leaver_keep_the_labels_and_roles() -> None:
         aff, [pairwise.rules.SharedSlot()], mentors="one-per-circle"
     )
     before = pairwise.solve(p, time_limit=1)
-    leaver = str(p.ids[0])
+    leaver = str(p.person_ids[0])
     after = pairwise.rematch(before, p, leaving=[leaver], time_limit=1).result
     q = after.problem
-    assert leaver not in q.ids.tolist()
+    assert leaver not in q.person_ids.tolist()
     assert q.labels is not None and len(q.labels) == q.n == p.n - 1
     assert p.labels is not None
-    kept = [r for x, r in zip(p.ids, p.labels.region, strict=True) if x != leaver]
+    kept = [r for x, r in zip(p.person_ids, p.labels.region, strict=True) if x != leaver]
     assert q.labels.region.tolist() == kept
     assert q.mentor_mask.sum() == p.mentor_mask.sum() - int(p.mentor_mask[0])
     assert "max_same_chapter" in after.circles  # the mix columns read the labels

@@ -126,7 +126,7 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
     """Every violated rule of a circle result, person by person and circle by circle."""
     out: list[str] = []
     n, m = problem.n, problem.n_circles
-    ids = [str(x) for x in problem.ids]
+    ids = [str(x) for x in problem.person_ids]
     leaders = {int(j): int(k) for j, k in zip(problem.leaders, problem.leads, strict=True)}
     circles: list[list[int]] = [[] for _ in range(m)]
     times: Counter[int] = Counter()

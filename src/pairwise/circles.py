@@ -9,6 +9,7 @@ circle, balance counts, one mentor per circle). Solve it with :func:`pairwise.so
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -47,7 +48,8 @@ class CircleProblem:
     ----------
     affinity : ndarray of float64, shape (n, n)
         Symmetric, zero diagonal; higher is better together.
-    ids : ndarray of object, shape (n,)
+    person_ids : ndarray of object, shape (n,)
+        Person ids (``ids`` is its deprecated spelling).
     min_size, max_size : ndarray of int64, shape (n_circles,)
         Members per circle, its mentor included.
     apart : ndarray of bool, shape (n, n)
@@ -77,7 +79,7 @@ class CircleProblem:
     """
 
     affinity: FloatArray
-    ids: npt.NDArray[np.object_]
+    person_ids: npt.NDArray[np.object_]
     min_size: IntArray
     max_size: IntArray
     apart: BoolArray
@@ -93,7 +95,7 @@ class CircleProblem:
     labels: Labels | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for a in (self.affinity, self.ids, self.min_size, self.max_size, self.apart):
+        for a in (self.affinity, self.person_ids, self.min_size, self.max_size, self.apart):
             readonly(a)
         readonly(self.leaders)
         readonly(self.leads)
@@ -109,7 +111,7 @@ class CircleProblem:
     @property
     def n(self) -> int:
         """Number of people."""
-        return len(self.ids)
+        return len(self.person_ids)
 
     @property
     def n_circles(self) -> int:
@@ -126,7 +128,7 @@ class CircleProblem:
         --------
         >>> import numpy as np, pairwise
         >>> p = pairwise.CircleProblem.from_affinity(np.ones((9, 9)), n_circles=2, min_size=4)
-        >>> p.take([0, 1, 2, 3, 4, 5, 6, 7]).ids.tolist()
+        >>> p.take([0, 1, 2, 3, 4, 5, 6, 7]).person_ids.tolist()
         ['0', '1', '2', '3', '4', '5', '6', '7']
         """
         keep = np.asarray(rows, dtype=np.int64).reshape(-1)
@@ -142,7 +144,7 @@ class CircleProblem:
         square = np.ix_(keep, keep)
         return CircleProblem(
             affinity=self.affinity[square].copy(),
-            ids=self.ids[keep].copy(),
+            person_ids=self.person_ids[keep].copy(),
             min_size=self.min_size.copy(),
             max_size=self.max_size.copy(),
             apart=self.apart[square].copy(),
@@ -183,6 +185,14 @@ class CircleProblem:
         return float(self.circle_scores(rows).sum())
 
     @property
+    def ids(self) -> npt.NDArray[np.object_]:
+        """Deprecated spelling of :attr:`person_ids`."""
+        warnings.warn(
+            "CircleProblem.ids is deprecated: use person_ids", DeprecationWarning, stacklevel=2
+        )
+        return self.person_ids
+
+    @property
     def mentor_mask(self) -> BoolArray:
         """People with the role mentor, as a boolean array (all False when none)."""
         if self.is_mentor is None:
@@ -202,7 +212,7 @@ class CircleProblem:
         ValidationError
             If the id is unknown.
         """
-        hits = np.flatnonzero(self.ids == str(person))
+        hits = np.flatnonzero(self.person_ids == id_text(person))
         if len(hits) == 0:
             raise ValidationError([Problem("unknown person id", value=str(person))])
         return int(hits[0])
@@ -215,6 +225,7 @@ class CircleProblem:
         n_circles: int | None = None,
         min_size: Any = 4,
         max_size: Any = 6,
+        person_ids: Sequence[Any] | None = None,
         ids: Sequence[Any] | None = None,
         apart: Any = None,
         objective: CircleObjective = "total",
@@ -232,8 +243,11 @@ class CircleProblem:
         min_size, max_size : int or array_like of int
             Members per circle; one value, or one per circle (then ``n_circles`` is their
             length). Circle ``g`` holds ``min_size[g]`` to ``max_size[g]`` people.
+        person_ids : sequence, optional
+            Person ids (default ``"0"``, ``"1"``, ...), as ``mentee_ids`` and ``mentor_ids``
+            of :meth:`PairProblem.from_scores <pairwise.problem.PairProblem.from_scores>`.
         ids : sequence, optional
-            Person ids (default ``"0"``, ``"1"``, ...).
+            Deprecated spelling of ``person_ids``.
         apart : array_like of bool, shape (n, n), optional
             Pairs that never share a circle.
         objective : {"total", "maxmin"}
@@ -297,7 +311,14 @@ class CircleProblem:
             else:
                 keep_apart = keep_apart | ap | ap.T
         np.fill_diagonal(keep_apart, False)
-        ids_arr = ids_array(ids, n, "ids", problems)
+        if ids is not None:
+            warnings.warn(
+                "CircleProblem.from_affinity(ids=...) is deprecated: pass person_ids=...",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            person_ids = ids if person_ids is None else person_ids
+        ids_arr = ids_array(person_ids, n, "person_ids", problems)
         if objective not in CIRCLE_OBJECTIVES:
             problems.append(
                 Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
@@ -308,7 +329,7 @@ class CircleProblem:
         filled = (filled + filled.T) / 2
         return cls(
             affinity=filled,
-            ids=ids_arr,
+            person_ids=ids_arr,
             min_size=lo,
             max_size=hi,
             apart=keep_apart,
@@ -410,7 +431,7 @@ class CircleProblem:
         np.fill_diagonal(a, 0.0)
         return cls(
             affinity=(a + a.T) / 2,
-            ids=compat.mentee_ids.copy(),
+            person_ids=compat.mentee_ids.copy(),
             min_size=lo,
             max_size=hi,
             apart=found.apart,

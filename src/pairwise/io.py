@@ -471,7 +471,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     problems: list[Problem] = []
     if isinstance(problem, CircleProblem):
         members = _table(tables, "members", ("circle", "person_id"), "a circles export")
-        pos = positions(problem.ids)
+        pos = positions(problem.person_ids)
         rows = []
         for k, (g, x) in enumerate(zip(members.circle, members.person_id, strict=True)):
             if plain(x) not in pos:

@@ -358,16 +358,16 @@ def _why_changed(mentee: str, was: list[str], broken: set[tuple[str, str]], gone
 def _rematch_circles(
     previous: Circles, problem: CircleProblem, opts: _Options, problems: list[Problem]
 ) -> Rematch:
-    ids = _ids(problem.ids)
+    ids = _ids(problem.person_ids)
     pos = positions(ids)
     gone = set(opts.leaving)
-    old_ids = _ids(previous.problem.ids)
+    old_ids = _ids(previous.problem.person_ids)
     _check_ids(set(ids) | set(old_ids), gone, "leaving", problems)
     _check_broken(opts.broken, pos, pos, None, problems)
     if problems:
         raise ValidationError(problems)
     p2 = _circles_without(problem, ids, gone, opts.broken)
-    pos2 = positions(_ids(p2.ids))
+    pos2 = positions(_ids(p2.person_ids))
     # previous circle-mates who are both still here (and not broken apart)
     here = _still_here(previous, old_ids, pos2)
     mates = np.zeros((p2.n, p2.n), dtype=bool)
@@ -402,7 +402,7 @@ def _circles_without(
     """The circle problem without the leavers, broken pairs kept apart (in ``removed_by``)."""
     stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)
     p2 = problem.take(stay)
-    pos2 = positions(_ids(p2.ids))
+    pos2 = positions(_ids(p2.person_ids))
     apart = p2.apart.copy()
     removed = dict(p2.removed_by)
     mask = np.zeros_like(apart)
@@ -458,7 +458,7 @@ def _circle_changes(
     listed = None if opts.joining is None else set(opts.joining)
     records: list[tuple[str, int | None, int | None, str, str]] = []
     kept = keepable = 0
-    for k, x in enumerate(_ids(p2.ids)):
+    for k, x in enumerate(_ids(p2.person_ids)):
         if x in old_circle:
             g = _first(old_circle[x])
             keepable += 1

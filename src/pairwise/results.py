@@ -398,8 +398,8 @@ class Circles:
         rows = []
         for g in range(p.n_circles):
             ms = self.members(g).tolist()
-            lead = [p.ids[i] for i in ms if i in leaders]
-            rest = tuple(p.ids[i] for i in ms if i not in leaders)
+            lead = [p.person_ids[i] for i in ms if i in leaders]
+            rest = tuple(p.person_ids[i] for i in ms if i not in leaders)
             row: dict[str, Any] = {"circle": g, "size": len(ms)}
             if p.mentor_led:
                 row["mentor_id"] = lead[0] if lead else None
@@ -428,7 +428,7 @@ class Circles:
         return pd.DataFrame(
             {
                 "circle": g,
-                "person_id": p.ids[i],
+                "person_id": p.person_ids[i],
                 "role": [self._role(int(x)) for x in i],
                 "adds": adds,
                 "circle_score": scores[g] if len(g) else np.zeros(0),
@@ -456,7 +456,7 @@ class Circles:
         if circle is None and isinstance(person_id, int | np.integer):
             circle, person_id = int(person_id), None
         if circle is None:
-            i = positions(p.ids).get(id_text(person_id), -1)
+            i = positions(p.person_ids).get(id_text(person_id), -1)
             if person_id is None or i < 0 or self.circle_of[i] < 0:
                 what = "unknown person id" if i < 0 else "person in no circle"
                 raise ValidationError([Problem(what, column="id", value=id_text(person_id))])
@@ -473,10 +473,10 @@ class Circles:
             best = max(others, key=lambda x: sub[k, x]) if others else None
             rows.append(
                 {
-                    "member_id": p.ids[i],
+                    "member_id": p.person_ids[i],
                     "role": self._role(i),
                     "adds": float(sub[k].sum()),
-                    "best_partner": None if best is None else p.ids[ms[best]],
+                    "best_partner": None if best is None else p.person_ids[ms[best]],
                     "best_partner_affinity": float("nan") if best is None else sub[k, best],
                 }
             )

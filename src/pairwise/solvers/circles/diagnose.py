@@ -20,7 +20,7 @@ def diagnose(p: CircleProblem, units: Units) -> list[str]:
     out: list[str] = []
     m = p.n_circles
     lo_sum, hi_sum = int(p.min_size.sum()), int(p.max_size.sum())
-    ids = p.ids
+    ids = p.person_ids
     grouped = grouped_leaders(p, units)
     placed = int(units.weight[~units.is_place].sum()) - grouped  # members besides leaders
     if p.mentor_led:
