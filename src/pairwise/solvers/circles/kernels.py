@@ -6,585 +6,640 @@ leading place of a mentor (a mentor who may lead ``L`` circles has ``L`` places;
 does not use wait on a *bench*, circle index ``m``). Every rule is a per-circle quantity
 kept up to date incrementally:
 
-- sizes (sum of unit weights) within ``lo[g]..hi[g]``;
-- keep-apart: ``apc[u, g]``, how many units in circle ``g`` must stay apart from ``u``;
-- shared labels (language, slot): ``bitcnt[g, b]``, members of ``g`` having label ``b``; a
-  circle is fine when, for every shared rule, some label is held by all its units;
-- counts (chapter caps, balance, one leader): ``catcnt[g, c]`` within ``clo[c]..chi[c]``,
-  a floor that may also be met by 0 when ``corn[c]`` ("2 or none").
+- sizes (sum of unit weights) within ``min_size[g]..max_size[g]``;
+- keep-apart: ``apart_count[u, g]``, how many units in circle ``g`` must stay apart from
+  ``u``;
+- shared labels (language, slot): ``label_count[g, k]``, units of ``g`` having label ``k``;
+  a circle is fine when, for every shared rule, some label is held by all its units;
+- counts (chapter caps, balance, one leader): ``circle_counts[g, c]`` within
+  ``count_min[c]..count_max[c]``, a floor that may also be met by 0 when
+  ``count_or_none[c]`` ("2 or none").
 
-``C[u, g]`` is the affinity of unit ``u`` to the units of circle ``g``, so a move or swap is
-scored in O(1) and checked in O(labels + categories of the units involved).
+``to_circle[u, g]`` is the affinity of unit ``u`` to the units of circle ``g``, so a move or
+swap is scored in O(1) and checked in O(labels + categories of the units involved).
 
 The improvement method is an iterated tabu search over the move and swap neighbourhoods
-(in the spirit of Gallego et al. 2013 and Lai & Hao 2016, "iterated maxima search"): best
-admissible move each iteration, tabu on returning a unit to the circle it left, aspiration
-on a new best, and a random perturbation of the best solution after a stall. Work is
-counted in neighbour evaluations, so a run with the same seed and the same work budget is
-reproducible whatever the machine's speed.
+(in the spirit of [1]_ and of the "iterated maxima search" of [2]_): best admissible move
+each iteration, tabu on returning a unit to the circle it left, aspiration on a new best,
+and a random perturbation of the best solution after a stall. Work is counted in neighbour
+evaluations, so a run with the same seed and the same work budget is reproducible whatever
+the machine's speed.
+
+The kernels carry their state in named tuples, which numba compiles in nopython mode as
+arguments and return values:
+
+- :class:`UnitData`, the problem in units, which no move changes (affinity, weights,
+  places, size bounds, keep-apart, labels and counts with their compressed rows); built
+  once per solve by :func:`pairwise.solvers.circles.local.unit_data`.
+- :class:`CircleState`, an assignment and the per-circle aggregates every move updates
+  (sizes, unit counts, label counts, count-rule counts, keep-apart counts, affinity to each
+  circle, circle scores); built from the assignment by :func:`circle_state` when a kernel
+  starts, kept up to date by :func:`apply_move`.
+- :class:`SearchParams`, a tabu search's fixed settings, and :class:`SearchCounters`, what
+  it carries from one call of :func:`search` to the next (the call returns the new ones).
+
+References
+----------
+.. [1] M. Gallego, M. Laguna, R. Martí and A. Duarte, "Tabu search with strategic
+   oscillation for the maximally diverse grouping problem", *Journal of the Operational
+   Research Society* 64 (2013) 724-734.
+.. [2] X. Lai and J.-K. Hao, "Iterated maxima search for the maximally diverse grouping
+   problem", *European Journal of Operational Research* 254(3) (2016) 780-800.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+import numpy.typing as npt
 from numba import njit
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 _NEG = -1.0e300
 
+# The helpers that allocate nothing are compiled without numba's reference counting
+# (``_nrt=False``, a numba option its documentation and type stubs do not list): they take
+# the structures whole, and counting every array of them in and out of every call (an
+# atomic increment and decrement each) costs more than the checks themselves. The kernels
+# that allocate (circle_state, construct, search) keep it.
+_no_refcount = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+
+
+class UnitData(NamedTuple):
+    """The problem in units as the kernels read it; no move changes it.
+
+    ``U`` units, ``m`` circles (index ``m`` is the bench), ``L`` shared-label columns and
+    ``K`` count columns (see :class:`pairwise.solvers.circles.units.Units`).
+
+    Attributes
+    ----------
+    affinity : ndarray of float64, shape (U, U)
+        Affinity between two units, zero diagonal.
+    intra : ndarray of float64, shape (U,)
+        Affinity inside a unit (a keep-together group's own pairs).
+    weight : ndarray of int64, shape (U,)
+        People per unit (a circle's size counts weights).
+    is_place : ndarray of bool, shape (U,)
+        A mentor's leading place: optional (it may stay on the bench); every other unit
+        must be placed.
+    n_circles : int
+        ``m``, the number of circles, which is also the bench's index.
+    min_size, max_size : ndarray of int64, shape (m,)
+        Size bounds of each circle.
+    apart : ndarray of bool, shape (U, U)
+        Units that never share a circle.
+    apart_ptr, apart_idx : ndarray of int64, shapes (U + 1,) and (number of true cells,)
+        ``apart`` in compressed rows: the units kept apart from ``u`` are
+        ``apart_idx[apart_ptr[u]:apart_ptr[u + 1]]``.
+    has_label : ndarray of int64 (0/1), shape (U, L)
+        Shared-label rules (language, slot), every rule's labels side by side: whether the
+        unit has the label.
+    label_ptr, label_idx : ndarray of int64, shapes (U + 1,) and (number of ones,)
+        ``has_label`` in compressed rows (the labels each unit has).
+    label_rule : ndarray of int64, shape (L,)
+        Which shared rule each label column belongs to.
+    n_shared : int
+        Number of shared-label rules.
+    unit_counts : ndarray of int64, shape (U, K)
+        Count rules: members of the unit with each count column's label.
+    count_ptr, count_idx : ndarray of int64, shapes (U + 1,) and (number of nonzeros,)
+        ``unit_counts > 0`` in compressed rows (the count columns each unit adds to).
+    count_min, count_max : ndarray of int64, shape (K,)
+        Bounds per circle of each count column.
+    count_or_none : ndarray of bool, shape (K,)
+        The floor ``count_min`` also holds with 0 ("2 or none").
+    """
+
+    affinity: FloatArray
+    intra: FloatArray
+    weight: IntArray
+    is_place: BoolArray
+    n_circles: int
+    min_size: IntArray
+    max_size: IntArray
+    apart: BoolArray
+    apart_ptr: IntArray
+    apart_idx: IntArray
+    has_label: IntArray
+    label_ptr: IntArray
+    label_idx: IntArray
+    label_rule: IntArray
+    n_shared: int
+    unit_counts: IntArray
+    count_ptr: IntArray
+    count_idx: IntArray
+    count_min: IntArray
+    count_max: IntArray
+    count_or_none: BoolArray
+
+
+class CircleState(NamedTuple):
+    """An assignment of the units and the per-circle aggregates that moves keep up to date.
+
+    Built by :func:`circle_state`, updated by :func:`apply_move`. The per-circle arrays
+    have ``m + 1`` entries: the last one is the bench.
+
+    Attributes
+    ----------
+    circle_of : ndarray of int64, shape (U,)
+        The circle of each unit (``m``: the bench); the caller's array, updated in place.
+    size : ndarray of int64, shape (m + 1,)
+        People in each circle (the sum of its units' weights).
+    n_units : ndarray of int64, shape (m + 1,)
+        Units in each circle.
+    label_count : ndarray of int64, shape (m + 1, L)
+        Units of each circle that have each shared label.
+    circle_counts : ndarray of int64, shape (m + 1, K)
+        Members of each circle counted in each count column.
+    apart_count : ndarray of int64, shape (U, m + 1)
+        Units of each circle that must stay apart from each unit.
+    to_circle : ndarray of float64, shape (U, m + 1)
+        Affinity of each unit to the units of each circle (itself excluded).
+    score : ndarray of float64, shape (m + 1,)
+        Score of each circle: the affinity of its pairs of units plus their ``intra``.
+    """
+
+    circle_of: IntArray
+    size: IntArray
+    n_units: IntArray
+    label_count: IntArray
+    circle_counts: IntArray
+    apart_count: IntArray
+    to_circle: FloatArray
+    score: FloatArray
+
+
+class SearchParams(NamedTuple):
+    """The fixed settings of one tabu search.
+
+    Attributes
+    ----------
+    maxmin : bool
+        The objective: the worst circle first, then the total (``False``: the total).
+    stall : int
+        Iterations without a new best before a perturbation.
+    tenure : int
+        Range of the random tabu tenure, per mille of the units.
+    strength : int
+        Range of the random perturbation strength (swaps), per mille of the units.
+    sample : int
+        Units whose moves and swaps one iteration scans: all when ``sample >= U``, else a
+        rotating random window (a candidate list that keeps iterations cheap on large
+        cohorts).
+    """
+
+    maxmin: bool
+    stall: int
+    tenure: int
+    strength: int
+    sample: int
+
+
+class SearchCounters(NamedTuple):
+    """What a tabu search carries from one call of :func:`search` to the next.
+
+    Attributes
+    ----------
+    iteration : int
+        Tabu iterations so far (a perturbation adds ``U``, voiding older tabu entries).
+    last_improvement : int
+        Iteration of the last new best or perturbation.
+    seed : int
+        Seed of the random state of the next call.
+    evaluations : int
+        Neighbour evaluations so far, every call included.
+    best_worst : float
+        Score of the best solution's worst circle (maxmin; 0 for the total objective).
+    best_total : float
+        Total score of the best solution.
+    """
+
+    iteration: int
+    last_improvement: int
+    seed: int
+    evaluations: int
+    best_worst: float
+    best_total: float
+
 
 @njit(cache=True)
-def init_state(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, uc):
-    """Per-circle aggregates for the assignment ``g_of`` (``m`` = bench)."""
-    U = D.shape[0]
-    TB = ub.shape[1]
-    TC = uc.shape[1]
-    C = np.zeros((U, m + 1))
+def circle_state(data, circle_of):
+    """The :class:`CircleState` of the assignment ``circle_of`` (``m`` = bench)."""
+    U = data.affinity.shape[0]
+    m = data.n_circles
+    n_labels = data.has_label.shape[1]
+    n_counts = data.unit_counts.shape[1]
+    to_circle = np.zeros((U, m + 1))
     size = np.zeros(m + 1, np.int64)
-    nun = np.zeros(m + 1, np.int64)
-    bitcnt = np.zeros((m + 1, TB), np.int64)
-    catcnt = np.zeros((m + 1, TC), np.int64)
-    apc = np.zeros((U, m + 1), np.int64)
-    cs = np.zeros(m + 1)
+    n_units = np.zeros(m + 1, np.int64)
+    label_count = np.zeros((m + 1, n_labels), np.int64)
+    circle_counts = np.zeros((m + 1, n_counts), np.int64)
+    apart_count = np.zeros((U, m + 1), np.int64)
+    score = np.zeros(m + 1)
     for u in range(U):
-        g = g_of[u]
-        size[g] += w[u]
-        nun[g] += 1
-        for b in range(TB):
-            bitcnt[g, b] += ub[u, b]
-        for c in range(TC):
-            catcnt[g, c] += uc[u, c]
-        for k in range(ap_ptr[u], ap_ptr[u + 1]):
-            apc[ap_idx[k], g] += 1
-        cs[g] += intra[u]
+        g = circle_of[u]
+        size[g] += data.weight[u]
+        n_units[g] += 1
+        for k in range(n_labels):
+            label_count[g, k] += data.has_label[u, k]
+        for c in range(n_counts):
+            circle_counts[g, c] += data.unit_counts[u, c]
+        for k in range(data.apart_ptr[u], data.apart_ptr[u + 1]):
+            apart_count[data.apart_idx[k], g] += 1
+        score[g] += data.intra[u]
     for u in range(U):
         for v in range(U):
             if v != u:
-                C[u, g_of[v]] += D[u, v]
+                to_circle[u, circle_of[v]] += data.affinity[u, v]
     for u in range(U):
-        cs[g_of[u]] += 0.5 * C[u, g_of[u]]
-    return C, size, nun, bitcnt, catcnt, apc, cs
+        score[circle_of[u]] += 0.5 * to_circle[u, circle_of[u]]
+    return CircleState(
+        circle_of, size, n_units, label_count, circle_counts, apart_count, to_circle, score
+    )
 
 
-@njit(cache=True)
-def can_add(u, b, skip, m, lower, A):
-    """Whether unit ``u`` may join circle ``b`` while unit ``skip`` (or -1) leaves it.
+@_no_refcount
+def _below_floor(data, c, n):
+    """Whether ``n`` members break the floor of count column ``c`` (0 may do, "or none")."""
+    return n < data.count_min[c] and not (data.count_or_none[c] and n == 0)
 
-    ``A`` = ``(g_of, w, opt, hi, apart, apc, ub, ubp, ubi, bit_rule, n_rules, bitcnt, nun,
-    size, uc, ucp, uci, clo, chi, corn, catcnt)``.
+
+@_no_refcount
+def can_add(data, state, u, b, leaving, floors):
+    """Whether unit ``u`` may join circle ``b`` while unit ``leaving`` (or -1) leaves it.
+
+    ``floors``: the count floors must hold too (the greedy start fills them later).
     """
-    (
-        _g_of,
-        w,
-        opt,
-        hi,
-        apart,
-        apc,
-        ub,
-        ubp,
-        ubi,
-        bit_rule,
-        n_rules,
-        bitcnt,
-        nun,
-        size,
-        uc,
-        ucp,
-        uci,
-        clo,
-        chi,
-        corn,
-        catcnt,
-    ) = A
-    if b == m:
-        return opt[u]
-    sz = size[b] + w[u]
-    if skip >= 0:
-        sz -= w[skip]
-    if sz > hi[b]:
+    if b == data.n_circles:
+        return data.is_place[u]
+    size = state.size[b] + data.weight[u]
+    if leaving >= 0:
+        size -= data.weight[leaving]
+    if size > data.max_size[b]:
         return False
-    c = apc[u, b]
-    if skip >= 0 and apart[u, skip]:
-        c -= 1
-    if c > 0:
+    n_apart = state.apart_count[u, b]
+    if leaving >= 0 and data.apart[u, leaving]:
+        n_apart -= 1
+    if n_apart > 0:
         return False
-    others = nun[b] - (1 if skip >= 0 else 0)
-    if others > 0 and n_rules > 0:
-        for r in range(n_rules):
+    others = state.n_units[b] - (1 if leaving >= 0 else 0)
+    if others > 0 and data.n_shared > 0:
+        for rule in range(data.n_shared):
             ok = False
-            for k in range(ubp[u], ubp[u + 1]):
-                bit = ubi[k]
-                if bit_rule[bit] != r:
+            for k in range(data.label_ptr[u], data.label_ptr[u + 1]):
+                label = data.label_idx[k]
+                if data.label_rule[label] != rule:
                     continue
-                have = bitcnt[b, bit]
-                if skip >= 0:
-                    have -= ub[skip, bit]
+                have = state.label_count[b, label]
+                if leaving >= 0:
+                    have -= data.has_label[leaving, label]
                 if have == others:
                     ok = True
                     break
             if not ok:
                 return False
-    for k in range(ucp[u], ucp[u + 1]):
-        cat = uci[k]
-        n = catcnt[b, cat] + uc[u, cat]
-        if skip >= 0:
-            n -= uc[skip, cat]
-        if n > chi[cat]:
+    for k in range(data.count_ptr[u], data.count_ptr[u + 1]):
+        c = data.count_idx[k]
+        n = state.circle_counts[b, c] + data.unit_counts[u, c]
+        if leaving >= 0:
+            n -= data.unit_counts[leaving, c]
+        if n > data.count_max[c]:
             return False
-        if lower and n < clo[cat] and not (corn[cat] and n == 0):
+        if floors and _below_floor(data, c, n):
             return False
     return True
 
 
-@njit(cache=True)
-def can_remove(u, a, add, m, R):
-    """Whether circle ``a`` keeps its floors when ``u`` leaves and ``add`` (or -1) joins.
-
-    ``R`` = ``(w, lo, size, uc, ucp, uci, clo, corn, catcnt)``.
-    """
-    w, lo, size, uc, ucp, uci, clo, corn, catcnt = R
-    if a == m:
+@_no_refcount
+def can_remove(data, state, u, a, joining):
+    """Whether circle ``a`` keeps its floors when ``u`` leaves and ``joining`` (or -1) joins."""
+    if a == data.n_circles:
         return True
-    sz = size[a] - w[u]
-    if add >= 0:
-        sz += w[add]
-    if sz < lo[a]:
+    size = state.size[a] - data.weight[u]
+    if joining >= 0:
+        size += data.weight[joining]
+    if size < data.min_size[a]:
         return False
-    for k in range(ucp[u], ucp[u + 1]):
-        cat = uci[k]
-        n = catcnt[a, cat] - uc[u, cat]
-        if add >= 0:
-            n += uc[add, cat]
-        if n < clo[cat] and not (corn[cat] and n == 0):
+    for k in range(data.count_ptr[u], data.count_ptr[u + 1]):
+        c = data.count_idx[k]
+        n = state.circle_counts[a, c] - data.unit_counts[u, c]
+        if joining >= 0:
+            n += data.unit_counts[joining, c]
+        if _below_floor(data, c, n):
             return False
     return True
 
 
-@njit(cache=True)
-def apply_move(u, b, M):
-    """Move unit ``u`` to circle ``b``, updating every aggregate.
+@_no_refcount
+def _can_swap(data, state, u, v, a, b):
+    """Whether ``u`` (in circle ``a``) and ``v`` (in ``b``) may trade places, floors kept."""
+    return (
+        can_add(data, state, u, b, v, True)
+        and can_add(data, state, v, a, u, True)
+        and can_remove(data, state, u, a, v)
+        and can_remove(data, state, v, b, u)
+    )
 
-    ``M`` = ``(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, ubp, ubi, uc, ucp, uci, C, size, nun,
-    bitcnt, catcnt, apc, cs)``.
-    """
-    (
-        g_of,
-        D,
-        intra,
-        w,
-        _m,
-        ap_ptr,
-        ap_idx,
-        _ub,
-        ubp,
-        ubi,
-        uc,
-        ucp,
-        uci,
-        C,
-        size,
-        nun,
-        bitcnt,
-        catcnt,
-        apc,
-        cs,
-    ) = M
-    a = g_of[u]
+
+@_no_refcount
+def apply_move(data, state, u, b):
+    """Move unit ``u`` to circle ``b``, updating every aggregate of ``state``."""
+    circle_of, to_circle, score = state.circle_of, state.to_circle, state.score
+    a = circle_of[u]
     if a == b:
         return
-    cs[a] -= C[u, a] + intra[u]
-    cs[b] += C[u, b] + intra[u]
-    U = D.shape[0]
-    for v in range(U):
-        d = D[v, u]
-        C[v, a] -= d
-        C[v, b] += d
-    size[a] -= w[u]
-    size[b] += w[u]
-    nun[a] -= 1
-    nun[b] += 1
-    for k in range(ubp[u], ubp[u + 1]):
-        bitcnt[a, ubi[k]] -= 1
-        bitcnt[b, ubi[k]] += 1
-    for k in range(ucp[u], ucp[u + 1]):
-        cat = uci[k]
-        catcnt[a, cat] -= uc[u, cat]
-        catcnt[b, cat] += uc[u, cat]
-    for k in range(ap_ptr[u], ap_ptr[u + 1]):
-        v = ap_idx[k]
-        apc[v, a] -= 1
-        apc[v, b] += 1
-    g_of[u] = b
+    score[a] -= to_circle[u, a] + data.intra[u]
+    score[b] += to_circle[u, b] + data.intra[u]
+    affinity = data.affinity
+    for v in range(affinity.shape[0]):
+        d = affinity[v, u]
+        to_circle[v, a] -= d
+        to_circle[v, b] += d
+    state.size[a] -= data.weight[u]
+    state.size[b] += data.weight[u]
+    state.n_units[a] -= 1
+    state.n_units[b] += 1
+    for k in range(data.label_ptr[u], data.label_ptr[u + 1]):
+        state.label_count[a, data.label_idx[k]] -= 1
+        state.label_count[b, data.label_idx[k]] += 1
+    for k in range(data.count_ptr[u], data.count_ptr[u + 1]):
+        c = data.count_idx[k]
+        state.circle_counts[a, c] -= data.unit_counts[u, c]
+        state.circle_counts[b, c] += data.unit_counts[u, c]
+    for k in range(data.apart_ptr[u], data.apart_ptr[u + 1]):
+        v = data.apart_idx[k]
+        state.apart_count[v, a] -= 1
+        state.apart_count[v, b] += 1
+    circle_of[u] = b
 
 
-@njit(cache=True)
-def _violation_circle(g, m, lo, size, catcnt, clo, corn):
-    if g == m:
+@_no_refcount
+def _shortfall(data, state, g):
+    """How far circle ``g`` is below its size floor and its count floors (0 on the bench)."""
+    if g == data.n_circles:
         return 0
-    v = 0
-    if size[g] < lo[g]:
-        v += lo[g] - size[g]
-    for c in range(catcnt.shape[1]):
-        n = catcnt[g, c]
-        if n < clo[c] and not (corn[c] and n == 0):
-            v += clo[c] - n
-    return v
+    short = 0
+    if state.size[g] < data.min_size[g]:
+        short += data.min_size[g] - state.size[g]
+    for c in range(state.circle_counts.shape[1]):
+        n = state.circle_counts[g, c]
+        if _below_floor(data, c, n):
+            short += data.count_min[c] - n
+    return short
+
+
+@_no_refcount
+def _total_shortfall(data, state, shortfall):
+    """Fill ``shortfall`` (per circle); the total, plus 1000 a person left on the bench."""
+    m = data.n_circles
+    total = 0
+    for g in range(m):
+        shortfall[g] = _shortfall(data, state, g)
+        total += shortfall[g]
+    for u in range(data.affinity.shape[0]):
+        if state.circle_of[u] == m and not data.is_place[u]:
+            total += 1000 * data.weight[u]
+    return total
+
+
+@_no_refcount
+def _shortfall_change(data, state, shortfall, a, b):
+    """The change of circles ``a`` and ``b``'s shortfall since ``shortfall`` was filled."""
+    return _shortfall(data, state, a) + _shortfall(data, state, b) - shortfall[a] - shortfall[b]
 
 
 @njit(cache=True)
-def construct(
-    g_of,
-    order,
-    D,
-    intra,
-    w,
-    opt,
-    m,
-    lo,
-    hi,
-    apart,
-    ap_ptr,
-    ap_idx,
-    ub,
-    ubp,
-    ubi,
-    bit_rule,
-    n_rules,
-    uc,
-    ucp,
-    uci,
-    clo,
-    chi,
-    corn,
-    seed,
-    budget,
-    flex,
-    target,
-):
-    """Greedy placement from the bench, then a violation-driven repair.
+def construct(data, circle_of, order, flex, target, seed, budget):
+    """Greedy placement from the bench, then a shortfall-driven repair.
 
     Circles are filled one by one up to their planned size ``target``, each time with the
     least flexible unit that still fits (``flex``: fewest shared labels, fewest partners),
     so that people with rare slots or languages are grouped before the common ones run out.
+    ``circle_of`` (all on the bench, ``m``) is filled in place; ``order`` is the order in
+    which units are offered a circle.
 
-    Returns the remaining violation (0 = every rule holds) and the work done.
+    Returns the remaining shortfall (0 = every rule holds) and the work done.
     """
     np.random.seed(seed)
-    U = D.shape[0]
-    C, size, nun, bitcnt, catcnt, apc, cs = init_state(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, uc)
-    A = (
-        g_of,
-        w,
-        opt,
-        hi,
-        apart,
-        apc,
-        ub,
-        ubp,
-        ubi,
-        bit_rule,
-        n_rules,
-        bitcnt,
-        nun,
-        size,
-        uc,
-        ucp,
-        uci,
-        clo,
-        chi,
-        corn,
-        catcnt,
-    )
-    M = (
-        g_of,
-        D,
-        intra,
-        w,
-        m,
-        ap_ptr,
-        ap_idx,
-        ub,
-        ubp,
-        ubi,
-        uc,
-        ucp,
-        uci,
-        C,
-        size,
-        nun,
-        bitcnt,
-        catcnt,
-        apc,
-        cs,
-    )
-    TC = uc.shape[1]
+    U = data.affinity.shape[0]
+    m = data.n_circles
+    state = circle_state(data, circle_of)
+    weight, is_place = data.weight, data.is_place
+    size, to_circle, circle_counts = state.size, state.to_circle, state.circle_counts
     work = 0
     # 1. floors that every circle needs (one leader, "at least k" balance): fill them first
     for g in range(m):
-        for c in range(TC):
-            if clo[c] == 0 or corn[c]:
+        for c in range(data.unit_counts.shape[1]):
+            if data.count_min[c] == 0 or data.count_or_none[c]:
                 continue
             for u in order:
-                if catcnt[g, c] >= clo[c]:
+                if circle_counts[g, c] >= data.count_min[c]:
                     break
-                if g_of[u] != m or uc[u, c] == 0:
+                if circle_of[u] != m or data.unit_counts[u, c] == 0:
                     continue
-                if can_add(u, g, -1, m, False, A):
-                    apply_move(u, g, M)
+                if can_add(data, state, u, g, -1, False):
+                    apply_move(data, state, u, g)
     # 2. circle by circle up to the planned size, least flexible units first
     for g in range(m):
         while size[g] < target[g]:
             pick, pick_key = -1, _NEG
             for u in range(U):
-                if g_of[u] != m or opt[u] or size[g] + w[u] > target[g]:
+                if circle_of[u] != m or is_place[u] or size[g] + weight[u] > target[g]:
                     continue
                 work += 1
-                if not can_add(u, g, -1, m, False, A):
+                if not can_add(data, state, u, g, -1, False):
                     continue
-                key = -1.0e6 * flex[u] + C[u, g] + 1e-9 * np.random.random()
+                key = -1.0e6 * flex[u] + to_circle[u, g] + 1e-9 * np.random.random()
                 if key > pick_key:
                     pick, pick_key = u, key
             if pick < 0:
                 break
-            apply_move(pick, g, M)
+            apply_move(data, state, pick, g)
     # 3. anyone left: the emptiest allowed circle, best affinity on ties
     for u in order:
-        if g_of[u] != m or opt[u]:
+        if circle_of[u] != m or is_place[u]:
             continue
-        best, best_key = -1, _NEG
+        pick, pick_key = -1, _NEG
         for g in range(m):
             work += 1
-            if not can_add(u, g, -1, m, False, A):
+            if not can_add(data, state, u, g, -1, False):
                 continue
-            key = -1.0e6 * (size[g] / lo[g]) + C[u, g] + 1e-9 * np.random.random()
-            if key > best_key:
-                best, best_key = g, key
-        if best >= 0:
-            apply_move(u, best, M)
+            key = (
+                -1.0e6 * (size[g] / data.min_size[g]) + to_circle[u, g] + 1e-9 * np.random.random()
+            )
+            if key > pick_key:
+                pick, pick_key = g, key
+        if pick >= 0:
+            apply_move(data, state, u, pick)
     # 4. repair: moves and swaps that keep every ceiling and lower the total shortfall
-    viol = np.zeros(m + 1, np.int64)
-    total = 0
-    for g in range(m):
-        viol[g] = _violation_circle(g, m, lo, size, catcnt, clo, corn)
-        total += viol[g]
-    for u in range(U):
-        if g_of[u] == m and not opt[u]:
-            total += 1000 * w[u]
+    shortfall = np.zeros(m + 1, np.int64)
+    total = _total_shortfall(data, state, shortfall)
     tabu = np.zeros((U, m + 1), np.int64)
     it = 0
     while total > 0 and work < budget:
         it += 1
-        best_u, best_v, best_b, best_d = -1, -1, -1, 1 << 60
+        pick_u, pick_v, pick_b, pick_change = -1, -1, -1, 1 << 60
         for u in range(U):
-            a = g_of[u]
-            stuck = a == m and not opt[u]
+            a = circle_of[u]
+            benched = a == m and not is_place[u]  # on the bench but must be placed
             for b in range(m + 1):
-                if b == a or (viol[a] == 0 and viol[b] == 0 and not stuck):
+                if b == a or (shortfall[a] == 0 and shortfall[b] == 0 and not benched):
                     continue
                 if tabu[u, b] > it:
                     continue
                 work += 1
-                if not can_add(u, b, -1, m, False, A):
+                if not can_add(data, state, u, b, -1, False):
                     continue
-                apply_move(u, b, M)
-                d = (
-                    _violation_circle(a, m, lo, size, catcnt, clo, corn)
-                    + _violation_circle(b, m, lo, size, catcnt, clo, corn)
-                    - viol[a]
-                    - viol[b]
-                )
-                if stuck:
-                    d -= 1000 * w[u]
-                if b == m and not opt[u]:
-                    d += 1000 * w[u]
-                apply_move(u, a, M)
-                if d < best_d or (d == best_d and np.random.random() < 0.3):
-                    best_u, best_v, best_b, best_d = u, -1, b, d
+                apply_move(data, state, u, b)
+                change = _shortfall_change(data, state, shortfall, a, b)
+                if benched:
+                    change -= 1000 * weight[u]
+                if b == m and not is_place[u]:
+                    change += 1000 * weight[u]
+                apply_move(data, state, u, a)
+                if change < pick_change or (change == pick_change and np.random.random() < 0.3):
+                    pick_u, pick_v, pick_b, pick_change = u, -1, b, change
             for v in range(u + 1, U):
-                b = g_of[v]
-                if b == a or (viol[a] == 0 and viol[b] == 0 and not stuck):
+                b = circle_of[v]
+                if b == a or (shortfall[a] == 0 and shortfall[b] == 0 and not benched):
                     continue
                 if tabu[u, b] > it or tabu[v, a] > it:
                     continue
                 work += 1
-                if not (can_add(u, b, v, m, False, A) and can_add(v, a, u, m, False, A)):
+                if not (
+                    can_add(data, state, u, b, v, False) and can_add(data, state, v, a, u, False)
+                ):
                     continue
-                if (a == m and not opt[u]) or (b == m and not opt[v]):
+                if (a == m and not is_place[u]) or (b == m and not is_place[v]):
                     continue
-                apply_move(u, b, M)
-                apply_move(v, a, M)
-                d = (
-                    _violation_circle(a, m, lo, size, catcnt, clo, corn)
-                    + _violation_circle(b, m, lo, size, catcnt, clo, corn)
-                    - viol[a]
-                    - viol[b]
-                )
-                apply_move(u, a, M)
-                apply_move(v, b, M)
-                if d < best_d or (d == best_d and np.random.random() < 0.3):
-                    best_u, best_v, best_b, best_d = u, v, b, d
-        if best_u < 0:
+                apply_move(data, state, u, b)
+                apply_move(data, state, v, a)
+                change = _shortfall_change(data, state, shortfall, a, b)
+                apply_move(data, state, u, a)
+                apply_move(data, state, v, b)
+                if change < pick_change or (change == pick_change and np.random.random() < 0.3):
+                    pick_u, pick_v, pick_b, pick_change = u, v, b, change
+        if pick_u < 0:
             break
-        a = g_of[best_u]
-        tabu[best_u, a] = it + 3 + np.random.randint(0, 8)
-        apply_move(best_u, best_b, M)
-        if best_v >= 0:
-            tabu[best_v, best_b] = it + 3 + np.random.randint(0, 8)
-            apply_move(best_v, a, M)
-        total = 0
-        for g in range(m):
-            viol[g] = _violation_circle(g, m, lo, size, catcnt, clo, corn)
-            total += viol[g]
-        for u in range(U):
-            if g_of[u] == m and not opt[u]:
-                total += 1000 * w[u]
+        a = circle_of[pick_u]
+        tabu[pick_u, a] = it + 3 + np.random.randint(0, 8)
+        apply_move(data, state, pick_u, pick_b)
+        if pick_v >= 0:
+            tabu[pick_v, pick_b] = it + 3 + np.random.randint(0, 8)
+            apply_move(data, state, pick_v, a)
+        total = _total_shortfall(data, state, shortfall)
     return total, work
 
 
-@njit(cache=True)
-def _objective(cs, m, mode):
-    tot = 0.0
-    low = 1.0e300
+@_no_refcount
+def _objective(score, m, maxmin):
+    """(worst circle's score when ``maxmin`` else 0, total score) of circles ``0..m-1``."""
+    total = 0.0
+    worst = 1.0e300
     for g in range(m):
-        tot += cs[g]
-        if cs[g] < low:
-            low = cs[g]
-    if mode == 1:
-        return low, tot
-    return 0.0, tot
+        total += score[g]
+        if score[g] < worst:
+            worst = score[g]
+    if maxmin:
+        return worst, total
+    return 0.0, total
 
 
-# the fixed cost of one tabu iteration in candidate evaluations (measured: about 3 us, or
-# some 250 evaluations); counted so that small cohorts do not outrun the budget's clock
+# the fixed cost of one tabu iteration in candidate evaluations, counted so that small
+# cohorts do not outrun the budget's clock
 _ITERATION_WORK = 256
 
 
-@njit(cache=True)
-def _other_worst(cs, w1, w2, w3, a, b):
-    """The worst score among circles other than ``a`` and ``b`` (w1-w3: the three worst)."""
-    if w1 >= 0 and w1 != a and w1 != b:
-        return cs[w1]
-    if w2 >= 0 and w2 != a and w2 != b:
-        return cs[w2]
-    if w3 >= 0 and w3 != a and w3 != b:
-        return cs[w3]
+@_no_refcount
+def _other_worst(score, worst1, worst2, worst3, a, b):
+    """The worst score among circles other than ``a`` and ``b``.
+
+    ``worst1``, ``worst2``, ``worst3``: the three worst circles, worst first (-1 where there
+    are fewer).
+    """
+    if worst1 >= 0 and worst1 != a and worst1 != b:
+        return score[worst1]
+    if worst2 >= 0 and worst2 != a and worst2 != b:
+        return score[worst2]
+    if worst3 >= 0 and worst3 != a and worst3 != b:
+        return score[worst3]
     return 1.0e300
 
 
-@njit(cache=True, nogil=True)
-def search(
-    g_of,
-    best_g,
-    D,
-    intra,
-    w,
-    opt,
-    m,
-    lo,
-    hi,
-    apart,
-    ap_ptr,
-    ap_idx,
-    ub,
-    ubp,
-    ubi,
-    bit_rule,
-    n_rules,
-    uc,
-    ucp,
-    uci,
-    clo,
-    chi,
-    corn,
-    mode,
-    tabu,
-    ctr,
-    fbest,
-    budget,
-    sample,
-):
-    """Iterated tabu search from the feasible ``g_of``, for ``budget`` neighbour evaluations.
+@_no_refcount
+def _rank(new_worst, gain, pick_worst, pick_gain, eps):
+    """A neighbour against the pick so far: -1 worse, 0 as good (within ``eps``), 1 better.
 
-    ``ctr`` = [iteration, last improvement, random state seed, stall limit, evaluations,
-    tabu tenure range per mille of units, perturbation strength range per mille of units];
-    ``fbest`` = [best key 1 (worst circle, maxmin only), best total]. Resumable: call again
-    with the same arrays to go on. Each iteration scans the moves and swaps of ``sample``
-    units (all when ``sample >= U``; a rotating random window otherwise: a candidate list
-    that keeps iterations cheap on large cohorts).
+    Neighbours compare by their worst circle (0 for the total objective), then their gain.
     """
-    np.random.seed(ctr[2])
-    U = D.shape[0]
-    C, size, nun, bitcnt, catcnt, apc, cs = init_state(g_of, D, intra, w, m, ap_ptr, ap_idx, ub, uc)
-    A = (
-        g_of,
-        w,
-        opt,
-        hi,
-        apart,
-        apc,
-        ub,
-        ubp,
-        ubi,
-        bit_rule,
-        n_rules,
-        bitcnt,
-        nun,
-        size,
-        uc,
-        ucp,
-        uci,
-        clo,
-        chi,
-        corn,
-        catcnt,
-    )
-    R = (w, lo, size, uc, ucp, uci, clo, corn, catcnt)
-    M = (
-        g_of,
-        D,
-        intra,
-        w,
-        m,
-        ap_ptr,
-        ap_idx,
-        ub,
-        ubp,
-        ubi,
-        uc,
-        ucp,
-        uci,
-        C,
-        size,
-        nun,
-        bitcnt,
-        catcnt,
-        apc,
-        cs,
-    )
-    it = ctr[0]
-    last = ctr[1]
-    stall = ctr[3]
+    if new_worst < pick_worst - eps or (new_worst <= pick_worst + eps and gain < pick_gain - eps):
+        return -1
+    if new_worst <= pick_worst + eps and gain <= pick_gain + eps:
+        return 0
+    return 1
+
+
+@njit(cache=True)
+def _take(tie, n_ties):
+    """Whether an admissible neighbour becomes the pick, and the count of tied picks.
+
+    A better one always does (and starts a new count); the ``n``-th of equally good ones
+    with probability ``1 / n``, so each of them is kept with the same chance.
+    """
+    if tie:
+        n_ties += 1
+        return np.random.randint(0, n_ties) == 0, n_ties
+    return True, 1
+
+
+@njit(cache=True, nogil=True)
+def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
+    """Iterated tabu search from the feasible ``circle_of``, for ``budget`` evaluations.
+
+    ``circle_of`` (the current assignment), ``best_circle_of`` (the best one) and ``tabu``
+    (shape (U, m + 1): the iteration until which a unit may not return to a circle) are
+    updated in place; returns the new :class:`SearchCounters`. Resumable: call again with
+    the same arrays and the returned counters to go on. Each iteration scans the moves and
+    swaps of ``params.sample`` units.
+    """
+    np.random.seed(counters.seed)
+    U = data.affinity.shape[0]
+    m = data.n_circles
+    state = circle_state(data, circle_of)
+    affinity, intra, weight, is_place = data.affinity, data.intra, data.weight, data.is_place
+    min_size, max_size = data.min_size, data.max_size
+    size, to_circle, score = state.size, state.to_circle, state.score
+    maxmin = params.maxmin
+    it = counters.iteration
+    last = counters.last_improvement
+    record_worst, record_total = counters.best_worst, counters.best_total
     work = 0
-    eps = 1e-9 * (1.0 + abs(fbest[1]))
-    full = sample >= U
+    eps = 1e-9 * (1.0 + abs(record_total))
+    full = params.sample >= U
     perm = np.random.permutation(U)
     pos = 0
     while work < budget:
         it += 1
-        k1, k0 = _objective(cs, m, mode)
+        total = _objective(score, m, maxmin)[1]
         # the three worst circles, to score the worst circle after a move in O(1)
-        w1, w2, w3 = -1, -1, -1
-        if mode == 1:
+        worst1, worst2, worst3 = -1, -1, -1
+        if maxmin:
             for g in range(m):
-                if w1 < 0 or cs[g] < cs[w1]:
-                    w3, w2, w1 = w2, w1, g
-                elif w2 < 0 or cs[g] < cs[w2]:
-                    w3, w2 = w2, g
-                elif w3 < 0 or cs[g] < cs[w3]:
-                    w3 = g
-        best_u, best_v, best_b = -1, -1, -1
-        best1, best0 = _NEG, _NEG
-        n_best = 0
-        for t in range(U if full else sample):
+                if worst1 < 0 or score[g] < score[worst1]:
+                    worst3, worst2, worst1 = worst2, worst1, g
+                elif worst2 < 0 or score[g] < score[worst2]:
+                    worst3, worst2 = worst2, g
+                elif worst3 < 0 or score[g] < score[worst3]:
+                    worst3 = g
+        # the pick so far: u moves to b (and v, when >= 0, to u's circle)
+        pick_u, pick_v, pick_b = -1, -1, -1
+        pick_worst, pick_gain = _NEG, _NEG
+        n_ties = 0
+        for t in range(U if full else params.sample):
             if full:
                 u = t
             else:
@@ -593,129 +648,114 @@ def search(
                 if pos == U:
                     pos = 0
                     perm = np.random.permutation(U)
-            a = g_of[u]
-            in_a = C[u, a] if a < m else 0.0
+            a = circle_of[u]
+            u_in_a = to_circle[u, a] if a < m else 0.0
             # moves
             for b in range(m + 1):
                 work += 1  # every candidate counts, so the budget tracks time on any size
                 if b == a:
                     continue
-                if b == m and not opt[u]:
+                if b == m and not is_place[u]:
                     continue
-                if b < m and size[b] + w[u] > hi[b]:
+                if b < m and size[b] + weight[u] > max_size[b]:
                     continue
-                if a < m and size[a] - w[u] < lo[a]:
+                if a < m and size[a] - weight[u] < min_size[a]:
                     continue
-                in_b = C[u, b] if b < m else 0.0
-                d = in_b - in_a + intra[u] * (int(b < m) - int(a < m))
-                n1 = 0.0
-                if mode == 1:
-                    na = cs[a] - in_a - intra[u] if a < m else 1.0e300
-                    nb = cs[b] + in_b + intra[u] if b < m else 1.0e300
-                    o = _other_worst(cs, w1, w2, w3, a, b)
-                    n1 = min(o, na, nb)
-                aspire = (n1 > fbest[0] + eps) or (n1 >= fbest[0] - eps and k0 + d > fbest[1] + eps)
+                u_in_b = to_circle[u, b] if b < m else 0.0
+                gain = u_in_b - u_in_a + intra[u] * (int(b < m) - int(a < m))
+                new_worst = 0.0
+                if maxmin:
+                    score_a = score[a] - u_in_a - intra[u] if a < m else 1.0e300
+                    score_b = score[b] + u_in_b + intra[u] if b < m else 1.0e300
+                    others = _other_worst(score, worst1, worst2, worst3, a, b)
+                    new_worst = min(others, score_a, score_b)
+                aspire = (new_worst > record_worst + eps) or (
+                    new_worst >= record_worst - eps and total + gain > record_total + eps
+                )
                 if tabu[u, b] > it and not aspire:
                     continue
-                if n1 < best1 - eps or (n1 <= best1 + eps and d < best0 - eps):
+                rank = _rank(new_worst, gain, pick_worst, pick_gain, eps)
+                if rank < 0:
                     continue
-                tie = n1 <= best1 + eps and d <= best0 + eps
-                if not (can_add(u, b, -1, m, True, A) and can_remove(u, a, -1, m, R)):
+                if not (can_add(data, state, u, b, -1, True) and can_remove(data, state, u, a, -1)):
                     continue
-                if tie:
-                    n_best += 1
-                    if np.random.randint(0, n_best) != 0:
-                        continue
-                else:
-                    n_best = 1
-                best_u, best_v, best_b, best1, best0 = u, -1, b, n1, d
+                take, n_ties = _take(rank == 0, n_ties)
+                if take:
+                    pick_u, pick_v, pick_b, pick_worst, pick_gain = u, -1, b, new_worst, gain
             # swaps
             for v in range(u + 1 if full else 0, U):
                 work += 1
-                b = g_of[v]
+                b = circle_of[v]
                 if b == a:
                     continue
-                if (a == m and not opt[v]) or (b == m and not opt[u]):
+                if (a == m and not is_place[v]) or (b == m and not is_place[u]):
                     continue
-                duv = D[u, v]
-                in_b = C[u, b] - duv if b < m else 0.0
-                out_b = C[v, b] if b < m else 0.0
-                in_va = C[v, a] - duv if a < m else 0.0
-                du = in_b - in_a + intra[u] * (int(b < m) - int(a < m))
-                dv = in_va - out_b + intra[v] * (int(a < m) - int(b < m))
-                d = du + dv
-                n1 = 0.0
-                if mode == 1:
-                    na = cs[a] - in_a - intra[u] + in_va + intra[v] if a < m else 1.0e300
-                    nb = cs[b] - out_b - intra[v] + in_b + intra[u] if b < m else 1.0e300
-                    o = _other_worst(cs, w1, w2, w3, a, b)
-                    n1 = min(o, na, nb)
-                aspire = (n1 > fbest[0] + eps) or (n1 >= fbest[0] - eps and k0 + d > fbest[1] + eps)
+                d_uv = affinity[u, v]
+                u_in_b = to_circle[u, b] - d_uv if b < m else 0.0
+                v_in_b = to_circle[v, b] if b < m else 0.0
+                v_in_a = to_circle[v, a] - d_uv if a < m else 0.0
+                gain_u = u_in_b - u_in_a + intra[u] * (int(b < m) - int(a < m))
+                gain_v = v_in_a - v_in_b + intra[v] * (int(a < m) - int(b < m))
+                gain = gain_u + gain_v
+                new_worst = 0.0
+                if maxmin:
+                    score_a = score[a] - u_in_a - intra[u] + v_in_a + intra[v] if a < m else 1.0e300
+                    score_b = score[b] - v_in_b - intra[v] + u_in_b + intra[u] if b < m else 1.0e300
+                    others = _other_worst(score, worst1, worst2, worst3, a, b)
+                    new_worst = min(others, score_a, score_b)
+                aspire = (new_worst > record_worst + eps) or (
+                    new_worst >= record_worst - eps and total + gain > record_total + eps
+                )
                 if (tabu[u, b] > it or tabu[v, a] > it) and not aspire:
                     continue
-                if n1 < best1 - eps or (n1 <= best1 + eps and d < best0 - eps):
+                rank = _rank(new_worst, gain, pick_worst, pick_gain, eps)
+                if rank < 0:
                     continue
-                tie = n1 <= best1 + eps and d <= best0 + eps
-                if not (
-                    can_add(u, b, v, m, True, A)
-                    and can_add(v, a, u, m, True, A)
-                    and can_remove(u, a, v, m, R)
-                    and can_remove(v, b, u, m, R)
-                ):
+                if not _can_swap(data, state, u, v, a, b):
                     continue
-                if tie:
-                    n_best += 1
-                    if np.random.randint(0, n_best) != 0:
-                        continue
-                else:
-                    n_best = 1
-                best_u, best_v, best_b, best1, best0 = u, v, b, n1, d
+                take, n_ties = _take(rank == 0, n_ties)
+                if take:
+                    pick_u, pick_v, pick_b, pick_worst, pick_gain = u, v, b, new_worst, gain
         # an iteration's fixed cost (choosing, applying, bookkeeping), in candidate units
         work += _ITERATION_WORK
-        if best_u < 0:
+        if pick_u < 0:
             break  # no admissible neighbour at all (a rigid problem)
-        a = g_of[best_u]
-        tenure = 2 + np.random.randint(0, max(2, int(U * ctr[5] / 1000)))
-        tabu[best_u, a] = it + tenure
-        apply_move(best_u, best_b, M)
-        if best_v >= 0:
-            tabu[best_v, best_b] = it + tenure
-            apply_move(best_v, a, M)
-        k1, k0 = _objective(cs, m, mode)
-        if k1 > fbest[0] + eps or (k1 >= fbest[0] - eps and k0 > fbest[1] + eps):
-            fbest[0], fbest[1] = k1, k0
-            eps = 1e-9 * (1.0 + abs(k0))
-            best_g[:] = g_of
+        a = circle_of[pick_u]
+        tenure = 2 + np.random.randint(0, max(2, int(U * params.tenure / 1000)))
+        tabu[pick_u, a] = it + tenure
+        apply_move(data, state, pick_u, pick_b)
+        if pick_v >= 0:
+            tabu[pick_v, pick_b] = it + tenure
+            apply_move(data, state, pick_v, a)
+        worst, total = _objective(score, m, maxmin)
+        if worst > record_worst + eps or (
+            worst >= record_worst - eps and total > record_total + eps
+        ):
+            record_worst, record_total = worst, total
+            eps = 1e-9 * (1.0 + abs(total))
+            best_circle_of[:] = circle_of
             last = it
-        elif it - last > stall:
+        elif it - last > params.stall:
             # perturb: restart from the best with random feasible swaps
             for u in range(U):
-                if g_of[u] != best_g[u]:
-                    apply_move(u, best_g[u], M)
-            strength = 2 + np.random.randint(0, max(2, int(U * ctr[6] / 1000)))
+                if circle_of[u] != best_circle_of[u]:
+                    apply_move(data, state, u, best_circle_of[u])
+            strength = 2 + np.random.randint(0, max(2, int(U * params.strength / 1000)))
             tries = 0
             done = 0
             while done < strength and tries < 50 * strength:
                 tries += 1
                 u = np.random.randint(0, U)
                 v = np.random.randint(0, U)
-                a, b = g_of[u], g_of[v]
-                if a == b or (a == m and not opt[v]) or (b == m and not opt[u]):
+                a, b = circle_of[u], circle_of[v]
+                if a == b or (a == m and not is_place[v]) or (b == m and not is_place[u]):
                     continue
-                if (
-                    can_add(u, b, v, m, True, A)
-                    and can_add(v, a, u, m, True, A)
-                    and can_remove(u, a, v, m, R)
-                    and can_remove(v, b, u, m, R)
-                ):
-                    apply_move(u, b, M)
-                    apply_move(v, a, M)
+                if _can_swap(data, state, u, v, a, b):
+                    apply_move(data, state, u, b)
+                    apply_move(data, state, v, a)
                     done += 1
             tabu[:, :] = 0
             it += U  # tabu entries from before the restart are void
             last = it
-    ctr[0] = it
-    ctr[1] = last
-    ctr[2] = np.random.randint(0, 2**31 - 1)
-    ctr[4] += work
-    return work
+    seed = np.random.randint(0, 2**31 - 1)
+    return SearchCounters(it, last, seed, counters.evaluations + work, record_worst, record_total)

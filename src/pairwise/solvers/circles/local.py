@@ -1,19 +1,12 @@
 """The circles' local search: greedy starts, then an iterated tabu search in threads.
 
-The compiled kernels are in :mod:`.kernels`. Work is counted in neighbour evaluations:
-the search stops on a budget of :attr:`SearchSettings.evals_per_second` per second of the
-caller's limit, so a run with the same seed, workers and limit is reproducible whatever
-the machine's speed; the clock (the plan's safety net) stops it only on a machine far
-slower than planned. ``workers`` independent searches run in parallel threads (the
-kernels release the GIL) from the same start and the best is kept.
-
-References
-----------
-.. [1] M. Gallego, M. Laguna, R. Martí and A. Duarte, "Tabu search with strategic
-   oscillation for the maximally diverse grouping problem", *Journal of the Operational
-   Research Society* 64 (2013) 724-734.
-.. [2] X. Lai and J.-K. Hao, "Iterated maxima search for the maximally diverse grouping
-   problem", *European Journal of Operational Research* 254(3) (2016) 780-800.
+The compiled kernels, the method and its references are in :mod:`.kernels`. Work is
+counted in neighbour evaluations: the search stops on a budget of
+:attr:`SearchSettings.evals_per_second` per second of the caller's limit, so a run with the
+same seed, workers and limit is reproducible whatever the machine's speed; the clock (the
+plan's safety net) stops it only on a machine far slower than planned. ``workers``
+independent searches run in parallel threads (the kernels release the GIL) from the same
+start and the best is kept.
 """
 
 from __future__ import annotations
@@ -22,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +25,9 @@ from pairwise.solvers._cpsat import DETERMINISTIC_SHARE
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.circles.cpsat import solve_model
 from pairwise.solvers.circles.units import Units, build_units, csr, planned_sizes
+
+if TYPE_CHECKING:  # the kernels (numba) load on first use
+    from pairwise.solvers.circles.kernels import UnitData
 
 __all__ = ["SearchSettings", "circle_scores", "compile_kernels", "local_search"]
 
@@ -77,33 +74,35 @@ class SearchSettings:
     sample: int = 14_000_000
 
 
-def kernel_args(p: CircleProblem, u: Units) -> dict[str, object]:
-    """The units as the compiled kernels take them (compressed rows for sparse lookups)."""
-    ap_ptr, ap_idx = csr(u.apart)
-    ubp, ubi = csr(u.has_label > 0)
-    ucp, uci = csr(u.count > 0)
-    return dict(
-        D=u.affinity,
+def unit_data(p: CircleProblem, u: Units) -> UnitData:
+    """The units as the compiled kernels read them (with compressed rows for sparse lookups)."""
+    from pairwise.solvers.circles import kernels
+
+    apart_ptr, apart_idx = csr(u.apart)
+    label_ptr, label_idx = csr(u.has_label > 0)
+    count_ptr, count_idx = csr(u.count > 0)
+    return kernels.UnitData(
+        affinity=u.affinity,
         intra=u.intra,
-        w=u.weight,
-        opt=u.is_place,
-        m=p.n_circles,
-        lo=p.min_size.astype(np.int64),
-        hi=p.max_size.astype(np.int64),
+        weight=u.weight,
+        is_place=u.is_place,
+        n_circles=p.n_circles,
+        min_size=p.min_size.astype(np.int64),
+        max_size=p.max_size.astype(np.int64),
         apart=u.apart,
-        ap_ptr=ap_ptr,
-        ap_idx=ap_idx,
-        ub=u.has_label,
-        ubp=ubp,
-        ubi=ubi,
-        bit_rule=u.label_rule,
-        n_rules=len(p.shared),
-        uc=u.count,
-        ucp=ucp,
-        uci=uci,
-        clo=u.count_min,
-        chi=u.count_max,
-        corn=u.count_or_none,
+        apart_ptr=apart_ptr,
+        apart_idx=apart_idx,
+        has_label=u.has_label,
+        label_ptr=label_ptr,
+        label_idx=label_idx,
+        label_rule=u.label_rule,
+        n_shared=len(p.shared),
+        unit_counts=u.count,
+        count_ptr=count_ptr,
+        count_idx=count_idx,
+        count_min=u.count_min,
+        count_max=u.count_max,
+        count_or_none=u.count_or_none,
     )
 
 
@@ -126,10 +125,10 @@ def local_search(
     ``limit`` is the planned seconds of this search (a share of the caller's limit): the
     work budget is ``settings.evals_per_second * limit`` unless ``budget`` is given.
     """
-    args = kernel_args(p, units)
+    data = unit_data(p, units)
     budget = int(settings.evals_per_second * limit) if budget is None else budget
     t0 = time.perf_counter()
-    g_of, used = _greedy(p, units, seeds, budget, args)
+    g_of, used = _greedy(p, units, seeds, budget, data)
     timings["construct"] = time.perf_counter() - t0
     if g_of is None:
         g_of, _, _ = solve_model(
@@ -151,7 +150,7 @@ def local_search(
     def run(k: int) -> tuple[tuple[float, float], IntArray, int, bool]:
         report = progress if k == 0 else None
         return _tabu(
-            p, units, g_of, args, thread_seeds[k], remaining, plan, settings, report, bound
+            p, units, g_of, data, thread_seeds[k], remaining, plan, settings, report, bound
         )
 
     if threads == 1:
@@ -167,7 +166,7 @@ def local_search(
 
 
 def _greedy(
-    p: CircleProblem, units: Units, seeds: Seeds, budget: int, args: dict[str, object]
+    p: CircleProblem, units: Units, seeds: Seeds, budget: int, data: UnitData
 ) -> tuple[IntArray | None, int]:
     """Greedy starts from random orders until one fits every rule; (start or None, work)."""
     from pairwise.solvers.circles import kernels
@@ -182,17 +181,17 @@ def _greedy(
         # places of mentors first, first place of each mentor before second places
         order = order[np.argsort(~units.is_place[order], kind="stable")]
         g_of = np.full(units.size, m, dtype=np.int64)
-        viol, work = kernels.construct(
+        shortfall, work = kernels.construct(
+            data,
             g_of,
             order,
-            seed=kernel_seeds[attempt],
-            budget=max(budget // (4 * _STARTS), 1),
-            flex=flex,
-            target=target,
-            **args,
+            flex,
+            target,
+            kernel_seeds[attempt],
+            max(budget // (4 * _STARTS), 1),
         )
         used += int(work)
-        if viol == 0:
+        if shortfall == 0:
             return g_of, used
         if used > budget // 4:
             break
@@ -203,7 +202,7 @@ def _tabu(
     p: CircleProblem,
     units: Units,
     start: IntArray,
-    args: dict[str, object],
+    data: UnitData,
     seed: int,
     budget: int,
     plan: TimePlan,
@@ -215,36 +214,41 @@ def _tabu(
     from pairwise.solvers.circles import kernels
 
     m = p.n_circles
-    mode = 1 if p.objective == "maxmin" else 0
-    stall = max(200, int(settings.stall * units.size))
-    sample = max(8, int(settings.sample) // units.size**2)
+    maxmin = p.objective == "maxmin"
+    params = kernels.SearchParams(
+        maxmin=maxmin,
+        stall=max(200, int(settings.stall * units.size)),
+        tenure=int(settings.tenure),
+        strength=int(settings.strength),
+        sample=max(8, int(settings.sample) // units.size**2),
+    )
     g = start.copy()
     best_g = g.copy()
     tabu = np.zeros((units.size, m + 1), dtype=np.int64)
-    ctr = np.array([0, 0, seed, stall, 0, settings.tenure, settings.strength], dtype=np.int64)
     cs = circle_scores(units, g, m)
-    fbest = np.array([cs.min() if mode == 1 else 0.0, cs.sum()], dtype=np.float64)
+    counters = kernels.SearchCounters(
+        iteration=0,
+        last_improvement=0,
+        seed=seed,
+        evaluations=0,
+        best_worst=float(cs.min()) if maxmin else 0.0,
+        best_total=float(cs.sum()),
+    )
     deadline = plan.deadline()
     left = budget
     while left > 0 and time.perf_counter() < deadline:
         chunk = min(_CHUNK, left)
-        done = kernels.search(
-            g,
-            best_g,
-            mode=mode,
-            tabu=tabu,
-            ctr=ctr,
-            fbest=fbest,
-            budget=chunk,
-            sample=sample,
-            **args,
-        )
-        left -= max(int(done), chunk)
+        before = counters.evaluations
+        counters = kernels.search(data, g, best_g, tabu, params, counters, chunk)
+        done = counters.evaluations - before
+        left -= max(done, chunk)
         if progress is not None:
-            progress({"elapsed": plan.elapsed(), "objective": float(fbest[1]), "bound": bound})
+            objective = counters.best_total
+            progress({"elapsed": plan.elapsed(), "objective": objective, "bound": bound})
         if done == 0:
             break
-    return (float(fbest[0]), float(fbest[1])), best_g, int(ctr[4]), left > 0
+    key = (counters.best_worst, counters.best_total)
+    return key, best_g, counters.evaluations, left > 0
 
 
 _compiled: list[float] = []
