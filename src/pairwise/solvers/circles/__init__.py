@@ -32,13 +32,8 @@ set-partitioning LP's bound replaces it when they ran).
 | :mod:`.columns` | every admissible circle as a column: LP bound, fixing, CP-SAT |
 | :mod:`.local` | greedy starts and the threaded tabu search (:mod:`.kernels`, compiled) |
 
-References
-----------
-.. [1] M. Gallego, M. Laguna, R. Martí and A. Duarte, "Tabu search with strategic
-   oscillation for the maximally diverse grouping problem", *Journal of the Operational
-   Research Society* 64 (2013) 724-734.
-.. [2] X. Lai and J.-K. Hao, "Iterated maxima search for the maximally diverse grouping
-   problem", *European Journal of Operational Research* 254(3) (2016) 780-800.
+The published methods each module implements are cited in its own References (the tabu
+search in :mod:`.kernels`, set partitioning and Lagrangian bounds in :mod:`.columns`).
 """
 
 from __future__ import annotations
