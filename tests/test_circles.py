@@ -712,3 +712,14 @@ def test_ids_is_the_deprecated_spelling_of_person_ids() -> None:
     assert old.person_ids.tolist() == new.person_ids.tolist() == list("abcdef")
     with pytest.warns(DeprecationWarning, match="person_ids"):
         assert new.ids.tolist() == list("abcdef")
+
+
+def test_bad_search_settings_are_listed_together() -> None:
+    with pytest.raises(ValidationError) as info:
+        SearchSettings(evals_per_second=0, stall=-1, sample=1.5, deterministic="yes")  # type: ignore[arg-type]
+    text = str(info.value)
+    for name in ("evals_per_second", "stall", "sample", "deterministic"):
+        assert f"SearchSettings.{name}" in text
+    p = CircleProblem.from_affinity(np.ones((6, 6)), min_size=3, max_size=3)
+    with pytest.raises(ValidationError, match="settings must be a SearchSettings"):
+        pairwise.solve(p, settings={"evals_per_second": 1})  # type: ignore[arg-type]

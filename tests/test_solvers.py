@@ -146,3 +146,16 @@ def test_metrics_load_distribution_adds_up(problem):
     load = np.bincount(result.assignment[:, 1], minlength=problem.shape[1])
     for k, v in counts.items():
         assert v == int((load == k).sum())
+
+
+def test_a_cpsat_model_too_large_for_the_limit_stops_at_the_safety_net() -> None:
+    # building the model is under the plan's clock too: a limit far too short to build it
+    # ends in a SolverError, not in a solve that runs past its limit
+    rng = np.random.default_rng(0)
+    p = pairwise.PairProblem.from_scores(rng.random((300, 300)), capacity=2)
+    with pytest.raises(pairwise.SolverError, match="too large to build"):
+        pairwise.solve(p, method="cpsat", time_limit=1e-6)
+    d = rng.random((60, 60))
+    c = pairwise.CircleProblem.from_affinity(d + d.T, min_size=4, max_size=6)
+    with pytest.raises(pairwise.SolverError, match="too large to build"):
+        pairwise.solve(c, method="cpsat", time_limit=1e-6)

@@ -12,6 +12,8 @@ smallest member (symmetry breaking).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
@@ -46,10 +48,18 @@ class CircleModel:
         Switch each rule on by an assumption literal (for unsat cores).
     objective : bool, default True
         ``False``: a first feasible answer only (no pair variables, no cuts).
+    deadline : float, optional
+        ``time.perf_counter()`` value past which building stops with a SolverError (the
+        plan's safety net: a model too large to build within the limit never runs over it).
     """
 
     def __init__(
-        self, p: CircleProblem, units: Units, assumptions: bool, objective: bool = True
+        self,
+        p: CircleProblem,
+        units: Units,
+        assumptions: bool,
+        objective: bool = True,
+        deadline: float = float("inf"),
     ) -> None:
         m, U = p.n_circles, units.size
         self.p, self.units, self.assumptions = p, units, assumptions
@@ -64,6 +74,7 @@ class CircleModel:
         self._shared_labels()
         self._counts()
         self.scale = unit_scale(units)
+        self.deadline = deadline
         self._objective(objective)
         self._symmetry()
 
@@ -136,7 +147,11 @@ class CircleModel:
         scored = np.triu(units.affinity != 0, 1) & ~np.triu(units.apart, 1)
         if not objective:
             scored[:] = False
-        for u, v in np.argwhere(scored).tolist():
+        for k, (u, v) in enumerate(np.argwhere(scored).tolist()):
+            if k % 256 == 0 and time.perf_counter() > self.deadline:
+                raise SolverError(
+                    "no circles within the time limit: the CP-SAT model is too large to build"
+                )
             c = int(np.rint(units.affinity[u, v] * self.scale))
             if c == 0:
                 continue
@@ -232,7 +247,9 @@ def solve_model(
     SolverError
         When no answer was found in time.
     """
-    mdl = CircleModel(p, units, assumptions=True, objective=not feasibility_only)
+    mdl = CircleModel(
+        p, units, assumptions=True, objective=not feasibility_only, deadline=plan.deadline()
+    )
     model = mdl.model
     model.add_assumptions(mdl.lits)
     if hint is not None:

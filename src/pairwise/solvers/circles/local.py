@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from pairwise._validate import is_int
 from pairwise.circles import CircleProblem
+from pairwise.errors import Problem, ValidationError
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.circles.cpsat import solve_model
@@ -72,6 +74,22 @@ class SearchSettings:
     tenure: int = 100
     strength: int = 250
     sample: int = 14_000_000
+
+    def __post_init__(self) -> None:
+        problems = [
+            Problem(f"bad SearchSettings.{name}", value=getattr(self, name), expected="an int >= 1")
+            for name in ("evals_per_second", "stall", "tenure", "strength", "sample")
+            if not (is_int(getattr(self, name)) and getattr(self, name) >= 1)
+        ]
+        flag: object = self.deterministic
+        if not isinstance(flag, bool):
+            problems.append(
+                Problem(
+                    "bad SearchSettings.deterministic", value=self.deterministic, expected="bool"
+                )
+            )
+        if problems:
+            raise ValidationError(problems)
 
 
 def unit_data(p: CircleProblem, u: Units) -> UnitData:

@@ -17,6 +17,7 @@ only a safety net.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,7 @@ IntArray = npt.NDArray[np.int64]
 class _Model:
     """A boolean per allowed pair; demand, capacity and required pairs under assumptions."""
 
-    def __init__(self, problem: PairProblem) -> None:
+    def __init__(self, problem: PairProblem, deadline: float = float("inf")) -> None:
         self.problem = problem
         n, m = problem.shape
         self.rows, self.cols = (a.astype(np.int64) for a in np.nonzero(problem.allowed))
@@ -45,7 +46,12 @@ class _Model:
         self.scale = integer_scale(float(np.abs(s).max()) if len(s) else 0.0)
         self.s_int = np.rint(s * self.scale).astype(np.int64)
         self.model = cp_model.CpModel()
-        self.x = [self.model.new_bool_var(f"x{k}") for k in range(len(self.rows))]
+        self.x: list[cp_model.IntVar] = []
+        for start in range(0, len(self.rows), 4096):  # the plan's safety net while building
+            if time.perf_counter() > deadline:
+                raise SolverError("CP-SAT: the model is too large to build within the time limit")
+            stop = min(start + 4096, len(self.rows))
+            self.x.extend(self.model.new_bool_var(f"x{k}") for k in range(start, stop))
         self.assumptions: dict[int, str] = {}
         self.literals: list[cp_model.IntVar] = []
         by_mentee: list[list[int]] = [[] for _ in range(n)]
@@ -117,7 +123,7 @@ def solve_cpsat(
     SolverError
         When no solution was found within the time limit.
     """
-    mdl = _Model(problem)
+    mdl = _Model(problem, deadline=plan.deadline())
     model = mdl.model
     model.add_assumptions(mdl.literals)
     phases = _phases(problem)
