@@ -59,13 +59,14 @@ class TimePlan:
         """Seconds since the start."""
         return time.perf_counter() - self.start
 
-    def left(self) -> float:
-        """Clock seconds left before the safety net stops the solve (at least 0.01)."""
-        return max(0.01, self.limit * (1.0 + SAFETY) - self.elapsed())
+    def left(self, *, net: bool = True) -> float:
+        """Clock seconds left (at least 0.01) before the safety net (``net=False``: the limit)."""
+        end = self.limit * (1.0 + SAFETY) if net else self.limit
+        return max(0.01, end - self.elapsed())
 
-    def deadline(self) -> float:
-        """``time.perf_counter()`` value at which the safety net stops the solve."""
-        return self.start + self.limit * (1.0 + SAFETY)
+    def deadline(self, *, net: bool = True) -> float:
+        """``time.perf_counter()`` value of the safety net (or, ``net=False``, of the limit)."""
+        return self.start + (self.limit * (1.0 + SAFETY) if net else self.limit)
 
 
 class Seeds:

@@ -252,7 +252,7 @@ def _tabu(
         best_worst=float(cs.min()) if maxmin else 0.0,
         best_total=float(cs.sum()),
     )
-    deadline = plan.deadline()
+    deadline = plan.deadline(net=False)  # the work budget ends it first, or the limit does
     left = budget
     while left > 0 and time.perf_counter() < deadline:
         chunk = min(_CHUNK, left)
