@@ -169,13 +169,28 @@ def seed_problems(seed: object) -> list[Problem]:
     return [Problem("bad seed", value=seed, expected="an int in [0, 2**31)")]
 
 
+#: The longest time limit a solve accepts (30 days): the clocks and work budgets behind
+#: it stay exact integers, and a longer run is a mistake, not a plan.
+MAX_TIME_LIMIT = 30 * 24 * 3600.0
+
+
 def time_limit_problems(time_limit: object) -> list[Problem]:
-    """A time limit is ``None`` (the documented default) or a finite number of seconds > 0."""
+    """A time limit is ``None`` (the default) or seconds in ``(0, MAX_TIME_LIMIT]``."""
     if time_limit is None:
         return []
-    if is_real(time_limit) and math.isfinite(float(time_limit)) and float(time_limit) > 0:  # type: ignore[arg-type]
+    if (
+        is_real(time_limit)
+        and math.isfinite(float(time_limit))  # type: ignore[arg-type]
+        and 0 < float(time_limit) <= MAX_TIME_LIMIT  # type: ignore[arg-type]
+    ):
         return []
-    return [Problem("time_limit must be > 0", value=time_limit, expected="seconds > 0, or None")]
+    return [
+        Problem(
+            "bad time_limit",
+            value=time_limit,
+            expected=f"seconds > 0 and <= {MAX_TIME_LIMIT:.0f} (30 days), or None",
+        )
+    ]
 
 
 def workers_problems(workers: object) -> list[Problem]:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pairwise.errors import InfeasibleError
+from pairwise._validate import seed_problems, time_limit_problems
+from pairwise.errors import InfeasibleError, ValidationError
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.pairs import solve_pairs
 
@@ -32,6 +33,9 @@ def pair_explanation(
 
     See :meth:`pairwise.results.Matching.explain` for the columns.
     """
+    problems = [*time_limit_problems(time_limit), *seed_problems(seed)]
+    if problems:
+        raise ValidationError(problems)
     p = matching.problem
     mine = matching.assignment[matching.assignment[:, 0] == i, 1].tolist()
     load = np.bincount(matching.assignment[:, 1], minlength=p.shape[1])

@@ -18,7 +18,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from pairwise._validate import id_text, is_int, is_real, positions, seed_problems
+from pairwise._validate import (
+    id_text,
+    is_int,
+    is_real,
+    positions,
+    seed_problems,
+    time_limit_problems,
+)
 from pairwise.circles import CircleProblem
 from pairwise.errors import InfeasibleError, Problem, ValidationError
 from pairwise.problem import PairProblem
@@ -157,6 +164,7 @@ def rematch(
     (2, 2)
     """
     pairs, leavers, found = _normalise(broken, leaving, max_changes, penalty, seed)
+    found.extend(time_limit_problems(time_limit))
     joiners = None if joining is None else tuple(_ids(joining))
     opts = _Options(
         tuple(pairs), tuple(leavers), joiners, max_changes, penalty, time_limit, seed, progress
