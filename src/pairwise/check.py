@@ -122,6 +122,31 @@ def _panel_violations(
     return out
 
 
+def _published_violations(
+    problem: CircleProblem, result: Circles, circles: list[list[int]]
+) -> list[str]:
+    """Every circle's published label (``slot``, ``language``) is held by all its members."""
+    out: list[str] = []
+    if not problem.shared:
+        return out
+    frame = result.circles
+    for shared in problem.shared:
+        column = shared.field
+        if column not in frame.columns:
+            out.append(f"the result publishes no '{column}' for '{shared.name}'")
+            continue
+        index = {label: k for k, label in enumerate(shared.labels)}
+        for g, label in zip(frame["circle"].tolist(), frame[column].tolist(), strict=True):
+            members = circles[int(g)] if 0 <= int(g) < len(circles) else []
+            if not members:
+                continue
+            k = index.get(label, -1) if isinstance(label, str) else -1
+            lacking = [i for i in members if k < 0 or not shared.member[i, k]]
+            if lacking:
+                out.append(f"circle {g}: {len(lacking)} member(s) lack its published {shared.noun}")
+    return out
+
+
 def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
     """Every violated rule of a circle result, person by person and circle by circle."""
     out: list[str] = []
@@ -178,6 +203,7 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
                     out.append(f"circle {g} has {c} with {label}, '{count.name}' allows at most")
                 if c < count.at_least and not (count.or_none and c == 0):
                     out.append(f"circle {g} has {c} with {label}, '{count.name}' needs more")
+    out.extend(_published_violations(problem, result, circles))
     for group in problem.together:
         shared_circles = set.intersection(*(where.get(i, set()) for i in group))
         if not shared_circles:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +24,7 @@ from pairwise.labels import Labels
 from pairwise.rules import CircleCompiled, CircleRule, CountRule, KeepApart, PairRule, SetRule
 from pairwise.scoring import Compatibility
 
-__all__ = ["CIRCLE_OBJECTIVES", "CircleProblem"]
+__all__ = ["CIRCLE_OBJECTIVES", "CircleProblem", "SharedChoice"]
 
 CircleObjective = Literal["total", "maxmin"]
 #: ``total``: the sum of within-circle affinities (plus mentor fit); ``maxmin``: lift the
@@ -34,6 +34,24 @@ CIRCLE_OBJECTIVES: tuple[str, ...] = ("total", "maxmin")
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+class SharedChoice(NamedTuple):
+    """The label a circle's shared rule publishes (see :meth:`CircleProblem.meeting`).
+
+    Attributes
+    ----------
+    field : str
+        The rule's result column (``"slot"``, ``"language"``).
+    label : str or None
+        The chosen label: the circle's meeting slot, its language.
+    alternatives : tuple of str
+        The other labels every member holds, sorted.
+    """
+
+    field: str
+    label: str | None
+    alternatives: tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,7 +167,10 @@ class CircleProblem:
             max_size=self.max_size.copy(),
             apart=self.apart[square].copy(),
             together=tuple(g for g in groups if len(g) > 1),
-            shared=tuple(replace(r, member=r.member[keep]) for r in self.shared),
+            shared=tuple(
+                replace(r, member=r.member[keep], rank=None if r.rank is None else r.rank[keep])
+                for r in self.shared
+            ),
             counts=tuple(replace(r, member=r.member[keep]) for r in self.counts),
             leaders=np.array([j for j, _ in led], dtype=np.int64),
             leads=np.array([k for _, k in led], dtype=np.int64),
@@ -183,6 +204,44 @@ class CircleProblem:
         2.0
         """
         return float(self.circle_scores(rows).sum())
+
+    def meeting(self, members: npt.ArrayLike) -> list[SharedChoice]:
+        """The label each shared rule publishes for a circle of ``members`` (positions).
+
+        One :class:`SharedChoice` per rule of :attr:`shared` (a weekly slot, a language):
+        among the labels every member holds, the one most members prefer (each member
+        votes for the shared label she listed first), ties to the smaller sum of places
+        in the members' lists, then to the first label. ``label`` is ``None`` when the
+        members share none (a result that breaks the rule; :func:`pairwise.check` says so).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dataclasses import replace
+        >>> from pairwise.rules import SetRule
+        >>> held = np.array([[1, 1], [1, 1], [0, 1]], dtype=bool)
+        >>> rank = np.array([[2, 1], [1, 2], [0, 1]], dtype=np.int16)
+        >>> rule = SetRule("shared slot", ("Mon", "Tue"), held, "weekly slot", "slot", rank)
+        >>> p = CircleProblem.from_affinity(np.ones((3, 3)), min_size=3, max_size=3)
+        >>> p = replace(p, shared=(rule,))
+        >>> p.meeting([0, 1]), p.meeting([0, 1, 2])[0].label
+        ([SharedChoice(field='slot', label='Mon', alternatives=('Tue',))], 'Tue')
+        """
+        ms = np.asarray(members, dtype=np.int64).reshape(-1)
+        out = []
+        for rule in self.shared:
+            common = np.flatnonzero(rule.member[ms].all(axis=0)) if len(ms) else np.zeros(0, int)
+            if len(common) == 0:
+                out.append(SharedChoice(rule.field, None, ()))
+                continue
+            rank = rule.member.astype(np.int64) if rule.rank is None else rule.rank
+            places = rank[np.ix_(ms, common)].astype(np.int64)
+            places = np.where(places > 0, places, np.iinfo(np.int16).max)
+            votes = np.bincount(places.argmin(axis=1), minlength=len(common))
+            order = np.lexsort((common, places.sum(axis=0), -votes))
+            labels = [rule.labels[int(common[k])] for k in order]
+            out.append(SharedChoice(rule.field, labels[0], tuple(sorted(labels[1:]))))
+        return out
 
     @property
     def ids(self) -> npt.NDArray[np.object_]:

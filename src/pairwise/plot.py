@@ -121,14 +121,30 @@ def region_flow(matching: Matching, column: str = "region", *, ax: Axes | None =
 
 
 def circle_composition(
-    circles: Circles, column: str = "chapter", *, ax: Axes | None = None
+    circles: Circles,
+    column: str = "chapter",
+    *,
+    by: str | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
-    """Members of each circle, stacked by ``column`` (region, chapter, stage, mode, ...)."""
+    """Members of each circle, stacked by ``column`` (region, chapter, stage, mode, ...).
+
+    ``by`` is another spelling of ``column``. For ``"slots"`` and ``"languages"``, where a
+    shared rule publishes the circle's slot or language (``Circles.circles``), every member
+    is counted under that published label; otherwise under the first one she listed.
+    """
+    column = column if by is None else by
     p = circles.problem
     if p.labels is None:
         raise ValidationError([Problem("no cohort: the problem came from a plain matrix")])
     people = p.labels
-    if column in ("languages", "stage", "slots"):
+    published = {"slots": "slot", "languages": "language"}.get(column)
+    fields = {rule.field for rule in p.shared}
+    if published in fields:
+        chosen = circles.circles.set_index("circle")[published]
+        labels_of = {int(i): str(chosen.loc[int(g)]) for g, i in circles.assignment.tolist()}
+        labels = [labels_of.get(i, "none") for i in range(len(people))]
+    elif column in ("languages", "stage", "slots"):
         tags = getattr(people, column)
         labels = [tags.row(i)[0] if tags.row(i) else "none" for i in range(len(people))]
     elif column in ("region", "cluster", "chapter", "mode", "role"):

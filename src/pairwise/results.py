@@ -298,15 +298,24 @@ class CircleExplanation:
     binding : list of str
         Rules at their limit in this circle (a size at its bound, a shared label with one
         option left, a count at its cap or floor): a change to the circle must respect them.
+    meeting : dict of str to str or None
+        What the circle's shared rules publish (``{"slot": "Tue 18:00"}``; see
+        :meth:`pairwise.circles.CircleProblem.meeting`), and the alternatives every member
+        also holds under ``"<field>_alternatives"`` (comma-separated).
     """
 
     circle: int
     score: float
     members: pd.DataFrame
     binding: list[str]
+    meeting: dict[str, str | None] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         lines = [f"circle {self.circle}: score {self.score:.6g}"]
+        for key, value in self.meeting.items():
+            if not key.endswith("_alternatives"):
+                also = self.meeting.get(f"{key}_alternatives")
+                lines.append(f"{key}: {value}" + (f" (also possible: {also})" if also else ""))
         lines.append(self.members.to_string(index=False))
         lines.extend(f"binding: {b}" for b in self.binding)
         return "\n".join(lines)
@@ -389,7 +398,10 @@ class Circles:
         """One row per circle.
 
         Columns ``circle``, ``size``, ``mentor_id`` (mentor-led only), ``member_ids`` (a
-        tuple) and ``score``; for a cohort also the mix: ``regions`` and ``chapters``
+        tuple) and ``score``; per shared rule the label it publishes, chosen as
+        :meth:`~pairwise.circles.CircleProblem.meeting` says (``slot``: when the circle
+        meets; ``language``) and the others every member holds (``slot_alternatives``, a
+        tuple); for a cohort also the mix: ``regions`` and ``chapters``
         (distinct values in the circle) and ``max_same_region``, ``max_same_chapter``.
         """
         p = self.problem
@@ -405,6 +417,9 @@ class Circles:
                 row["mentor_id"] = lead[0] if lead else None
             row["member_ids"] = rest
             row["score"] = float(scores[g])
+            for choice in p.meeting(ms):
+                row[choice.field] = choice.label
+                row[f"{choice.field}_alternatives"] = choice.alternatives
             if p.labels is not None:
                 for col in ("region", "chapter"):
                     values = [v for v in p.labels.category(col)[ms] if v is not None]
@@ -496,11 +511,16 @@ class Circles:
                     binding.append(f"{count.name}: {count.labels[k]} at its cap {c}")
                 elif c and c == count.at_least:
                     binding.append(f"{count.name}: {count.labels[k]} at its floor {c}")
+        meeting: dict[str, str | None] = {}
+        for choice in p.meeting(ms):
+            meeting[choice.field] = choice.label
+            meeting[f"{choice.field}_alternatives"] = ", ".join(choice.alternatives)
         return CircleExplanation(
             circle=int(circle),
             score=float(sub.sum()) / 2,
             members=pd.DataFrame(rows),
             binding=binding,
+            meeting=meeting,
         )
 
     def metrics(self) -> dict[str, float]:

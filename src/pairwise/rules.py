@@ -153,12 +153,20 @@ class SetRule:
         ``member[i, k]``: person ``i`` has ``labels[k]``.
     noun : str
         What one label is, in explanations ("language", "weekly slot").
+    field : str
+        The column that publishes each circle's chosen label in results (``"slot"``,
+        ``"language"``).
+    rank : ndarray of int16, shape (n_people, len(labels)), optional
+        ``rank[i, k]``: where person ``i`` listed ``labels[k]`` (1 = first, her
+        preference; 0 = not listed); ``None`` when the answers carry no order.
     """
 
     name: str
     labels: tuple[str, ...]
     member: BoolArray
     noun: str = "label"
+    field: str = "label"
+    rank: npt.NDArray[np.int16] | None = None
 
 
 @dataclass(frozen=True)
@@ -452,7 +460,10 @@ class SharedSlot:
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """A shared-label rule over ``slots``."""
         labels, member = _labelled(people, "slots", self.name)
-        return CircleCompiled(shared=[SetRule(self.name, labels, member, "weekly slot")])
+        rank = people.slots.rank
+        return CircleCompiled(
+            shared=[SetRule(self.name, labels, member, "weekly slot", "slot", rank)]
+        )
 
 
 @dataclass(frozen=True)
@@ -634,7 +645,10 @@ class SharedLanguage:
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """One language for the whole circle."""
         labels, member = _labelled(people, "languages", self.name)
-        return CircleCompiled(shared=[SetRule(self.name, labels, member, "language")])
+        rank = people.languages.rank
+        return CircleCompiled(
+            shared=[SetRule(self.name, labels, member, "language", "language", rank)]
+        )
 
 
 @dataclass(frozen=True)

@@ -495,10 +495,13 @@ def _tags(rows: list[list[str]]) -> Tags:
     vocab = tuple(sorted({x for r in rows for x in r}))
     pos = {v: k for k, v in enumerate(vocab)}
     m = np.zeros((len(rows), len(vocab)), dtype=bool)
+    rank = np.zeros((len(rows), len(vocab)), dtype=np.int16)
     for i, r in enumerate(rows):
-        for x in r:
-            m[i, pos[x]] = True
-    return Tags(vocab, m)
+        for place, x in enumerate(r, start=1):
+            if not m[i, pos[x]]:  # a value listed twice keeps its first place
+                m[i, pos[x]] = True
+                rank[i, pos[x]] = min(place, np.iinfo(np.int16).max)
+    return Tags(vocab, m, rank)
 
 
 def _levels(rows: list[dict[str, int]], vocab: tuple[str, ...]) -> Levels:

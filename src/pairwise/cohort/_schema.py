@@ -58,13 +58,26 @@ class Tags:
         Sorted distinct values.
     matrix : ndarray of bool, shape (n_people, len(vocab))
         ``matrix[i, k]`` is True when person ``i`` has value ``vocab[k]``.
+    rank : ndarray of int16, shape (n_people, len(vocab)), optional
+        Where person ``i`` listed ``vocab[k]`` in her answer (1 = first, her preference;
+        0 = not listed). ``None``: the order is unknown (every listed value ranks 1).
     """
 
     vocab: tuple[str, ...]
     matrix: BoolArray
+    rank: npt.NDArray[np.int16] | None = None
 
     def __post_init__(self) -> None:
         readonly(self.matrix)
+        if self.rank is not None:
+            readonly(self.rank)
+
+    @property
+    def order(self) -> npt.NDArray[np.int16]:
+        """:attr:`rank`, or 1 wherever a value is listed when the order is unknown."""
+        if self.rank is not None:
+            return self.rank
+        return self.matrix.astype(np.int16)
 
     def row(self, i: int) -> list[str]:
         """Values of person ``i``, sorted."""
@@ -72,7 +85,7 @@ class Tags:
 
     def take(self, rows: IntArray) -> Tags:
         """The same vocabulary, restricted to ``rows``."""
-        return Tags(self.vocab, self.matrix[rows])
+        return Tags(self.vocab, self.matrix[rows], None if self.rank is None else self.rank[rows])
 
 
 @dataclass(frozen=True, eq=False)
