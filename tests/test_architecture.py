@@ -173,8 +173,8 @@ def test_renaming_a_circle_rule_changes_no_circle_and_no_diagnosis() -> None:
     # a person with no slot: the diagnosis names the slot rule's noun, whatever its name
     slots = np.ones_like(pa.shared[0].member)
     slots[0] = False
-    ea = replace(pa, shared=(replace(pa.shared[0], member=slots),))
-    eb = replace(pb, shared=(replace(pb.shared[0], member=slots),))
+    ea = replace(pa, shared=(replace(pa.shared[0], member=slots),), all_placed=True)
+    eb = replace(pb, shared=(replace(pb.shared[0], member=slots),), all_placed=True)
     msg = []
     for p in (ea, eb):
         try:
@@ -184,6 +184,10 @@ def test_renaming_a_circle_rule_changes_no_circle_and_no_diagnosis() -> None:
     assert len(msg) == 2
     assert "weekly slot" in msg[0]
     assert msg[0].replace("shared slot", "common hour") == msg[1]
+    # and the reason she is left out (the default) likewise
+    ra = pairwise.solve(replace(ea, all_placed=False), time_limit=1).unplaced.reason
+    rb = pairwise.solve(replace(eb, all_placed=False), time_limit=1).unplaced.reason
+    assert ra.str.replace("shared slot", "common hour").tolist() == rb.tolist() != []
 
 
 def test_results_read_the_problems_labels_never_the_cohort() -> None:

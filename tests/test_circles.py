@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import hypothesis.strategies as st
 import numpy as np
@@ -84,6 +85,21 @@ def _brute(p: CircleProblem) -> tuple[float, float] | None:
     return best
 
 
+def _fewest_unplaced(p: CircleProblem) -> int | None:
+    """Fewest people left out (circle index ``m``) so that the rest fit every rule."""
+    m = p.n_circles
+    fewest = None
+    for g_of in itertools.product(range(m + 1), repeat=p.n):
+        out = sum(g == m for g in g_of)
+        if fewest is not None and out >= fewest:
+            continue
+        # a keep-together group member left out leaves the others together
+        groups = [tuple(i for i in group if g_of[i] != m) for group in p.together]
+        if _feasible(replace(p, together=tuple(g for g in groups if g)), g_of):
+            fewest = out
+    return fewest
+
+
 @st.composite
 def tiny_problems(draw: st.DrawFn) -> CircleProblem:
     """Peer circle problems of 3-8 people with every kind of rule, drawn at random."""
@@ -130,7 +146,28 @@ def tiny_problems(draw: st.DrawFn) -> CircleProblem:
         shared=shared,
         counts=counts,
         objective=draw(st.sampled_from(["total", "maxmin"])),
+        all_placed=True,
     )
+
+
+@SLOW
+@given(tiny_problems())
+def test_unplaced_people_are_as_few_as_brute_force_allows(p: CircleProblem) -> None:
+    loose = replace(p, all_placed=False)
+    fewest = _fewest_unplaced(loose)
+    try:
+        c = pairwise.solve(loose, method="cpsat", time_limit=20)
+    except InfeasibleError:
+        # only when not everyone fits: the counting finds what one rule strands, the rest
+        # (two rules together) remain the search's, which names the rules
+        assert fewest != 0
+        return
+    assert fewest is not None
+    assert len(c.unplaced) == fewest
+    assert check(loose, c) == []
+    assert set(c.unplaced.person_id) == set(loose.person_ids) - {
+        loose.person_ids[i] for i in c.assignment[:, 1]
+    }
 
 
 @SLOW
@@ -200,13 +237,24 @@ def test_from_affinity_lists_every_problem() -> None:
 
 def test_no_circle_count_fits_is_a_validation_error() -> None:
     with pytest.raises(ValidationError, match="no circle count fits 7 people"):
-        CircleProblem.from_affinity(np.ones((7, 7)), min_size=4, max_size=6)
+        CircleProblem.from_affinity(np.ones((7, 7)), min_size=4, max_size=6, all_placed=True)
+    # by default the count that places the most, and the one left over is listed
+    c = pairwise.solve(CircleProblem.from_affinity(np.ones((7, 7)), min_size=4, max_size=6))
+    assert c.problem.n_circles == 1 and len(c.assignment) == 6
+    assert c.unplaced.reason.tolist() == ["no room: 7 people for 1 circle of at most 6"]
+    assert check(c.problem, c) == []
 
 
 def test_too_many_people_for_the_circles_names_the_numbers() -> None:
-    p = CircleProblem.from_affinity(np.ones((62, 62)), n_circles=10, min_size=4, max_size=6)
+    p = CircleProblem.from_affinity(
+        np.ones((62, 62)), n_circles=10, min_size=4, max_size=6, all_placed=True
+    )
     with pytest.raises(InfeasibleError, match=r"62 people but sizes 4-6 with 10 circles allow"):
         pairwise.solve(p)
+    loose = CircleProblem.from_affinity(np.ones((62, 62)), n_circles=10, min_size=4, max_size=6)
+    c = pairwise.solve(loose, time_limit=2)
+    assert len(c.unplaced) == 2 and len(c.assignment) == 60
+    assert check(loose, c) == []
 
 
 def test_nan_keeps_two_people_apart() -> None:
@@ -308,8 +356,8 @@ def test_cohort_circles_never_break_a_rule(seed: int, objective: str) -> None:
 
 def test_a_language_too_rare_for_any_circle_is_reported(peers: pairwise.Compatibility) -> None:
     # some peers speak only a language fewer than four others speak: no circle can form
-    p = CircleProblem.from_compatibility(peers, [SharedLanguage(), ModeRule()])
-    with pytest.raises(InfeasibleError, match="circle sizes; meeting mode; shared language"):
+    p = CircleProblem.from_compatibility(peers, [SharedLanguage(), ModeRule()], all_placed=True)
+    with pytest.raises(InfeasibleError, match="shares no language with enough others"):
         pairwise.solve(p, time_limit=10)
 
 
@@ -414,9 +462,16 @@ def test_a_person_without_a_slot_cannot_share_one() -> None:
     frame = pairwise.make_peers(12, seed=0).to_frame()
     frame.loc[3, "slots"] = []
     people = pairwise.Cohort.from_frame(frame)
-    p = CircleProblem.from_compatibility(pairwise.affinity(people), [SharedSlot()], min_size=3)
+    aff = pairwise.affinity(people)
+    p = CircleProblem.from_compatibility(aff, [SharedSlot()], min_size=3, all_placed=True)
     with pytest.raises(InfeasibleError, match=f"{people.ids[3]} has no weekly slot"):
         pairwise.solve(p)
+    # by default she alone is left out, with the reason, and the others are solved
+    loose = CircleProblem.from_compatibility(aff, [SharedSlot()], min_size=3)
+    c = pairwise.solve(loose, time_limit=2)
+    assert c.unplaced.person_id.tolist() == [people.ids[3]]
+    assert c.unplaced.reason.tolist() == ["has no weekly slot (shared slot)"]
+    assert check(loose, c) == []
 
 
 def test_cpsat_core_names_rules_that_cannot_hold_together() -> None:

@@ -93,10 +93,23 @@ def test_bad_input_exit_code_and_no_free_text(folder, capsys):
 def test_infeasible_exit_code(folder, capsys):
     (folder / "tight.toml").write_text(
         '[programme]\nkind = "circles"\n[input]\nfile = "peers.csv"\n'
-        "[circles]\nmin_size = 4\nmax_size = 4\nn_circles = 2\n"
+        "[circles]\nmin_size = 4\nmax_size = 4\nn_circles = 2\nall_placed = true\n"
     )
     assert main(["circles", "tight.toml"]) == EXIT_INFEASIBLE
     assert "24 people but sizes 4-4 with 2 circles allow 8-8" in capsys.readouterr().err
+
+
+def test_circles_leave_out_who_cannot_be_placed_and_say_why(folder, capsys):
+    (folder / "loose.toml").write_text(
+        '[programme]\nkind = "circles"\n[input]\nfile = "peers.csv"\n'
+        "[circles]\nmin_size = 4\nmax_size = 4\nn_circles = 2\n"
+    )
+    assert main(["circles", "loose.toml", "--out", "c.json"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "16 people could not be placed" in out
+    assert "no room: 24 people for 2 circles of at most 4" in out
+    assert "every hard rule holds" in out
+    assert main(["check", "c.json"]) == EXIT_OK
 
 
 def test_help_on_every_command_has_examples():

@@ -316,7 +316,7 @@ def test_circles_export(tmp_path):
     c = pairwise.solve(pairwise.CircleProblem.from_affinity(d, min_size=3, max_size=3))
     pairwise.write_result(c, tmp_path / "circles.xlsx")
     sheets = pd.read_excel(tmp_path / "circles.xlsx", sheet_name=None)
-    assert sorted(sheets) == ["circles", "members", "metrics"]
+    assert sorted(sheets) == ["circles", "members", "metrics", "unplaced"]
     assert len(sheets["members"]) == 6
     assert sheets["circles"].member_ids.str.count(";").tolist() == [2, 2]
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import overload
 
+import numpy as np
+import numpy.typing as npt
+
 from pairwise.circles import CircleProblem
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching
@@ -147,14 +150,36 @@ def _published_violations(
     return out
 
 
+def _formed_sizes(
+    problem: CircleProblem, result: Circles, out: list[str]
+) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The circles and size bounds a result must keep.
+
+    The problem's own, unless its count was the solver's to choose again for the people
+    it placed: then the circles formed, which must keep the one size range stated.
+    """
+    m, low, high = problem.n_circles, problem.min_size, problem.max_size
+    formed = result.problem
+    if problem.count_free and not problem.all_placed and formed.n_circles != m:
+        if set(formed.min_size.tolist()) <= set(low.tolist()) and set(
+            formed.max_size.tolist()
+        ) <= set(high.tolist()):
+            return formed.n_circles, formed.min_size, formed.max_size
+        out.append("the result's circles do not keep the problem's size range")
+    return m, low, high
+
+
 def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
     """Every violated rule of a circle result, person by person and circle by circle."""
     out: list[str] = []
-    n, m = problem.n, problem.n_circles
+    n = problem.n
+    m, low, high = _formed_sizes(problem, result, out)
     ids = [str(x) for x in problem.person_ids]
     leaders = {int(j): int(k) for j, k in zip(problem.leaders, problem.leads, strict=True)}
     circles: list[list[int]] = [[] for _ in range(m)]
     times: Counter[int] = Counter()
+    where_id = {x: k for k, x in enumerate(ids)}
+    left_out = {where_id.get(str(x), -1) for x in result.unplaced["person_id"].tolist()}
     for g, i in result.assignment.tolist():
         if not (0 <= g < m and 0 <= i < n):
             out.append(f"row (circle {g}, person {i}) is outside the problem")
@@ -171,6 +196,11 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
         elif problem.mentor_led and bool(problem.mentor_mask[i]):
             if times[i]:
                 out.append(f"mentor {ids[i]} may not lead but is in a circle")
+        elif i in left_out:
+            if times[i]:
+                out.append(f"{ids[i]} is listed as unplaced but is in {times[i]} circle(s)")
+            elif problem.all_placed:
+                out.append(f"{ids[i]} is unplaced but the problem places everyone")
         elif times[i] != 1:
             out.append(f"{ids[i]} is in {times[i]} circles, not 1")
     where: dict[int, set[int]] = {}
@@ -178,7 +208,7 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
         for i in members:
             where.setdefault(i, set()).add(g)
         size = len(members)
-        lo, hi = int(problem.min_size[g]), int(problem.max_size[g])
+        lo, hi = int(low[g]), int(high[g])
         if not lo <= size <= hi:
             out.append(f"circle {g} has {size} members, allowed {lo}-{hi}")
         if problem.mentor_led:
@@ -205,8 +235,9 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
                     out.append(f"circle {g} has {c} with {label}, '{count.name}' needs more")
     out.extend(_published_violations(problem, result, circles))
     for group in problem.together:
-        shared_circles = set.intersection(*(where.get(i, set()) for i in group))
-        if not shared_circles:
+        placed = [i for i in group if i not in left_out]  # one left out: the others together
+        shared_circles = set.intersection(*(where.get(i, set()) for i in placed or group))
+        if placed and not shared_circles:
             out.append(f"{', '.join(ids[i] for i in group)} must share a circle")
     total = 0.0
     for members in circles:

@@ -24,7 +24,7 @@ from pairwise.labels import Labels
 from pairwise.rules import CircleCompiled, CircleRule, CountRule, KeepApart, PairRule, SetRule
 from pairwise.scoring import Compatibility
 
-__all__ = ["CIRCLE_OBJECTIVES", "CircleProblem", "SharedChoice"]
+__all__ = ["CIRCLE_OBJECTIVES", "CircleProblem", "SharedChoice", "circle_count"]
 
 CircleObjective = Literal["total", "maxmin"]
 #: ``total``: the sum of within-circle affinities (plus mentor fit); ``maxmin``: lift the
@@ -111,6 +111,8 @@ class CircleProblem:
     compat: Compatibility | None = field(default=None, repr=False)
     is_mentor: BoolArray | None = field(default=None, repr=False)
     labels: Labels | None = field(default=None, repr=False)
+    all_placed: bool = False
+    count_free: bool = False
 
     def __post_init__(self) -> None:
         for a in (self.affinity, self.person_ids, self.min_size, self.max_size, self.apart):
@@ -178,6 +180,8 @@ class CircleProblem:
             removed_by={k: v[square].copy() for k, v in self.removed_by.items()},
             is_mentor=None if self.is_mentor is None else self.is_mentor[keep].copy(),
             labels=None if self.labels is None else self.labels.take(keep),
+            all_placed=self.all_placed,
+            count_free=self.count_free,
         )
 
     def circle_scores(self, rows: npt.ArrayLike) -> FloatArray:
@@ -288,6 +292,7 @@ class CircleProblem:
         ids: Sequence[Any] | None = None,
         apart: Any = None,
         objective: CircleObjective = "total",
+        all_placed: bool = False,
     ) -> CircleProblem:
         """Build a circle problem from a symmetric affinity matrix.
 
@@ -360,16 +365,7 @@ class CircleProblem:
                     expected="affinity[i, j] == affinity[j, i]",
                 )
             )
-        keep_apart = nan | nan.T
-        if apart is not None:
-            ap = np.asarray(apart)
-            if ap.shape != (n, n) or ap.dtype != np.bool_:
-                problems.append(
-                    Problem(f"apart has shape {ap.shape}", expected=f"bool array ({n}, {n})")
-                )
-            else:
-                keep_apart = keep_apart | ap | ap.T
-        np.fill_diagonal(keep_apart, False)
+        keep_apart = _apart(nan, apart, problems)
         if ids is not None:
             warnings.warn(
                 "CircleProblem.from_affinity(ids=...) is deprecated: pass person_ids=...",
@@ -378,11 +374,8 @@ class CircleProblem:
             )
             person_ids = ids if person_ids is None else person_ids
         ids_arr = ids_array(person_ids, n, "person_ids", problems)
-        if objective not in CIRCLE_OBJECTIVES:
-            problems.append(
-                Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
-            )
-        lo, hi = _sizes(n, n_circles, min_size, max_size, problems, members=n)
+        problems.extend(_option_problems(objective, all_placed))
+        lo, hi = _sizes(n, n_circles, min_size, max_size, problems, members=n, spare=not all_placed)
         if problems:
             raise ValidationError(problems)
         filled = (filled + filled.T) / 2
@@ -394,6 +387,8 @@ class CircleProblem:
             apart=keep_apart,
             objective=objective,
             removed_by={"keep apart": keep_apart.copy()} if keep_apart.any() else {},
+            all_placed=all_placed,
+            count_free=_count_free(n_circles, min_size, max_size),
         )
 
     @classmethod
@@ -409,6 +404,7 @@ class CircleProblem:
         min_size: Any = 4,
         max_size: Any = 6,
         objective: CircleObjective = "total",
+        all_placed: bool = False,
     ) -> CircleProblem:
         """Build a circle problem from a cohort's affinity and programme rules.
 
@@ -468,10 +464,7 @@ class CircleProblem:
         n = len(people)
         found = _compile_rules(compat, rules)
         problems: list[Problem] = []
-        if objective not in CIRCLE_OBJECTIVES:
-            problems.append(
-                Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
-            )
+        problems.extend(_option_problems(objective, all_placed))
         a = np.array(compat.matrix, dtype=np.float64)
         leaders, lead_count = _leaders(people, a, found, mentors, fit, leads, problems)
         groups = _groups(n, found.together)
@@ -484,6 +477,7 @@ class CircleProblem:
             problems,
             members=n - len(leaders),
             leader_slots=int(lead_count.sum()) if len(leaders) else None,
+            spare=all_placed is not True,
         )
         if problems:
             raise ValidationError(problems)
@@ -504,6 +498,8 @@ class CircleProblem:
             compat=compat,
             is_mentor=readonly(np.asarray(people.role == "mentor", dtype=bool)),
             labels=Labels.of(people),
+            all_placed=all_placed,
+            count_free=_count_free(n_circles, min_size, max_size),
         )
 
 
@@ -686,6 +682,62 @@ def _groups(n: int, pairs: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
     return sorted(tuple(g) for g in out.values() if len(g) > 1)
 
 
+def _option_problems(objective: object, all_placed: object) -> list[Problem]:
+    """A known objective, and ``all_placed`` a bool."""
+    out = []
+    if objective not in CIRCLE_OBJECTIVES:
+        out.append(
+            Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
+        )
+    if not isinstance(all_placed, bool):
+        out.append(Problem("bad all_placed", value=all_placed, expected="True or False"))
+    return out
+
+
+def _apart(nan: BoolArray, apart: Any, problems: list[Problem]) -> BoolArray:
+    """Pairs kept apart: NaN affinities and the ``apart`` matrix (made symmetric)."""
+    n = len(nan)
+    keep_apart = nan | nan.T
+    if apart is not None:
+        ap = np.asarray(apart)
+        if ap.shape != (n, n) or ap.dtype != np.bool_:
+            problems.append(
+                Problem(f"apart has shape {ap.shape}", expected=f"bool array ({n}, {n})")
+            )
+        else:
+            keep_apart = keep_apart | ap | ap.T
+    np.fill_diagonal(keep_apart, False)
+    return keep_apart
+
+
+def _count_free(n_circles: object, min_size: Any, max_size: Any) -> bool:
+    """Whether the constructor chose the count (no ``n_circles``, one size range)."""
+    return n_circles is None and np.ndim(min_size) == 0 and np.ndim(max_size) == 0
+
+
+def circle_count(members: int, low: int, high: int, leader_slots: int | None = None) -> int:
+    """The circle count for ``members`` people in circles of ``low``-``high`` members.
+
+    The count whose mean size is closest to the middle of the bounds among those that
+    place everyone; when none does, the count that places the most (0 when not even one
+    circle fills). ``leader_slots`` caps the count (mentor-led circles).
+
+    Examples
+    --------
+    >>> circle_count(20, 4, 6), circle_count(7, 4, 6), circle_count(3, 4, 6)
+    (4, 1, 0)
+    """
+    cap = members if leader_slots is None else min(members, leader_slots)
+    counts = [k for k in range(1, cap + 1) if k * low <= members]
+    if not counts:
+        return 0
+    fits = [k for k in counts if members <= k * high]
+    if fits:
+        mid = (low + high) / 2
+        return min(fits, key=lambda k: (abs(members / k - mid), k))
+    return max(counts, key=lambda k: (min(members, k * high), -k))
+
+
 def _sizes(
     n: int,
     n_circles: int | None,
@@ -695,8 +747,14 @@ def _sizes(
     *,
     members: int,
     leader_slots: int | None = None,
+    spare: bool = False,
 ) -> tuple[IntArray, IntArray]:
-    """Per-circle size bounds; ``members`` people besides leaders fill them."""
+    """Per-circle size bounds; ``members`` people besides leaders fill them.
+
+    With the count free, the count whose mean size is closest to the middle of the bounds;
+    when no count fits everyone and ``spare`` (people may be left out), the count that
+    places the most (the rest are listed in ``Circles.unplaced``).
+    """
     lo_a, hi_a = np.asarray(min_size), np.asarray(max_size)
     empty = np.zeros(0, dtype=np.int64)
     for name, arr in (("min_size", lo_a), ("max_size", hi_a)):
@@ -724,12 +782,8 @@ def _sizes(
         m = int(n_circles)
     else:
         a, b = int(lo_a) - lead, int(hi_a) - lead
-        allowed = [
-            k
-            for k in range(1, members + 1)
-            if k * a <= members <= k * b and (leader_slots is None or k <= leader_slots)
-        ]
-        if not allowed:
+        m = circle_count(members, a, b, leader_slots)
+        if m == 0 or (not spare and members > m * b):
             extra = "" if leader_slots is None else f" and {leader_slots} mentor places"
             problems.append(
                 Problem(
@@ -740,8 +794,6 @@ def _sizes(
                 )
             )
             return empty, empty
-        mid = (a + b) / 2
-        m = min(allowed, key=lambda k: (abs(members / k - mid), k))
     lo = np.broadcast_to(lo_a, (m,)).astype(np.int64)
     hi = np.broadcast_to(hi_a, (m,)).astype(np.int64)
     if (lo > hi).any():

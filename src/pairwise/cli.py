@@ -167,6 +167,11 @@ def _solve(args: argparse.Namespace) -> int:
     result = _progress("solving", lambda report: programme.run(write=False, progress=report))
     out = args.out or programme.output
     print(repr(result))
+    left = getattr(result, "unplaced", None)
+    if left is not None and len(left):
+        print(f"{len(left)} people could not be placed (the 'unplaced' table says why):")
+        for row in left.itertuples():
+            print(f"  {row.person_id}: {row.reason}")
     problems = check(problem, result)
     print(f"independent check: {problems if problems else 'every hard rule holds'}")
     if out:

@@ -18,6 +18,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -254,7 +255,8 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
     """The views of a result, one table each (the sheets of an Excel export).
 
     A Matching gives ``pairs``, ``unmatched`` (with reasons), ``load`` and ``metrics``; a
-    Circles result gives ``circles``, ``members`` and ``metrics``.
+    Circles result gives ``circles``, ``members``, ``unplaced`` (with reasons) and
+    ``metrics``.
     """
     from pairwise.results import Circles, Matching
 
@@ -278,6 +280,7 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
         return {
             "circles": result.circles,
             "members": result.to_frame(),
+            "unplaced": result.unplaced,
             "metrics": pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
         }
     raise ValidationError([Problem("not a result", value=type(result).__name__)])
@@ -493,10 +496,17 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
                 )
                 continue
             rows.append((circle, pos[plain(x)]))
+        left_out = _left_out(tables, pos, plain, problems)
         if problems:
             raise ValidationError(problems)
         arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
-        return build(problem, _recorded(tables, problem.total(arr), arr, None))
+        answer = replace(_recorded(tables, problem.total(arr), arr, None), left_out=left_out)
+        formed = int(arr[:, 0].max()) + 1 if len(arr) else 0
+        if left_out and problem.count_free and formed < problem.n_circles:
+            # the count was chosen again for the people placed (see Circles.unplaced)
+            lo, hi = problem.min_size[:formed].copy(), problem.max_size[:formed].copy()
+            answer = replace(answer, sizes=(lo, hi))
+        return build(problem, answer)
     pairs = _table(tables, "pairs", ("mentee_id", "mentor_id"), "a matching export")
     pa, pb = positions(problem.mentee_ids), positions(problem.mentor_ids)
     topic_names = list(problem.panel[0]) if problem.panel is not None else []
@@ -521,6 +531,30 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     arr = np.ascontiguousarray(table[:, :2])
     topics = np.ascontiguousarray(table[:, 2]) if topic_col is not None else None
     return build(problem, _recorded(tables, problem.total(arr), arr, topics))
+
+
+def _left_out(
+    tables: dict[str, pd.DataFrame],
+    pos: dict[str, int],
+    plain: Callable[[Any], str],
+    problems: list[Problem],
+) -> dict[int, str]:
+    """The ``unplaced`` table of a circles export (person -> reason), if it has one."""
+    table = tables.get("unplaced")
+    if table is None or not len(table):
+        return {}
+    if not {"person_id", "reason"} <= set(table.columns):
+        problems.append(
+            Problem("unplaced table lacks columns", column="unplaced", expected="person_id, reason")
+        )
+        return {}
+    out = {}
+    for k, (x, why) in enumerate(zip(table.person_id, table.reason, strict=True)):
+        if plain(x) not in pos:
+            problems.append(Problem("unknown person id", row=str(k), column="unplaced"))
+            continue
+        out[pos[plain(x)]] = str(why)
+    return out
 
 
 def _recorded(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -347,14 +347,40 @@ class Circles:
     method: str
     timings: Mapping[str, float]
     problem: CircleProblem = field(repr=False)
+    left_out: Mapping[int, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)
 
+    @property
+    def unplaced(self) -> pd.DataFrame:
+        """People in no circle because the hard rules leave no circle for them.
+
+        Columns ``person_id``, ``role`` and ``reason`` (in programme terms, e.g. "has no
+        weekly slot (shared slot)"), one row per person, in cohort order; empty when
+        everyone is placed. Only problems built with ``all_placed=False`` (the default)
+        leave people out; see :mod:`pairwise.solvers.circles.unplaced` for what is
+        detected. Mentors who lead no circle are not listed: leading is optional.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> p = pairwise.CircleProblem.from_affinity(np.ones((9, 9)), min_size=4, max_size=4)
+        >>> pairwise.solve(p).unplaced
+          person_id    role                                     reason
+        0         8  member  no room: 9 people for 2 circles of at most 4
+        """
+        rows = [
+            (self.problem.person_ids[i], self._role(int(i)), why)
+            for i, why in sorted(self.left_out.items())
+        ]
+        return pd.DataFrame(rows, columns=["person_id", "role", "reason"])
+
     def __repr__(self) -> str:
         return (
             f"Circles({self.problem.n_circles} circles of {self.problem.n} people, "
-            f"objective={self.objective:.6g}, gap={self.gap:.2e}, status={self.status!r}, "
+            + (f"{len(self.left_out)} unplaced, " if self.left_out else "")
+            + f"objective={self.objective:.6g}, gap={self.gap:.2e}, status={self.status!r}, "
             f"method={self.method!r})"
         )
 
@@ -590,7 +616,24 @@ def build(
         timings["time_limit"] = float(time_limit)
     status: Status = "optimal" if answer.optimal else "feasible"
     if isinstance(problem, CircleProblem):
-        return Circles(answer.rows, objective, bound, status, answer.method, timings, problem)
+        if answer.sizes is not None and len(answer.sizes[0]) != problem.n_circles:
+            lo, hi = answer.sizes
+            problem = replace(
+                problem,
+                min_size=np.asarray(lo, dtype=np.int64).copy(),
+                max_size=np.asarray(hi, dtype=np.int64).copy(),
+                leads=np.minimum(problem.leads, len(lo)).astype(np.int64),
+            )
+        return Circles(
+            answer.rows,
+            objective,
+            bound,
+            status,
+            answer.method,
+            timings,
+            problem,
+            dict(answer.left_out),
+        )
     return Matching(
         answer.rows, objective, bound, status, answer.method, timings, problem, answer.topics
     )

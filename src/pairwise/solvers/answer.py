@@ -32,6 +32,11 @@ class Answer:
         answer's bound is its objective plus ``slack``.
     topics : ndarray of int64, shape (k,), optional
         Per-topic panels: the topic each pair covers.
+    left_out : dict of int to str
+        Circles: people left out (position -> reason), see :mod:`.circles.unplaced`.
+    sizes : (ndarray, ndarray), optional
+        Circles: the size bounds of the circles formed when the count was chosen again
+        for the people placed (``None``: the problem's own).
     timings : dict of str to float
         Seconds per phase, and work counters.
     """
@@ -43,3 +48,5 @@ class Answer:
     slack: float = 0.0
     topics: IntArray | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    left_out: dict[int, str] = field(default_factory=dict)
+    sizes: tuple[IntArray, IntArray] | None = None

@@ -27,6 +27,7 @@ set-partitioning LP's bound replaces it when they ran).
 |---|---|
 | :mod:`.units` | the problem in units (people, keep-together groups, leading places) |
 | :mod:`.diagnose` | conflicts found by counting, before any search |
+| :mod:`.unplaced` | people no circle can take, left out (``Circles.unplaced``) |
 | :mod:`.bounds` | the per-person upper bound |
 | :mod:`.cpsat` | the CP-SAT assignment model |
 | :mod:`.columns` | every admissible circle as a column: LP bound, fixing, CP-SAT |
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +62,7 @@ from pairwise.solvers.circles.local import (
     local_search,
 )
 from pairwise.solvers.circles.units import Units, build_units
+from pairwise.solvers.circles.unplaced import leave_out
 
 __all__ = [
     "CIRCLE_METHODS",
@@ -95,11 +98,44 @@ def solve_circles(
     """Solve a circle problem (a trusting core); see the module docstring.
 
     ``progress``, when given, is called during the local search with ``elapsed`` seconds,
-    the best ``objective`` so far and the proven ``bound``.
+    the best ``objective`` so far and the proven ``bound``. Unless ``p.all_placed``, the
+    people :func:`.unplaced.leave_out` finds are left out first (``Answer.left_out``) and
+    the others solved.
     """
+    if not p.all_placed:
+        out = leave_out(p)
+        if out.reasons and not len(out.rest):  # nobody can be placed: nothing to solve
+            raise InfeasibleError([f"{p.person_ids[i]} {why}" for i, why in out.reasons.items()])
+        if out.reasons:
+            inner = _solve(out.problem, method, plan, seeds, workers, settings, progress)
+            rest = out.rest
+            rows = (
+                np.column_stack([inner.rows[:, 0], rest[inner.rows[:, 1]]])
+                if len(inner.rows)
+                else inner.rows
+            )
+            order = np.lexsort((rows[:, 1], rows[:, 0]))
+            sizes = (out.problem.min_size, out.problem.max_size)
+            return replace(inner, rows=rows[order], left_out=out.reasons, sizes=sizes)
+    return _solve(p, method, plan, seeds, workers, settings, progress)
+
+
+def _solve(
+    p: CircleProblem,
+    method: str,
+    plan: TimePlan,
+    seeds: Seeds,
+    workers: int | None,
+    settings: SearchSettings | None,
+    progress: Progress | None,
+) -> Answer:
+    """Solve with everyone placed (InfeasibleError when the rules cannot all hold)."""
     settings = SearchSettings() if settings is None else settings
     units = build_units(p)
     conflicts = diagnose(p, units)
+    if not conflicts and p.all_placed:
+        ids = p.person_ids
+        conflicts = [f"{ids[i]} {why}" for i, why in leave_out(p).reasons.items()]
     if conflicts:
         raise InfeasibleError(conflicts)
     bound = simple_bound(p, units)
