@@ -9,7 +9,7 @@ import hypothesis.strategies as st
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 import pairwise
 from pairwise import CircleProblem, InfeasibleError, SolverError, ValidationError, check
@@ -778,3 +778,28 @@ def test_bad_search_settings_are_listed_together() -> None:
     p = CircleProblem.from_affinity(np.ones((6, 6)), min_size=3, max_size=3)
     with pytest.raises(ValidationError, match="settings must be a SearchSettings"):
         pairwise.solve(p, settings={"evals_per_second": 1})  # type: ignore[arg-type]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(5, 8), st.integers(1, 3), st.integers(2, 4), st.integers(0, 2**16))
+def test_balanced_circles_match_brute_force(n: int, m: int, lo: int, seed: int) -> None:
+    hi = lo + 2
+    assume(m * lo <= n <= m * hi)
+    a = _sym(np.random.default_rng(seed), n)
+    p = CircleProblem.from_affinity(
+        a, n_circles=m, min_size=lo, max_size=hi, balanced=True, all_placed=True
+    )
+    c = pairwise.solve(p, time_limit=5)
+    sizes = np.bincount(c.assignment[:, 0], minlength=m)
+    assert sizes.max() - sizes.min() <= 1
+    best = None  # every assignment in the sizes asked for, sizes at most one apart
+    for g_of in itertools.product(range(m), repeat=n):
+        counts = np.bincount(np.array(g_of), minlength=m)
+        if counts.min() < lo or counts.max() > hi or counts.max() - counts.min() > 1:
+            continue
+        total = sum(a[i, j] for i in range(n) for j in range(i + 1, n) if g_of[i] == g_of[j])
+        best = total if best is None else max(best, total)
+    assert best is not None
+    assert c.status == "optimal"
+    assert c.objective == pytest.approx(best, abs=1e-6)
+    assert check(p, c) == []

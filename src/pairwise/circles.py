@@ -24,7 +24,13 @@ from pairwise.labels import Labels
 from pairwise.rules import CircleCompiled, CircleRule, CountRule, KeepApart, PairRule, SetRule
 from pairwise.scoring import Compatibility
 
-__all__ = ["CIRCLE_OBJECTIVES", "CircleProblem", "SharedChoice", "circle_count"]
+__all__ = [
+    "CIRCLE_OBJECTIVES",
+    "CircleProblem",
+    "SharedChoice",
+    "balanced_sizes",
+    "circle_count",
+]
 
 CircleObjective = Literal["total", "maxmin"]
 #: ``total``: the sum of within-circle affinities (plus mentor fit); ``maxmin``: lift the
@@ -94,6 +100,18 @@ class CircleProblem:
     compat : Compatibility or None
         The cohort affinity the problem came from, if any: provenance only, no later stage
         reads it.
+    all_placed : bool
+        Everyone must be placed (else :class:`~pairwise.errors.InfeasibleError`); by
+        default people no circle can take are left out (``Circles.unplaced``).
+    count_free : bool
+        The constructor chose the circle count (no ``n_circles``): it is chosen again for
+        the people placed when some are left out.
+    balanced : bool
+        Circle sizes differ by at most one (the bounds are narrowed to the two sizes that
+        add up to the people placed).
+    size_range : (int, int) or None
+        The one size range asked for (``min_size``, ``max_size`` before ``balanced``
+        narrowed them); ``None`` for per-circle sizes.
     """
 
     affinity: FloatArray
@@ -113,6 +131,8 @@ class CircleProblem:
     labels: Labels | None = field(default=None, repr=False)
     all_placed: bool = False
     count_free: bool = False
+    balanced: bool = False
+    size_range: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         for a in (self.affinity, self.person_ids, self.min_size, self.max_size, self.apart):
@@ -182,6 +202,8 @@ class CircleProblem:
             labels=None if self.labels is None else self.labels.take(keep),
             all_placed=self.all_placed,
             count_free=self.count_free,
+            balanced=self.balanced,
+            size_range=self.size_range,
         )
 
     def circle_scores(self, rows: npt.ArrayLike) -> FloatArray:
@@ -293,6 +315,7 @@ class CircleProblem:
         apart: Any = None,
         objective: CircleObjective = "total",
         all_placed: bool = False,
+        balanced: bool = False,
     ) -> CircleProblem:
         """Build a circle problem from a symmetric affinity matrix.
 
@@ -315,6 +338,13 @@ class CircleProblem:
         apart : array_like of bool, shape (n, n), optional
             Pairs that never share a circle.
         objective : {"total", "maxmin"}
+        all_placed : bool, default False
+            Everyone must be placed, or :func:`pairwise.solve` raises
+            :class:`~pairwise.errors.InfeasibleError`. By default people no circle can take
+            under the hard rules are left out and listed in ``Circles.unplaced`` with the
+            reason, and the others are solved.
+        balanced : bool, default False
+            Circle sizes differ by at most one (needs one size range).
 
         Returns
         -------
@@ -374,8 +404,10 @@ class CircleProblem:
             )
             person_ids = ids if person_ids is None else person_ids
         ids_arr = ids_array(person_ids, n, "person_ids", problems)
-        problems.extend(_option_problems(objective, all_placed))
+        problems.extend(_option_problems(objective, all_placed, balanced, min_size, max_size))
         lo, hi = _sizes(n, n_circles, min_size, max_size, problems, members=n, spare=not all_placed)
+        if balanced is True and not problems:
+            lo, hi = balanced_sizes(lo, hi, n, 0, spare=not all_placed)
         if problems:
             raise ValidationError(problems)
         filled = (filled + filled.T) / 2
@@ -389,6 +421,8 @@ class CircleProblem:
             removed_by={"keep apart": keep_apart.copy()} if keep_apart.any() else {},
             all_placed=all_placed,
             count_free=_count_free(n_circles, min_size, max_size),
+            balanced=balanced,
+            size_range=_size_range(min_size, max_size),
         )
 
     @classmethod
@@ -405,6 +439,7 @@ class CircleProblem:
         max_size: Any = 6,
         objective: CircleObjective = "total",
         all_placed: bool = False,
+        balanced: bool = False,
     ) -> CircleProblem:
         """Build a circle problem from a cohort's affinity and programme rules.
 
@@ -431,6 +466,13 @@ class CircleProblem:
         n_circles, min_size, max_size
             As in :meth:`from_affinity`; sizes count the mentor.
         objective : {"total", "maxmin"}
+        all_placed : bool, default False
+            Everyone must be placed, or :func:`pairwise.solve` raises
+            :class:`~pairwise.errors.InfeasibleError`. By default people no circle can take
+            under the hard rules are left out and listed in ``Circles.unplaced`` with the
+            reason, and the others are solved.
+        balanced : bool, default False
+            Circle sizes differ by at most one (needs one size range).
 
         Returns
         -------
@@ -464,7 +506,7 @@ class CircleProblem:
         n = len(people)
         found = _compile_rules(compat, rules)
         problems: list[Problem] = []
-        problems.extend(_option_problems(objective, all_placed))
+        problems.extend(_option_problems(objective, all_placed, balanced, min_size, max_size))
         a = np.array(compat.matrix, dtype=np.float64)
         leaders, lead_count = _leaders(people, a, found, mentors, fit, leads, problems)
         groups = _groups(n, found.together)
@@ -479,6 +521,9 @@ class CircleProblem:
             leader_slots=int(lead_count.sum()) if len(leaders) else None,
             spare=all_placed is not True,
         )
+        if balanced is True and not problems:
+            lead = 1 if len(leaders) else 0
+            lo, hi = balanced_sizes(lo, hi, n - len(leaders), lead, spare=all_placed is not True)
         if problems:
             raise ValidationError(problems)
         np.fill_diagonal(a, 0.0)
@@ -500,6 +545,8 @@ class CircleProblem:
             labels=Labels.of(people),
             all_placed=all_placed,
             count_free=_count_free(n_circles, min_size, max_size),
+            balanced=balanced,
+            size_range=_size_range(min_size, max_size),
         )
 
 
@@ -682,9 +729,17 @@ def _groups(n: int, pairs: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
     return sorted(tuple(g) for g in out.values() if len(g) > 1)
 
 
-def _option_problems(objective: object, all_placed: object) -> list[Problem]:
-    """A known objective, and ``all_placed`` a bool."""
+def _option_problems(
+    objective: object, all_placed: object, balanced: object, min_size: Any, max_size: Any
+) -> list[Problem]:
+    """A known objective, ``all_placed`` and ``balanced`` bools (balanced: one size range)."""
     out = []
+    if not isinstance(balanced, bool):
+        out.append(Problem("bad balanced", value=balanced, expected="True or False"))
+    elif balanced and _size_range(min_size, max_size) is None:
+        out.append(
+            Problem("balanced needs one size range", column="min_size", expected="ints, not lists")
+        )
     if objective not in CIRCLE_OBJECTIVES:
         out.append(
             Problem("unknown objective", value=objective, expected=", ".join(CIRCLE_OBJECTIVES))
@@ -708,6 +763,39 @@ def _apart(nan: BoolArray, apart: Any, problems: list[Problem]) -> BoolArray:
             keep_apart = keep_apart | ap | ap.T
     np.fill_diagonal(keep_apart, False)
     return keep_apart
+
+
+def _size_range(min_size: Any, max_size: Any) -> tuple[int, int] | None:
+    """The one (min, max) size range asked for, or None for per-circle sizes."""
+    if np.ndim(min_size) == 0 and np.ndim(max_size) == 0 and is_int(min_size) and is_int(max_size):
+        return int(min_size), int(max_size)
+    return None
+
+
+def balanced_sizes(
+    low: IntArray, high: IntArray, members: int, lead: int, *, spare: bool = False
+) -> tuple[IntArray, IntArray]:
+    """Size bounds narrowed so that circle sizes differ by at most one.
+
+    ``members`` people besides the ``lead`` (1 for mentor-led circles, else 0) fill the
+    circles; with ``spare`` (people may be left out) only as many as the circles hold.
+    The circles take ``members // m`` or one more, within the bounds asked for; where that
+    is impossible the bounds cross and the solve reports the sizes as the conflict.
+
+    Examples
+    --------
+    >>> lo, hi = balanced_sizes(np.full(4, 4), np.full(4, 6), 20, 0)
+    >>> lo.tolist(), hi.tolist()
+    ([5, 5, 5, 5], [5, 5, 5, 5])
+    """
+    m = len(low)
+    if m == 0:
+        return low, high
+    placed = min(members, int((high - lead).sum())) if spare else members
+    floor, ceil = placed // m, -(-placed // m)
+    lo = np.maximum(low, floor + lead).astype(np.int64)
+    hi = np.minimum(high, ceil + lead).astype(np.int64)
+    return lo, hi
 
 
 def _count_free(n_circles: object, min_size: Any, max_size: Any) -> bool:

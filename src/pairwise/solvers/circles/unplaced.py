@@ -25,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from pairwise.circles import CircleProblem, circle_count
+from pairwise.circles import CircleProblem, balanced_sizes, circle_count
 
 __all__ = ["Leftover", "leave_out"]
 
@@ -122,21 +122,26 @@ def _why(
 
 
 def _refit(p: CircleProblem) -> CircleProblem:
-    """The circle count chosen again for the people of ``p`` (when the constructor chose it)."""
-    if not p.count_free or not len(p.min_size):
+    """Sizes chosen again for the people of ``p`` (when some are left out).
+
+    The count, when the constructor chose it, and the balanced bounds, when sizes must
+    differ by at most one.
+    """
+    if not (p.count_free or p.balanced) or p.size_range is None or not len(p.min_size):
         return p
     lead = 1 if p.mentor_led else 0
     members = p.n - len(p.leaders) if p.mentor_led else p.n
-    low, high = int(p.min_size[0]), int(p.max_size[0])
-    m = circle_count(members, low - lead, high - lead, int(p.leads.sum()) if lead else None)
-    if m == len(p.min_size) or m == 0:
+    low, high = p.size_range
+    m = len(p.min_size)
+    if p.count_free:
+        m = circle_count(members, low - lead, high - lead, int(p.leads.sum()) if lead else None)
+        m = m or len(p.min_size)
+    lo, hi = np.full(m, low, dtype=np.int64), np.full(m, high, dtype=np.int64)
+    if p.balanced:
+        lo, hi = balanced_sizes(lo, hi, members, lead, spare=True)
+    if len(lo) == len(p.min_size) and (lo == p.min_size).all() and (hi == p.max_size).all():
         return p
-    return replace(
-        p,
-        min_size=np.full(m, low, dtype=np.int64),
-        max_size=np.full(m, high, dtype=np.int64),
-        leads=np.minimum(p.leads, m).astype(np.int64),
-    )
+    return replace(p, min_size=lo, max_size=hi, leads=np.minimum(p.leads, m).astype(np.int64))
 
 
 def _no_room(p: CircleProblem) -> dict[int, str]:
