@@ -71,7 +71,16 @@ _TABLES: dict[str, set[str]] = {
     "weights": set(),
     "rules": set(),
     "solve": {"objective", "time_limit", "seed", "method", "workers"},
-    "circles": {"min_size", "max_size", "n_circles", "mentors", "leads", "fit", "all_placed", "balanced"},
+    "circles": {
+        "min_size",
+        "max_size",
+        "n_circles",
+        "mentors",
+        "leads",
+        "fit",
+        "all_placed",
+        "balanced",
+    },
     "output": {"file"},
 }
 _KINDS = ("pairs", "circles")
