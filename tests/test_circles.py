@@ -188,6 +188,12 @@ def test_exact_method_matches_brute_force_and_infeasibility_is_real(p: CirclePro
     assert total == pytest.approx(best[1], abs=1e-6)
     assert c.objective == pytest.approx(total, abs=1e-9)
     assert c.bound >= c.objective - 1e-9
+    # the default method too: an optimal maxmin answer's bound is never below its total
+    d = pairwise.solve(p, time_limit=5)
+    assert check(p, d) == []
+    if d.status == "optimal":
+        assert d.objective == pytest.approx(best[1], abs=1e-6)
+    assert d.bound is None or d.bound >= d.objective - 1e-9
 
 
 @SLOW
