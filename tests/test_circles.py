@@ -288,7 +288,7 @@ def test_same_seed_same_circles_and_seeds_are_used() -> None:
 def test_local_search_reaches_the_exact_optimum_on_a_small_problem() -> None:
     rng = np.random.default_rng(5)
     d = _sym(rng, 12)
-    p = CircleProblem.from_affinity(d, min_size=3, max_size=5)
+    p = CircleProblem.from_affinity(d, n_circles=3, min_size=3, max_size=5)
     exact = pairwise.solve(p, method="cpsat", time_limit=30)
     local = pairwise.solve(p, method="local", time_limit=1)
     assert exact.status == "optimal"
@@ -390,7 +390,7 @@ def test_mentor_led_circles_have_one_mentor_each() -> None:
     assert check(p, c) == []
     frame = c.circles
     assert frame.mentor_id.notna().all()
-    assert len(frame) == p.n_circles
+    assert len(frame) == c.problem.n_circles
     mentors = set(cohort.ids[cohort.role == "mentor"].tolist())
     lead = c.to_frame().query("role == 'mentor'").person_id
     assert set(lead) <= mentors
@@ -417,7 +417,7 @@ def test_mentor_led_circles_never_break_a_rule(seed: int, leads: int) -> None:
     assert check(p, c) == []
     led = c.to_frame().query("role == 'mentor'").person_id.value_counts()
     assert led.max() <= leads
-    assert len(c.circles) == p.n_circles
+    assert len(c.circles) == c.problem.n_circles
 
 
 def test_too_few_mentors_is_infeasible_with_the_numbers() -> None:
@@ -504,7 +504,7 @@ def test_results_views(peers: pairwise.Compatibility) -> None:
     assert (c.circles.max_same_chapter <= 2).all()
     assert (c.circles.chapters <= c.circles["size"]).all()
     m = c.metrics()
-    assert sum(v for k, v in m.items() if k.startswith("circles_of_size_")) == p.n_circles
+    assert sum(v for k, v in m.items() if k.startswith("circles_of_size_")) == c.problem.n_circles
     assert m["max_same_chapter"] <= 2
     e = c.explain(0)
     assert len(e.members) == len(c.members(0))
@@ -714,7 +714,7 @@ def test_auto_exact_by_columns_matches_brute_force(p: CircleProblem) -> None:
 def test_thirty_people_are_proven_optimal_in_the_default_limit() -> None:
     for seed in (0, 1):
         rng = np.random.default_rng(seed)
-        p = CircleProblem.from_affinity(_sym(rng, 30), min_size=4, max_size=6)
+        p = CircleProblem.from_affinity(_sym(rng, 30), n_circles=6, min_size=4, max_size=6)
         c = pairwise.solve(p, seed=seed)
         assert c.method == "local+exact"
         assert c.status == "optimal"
@@ -727,7 +727,7 @@ def test_exact_by_columns_agrees_with_the_assignment_model_under_rules() -> None
     people = pairwise.make_peers(14, seed=2)
     aff = pairwise.affinity(people)
     rules = [KeepApart(), SharedSlot(), MaxPerChapter(2)]
-    p = CircleProblem.from_compatibility(aff, rules, min_size=3, max_size=5)
+    p = CircleProblem.from_compatibility(aff, rules, n_circles=4, min_size=3, max_size=5)
     by_columns = pairwise.solve(p, time_limit=10)
     by_model = pairwise.solve(p, method="cpsat", time_limit=30)
     assert by_columns.method == "local+exact" and by_model.status == "optimal"
@@ -809,3 +809,32 @@ def test_balanced_circles_match_brute_force(n: int, m: int, lo: int, seed: int) 
     assert c.status == "optimal"
     assert c.objective == pytest.approx(best, abs=1e-6)
     assert check(p, c) == []
+
+
+def _at_least(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Lexicographic ``a >= b`` with float tolerances."""
+    return a[0] > b[0] + 1e-9 or (a[0] >= b[0] - 1e-9 and a[1] >= b[1] - 1e-6)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(8, 14), st.integers(0, 2**16), st.sampled_from(["total", "maxmin"]))
+def test_a_free_count_is_never_worse_than_any_fixed_count(n: int, seed: int, obj: str) -> None:
+    a = _sym(np.random.default_rng(seed), n, low=-0.5)
+
+    def key(c: pairwise.Circles) -> tuple[float, float]:
+        return (min(c.circle_scores()) if obj == "maxmin" else 0.0, c.objective)
+
+    free = CircleProblem.from_affinity(a, min_size=3, max_size=5, objective=obj)  # type: ignore[arg-type]
+    c = pairwise.solve(free, time_limit=2)
+    assert check(free, c) == []
+    for k in range(-(-n // 5), n // 3 + 1):
+        fixed = CircleProblem.from_affinity(
+            a,
+            n_circles=k,
+            min_size=3,
+            max_size=5,
+            objective=obj,  # type: ignore[arg-type]
+        )
+        f = pairwise.solve(fixed, time_limit=2)
+        if k == c.problem.n_circles or (f.status == c.status == "optimal"):
+            assert _at_least(key(c), key(f))

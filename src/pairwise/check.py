@@ -155,15 +155,14 @@ def _formed_sizes(
 ) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The circles and size bounds a result must keep.
 
-    The problem's own, unless its count was the solver's to choose again for the people
-    it placed: then the circles formed, which must keep the one size range stated.
+    The problem's own, unless its count was the solver's to choose (no ``n_circles``):
+    then the circles formed, which must keep the one size range stated.
     """
     m, low, high = problem.n_circles, problem.min_size, problem.max_size
     formed = result.problem
-    if problem.count_free and not problem.all_placed and formed.n_circles != m:
-        if set(formed.min_size.tolist()) <= set(low.tolist()) and set(
-            formed.max_size.tolist()
-        ) <= set(high.tolist()):
+    if problem.count_free and formed.n_circles != m and problem.size_range is not None:
+        a, b = problem.size_range
+        if len(formed.min_size) and formed.min_size.min() >= a and formed.max_size.max() <= b:
             return formed.n_circles, formed.min_size, formed.max_size
         out.append("the result's circles do not keep the problem's size range")
     return m, low, high
@@ -234,6 +233,9 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
                 if c < count.at_least and not (count.or_none and c == 0):
                     out.append(f"circle {g} has {c} with {label}, '{count.name}' needs more")
     out.extend(_published_violations(problem, result, circles))
+    sizes = [len(ms) for ms in circles]
+    if problem.balanced and sizes and max(sizes) - min(sizes) > 1:
+        out.append(f"circle sizes {min(sizes)}-{max(sizes)} differ by more than one (balanced)")
     for group in problem.together:
         placed = [i for i in group if i not in left_out]  # one left out: the others together
         shared_circles = set.intersection(*(where.get(i, set()) for i in placed or group))

@@ -231,6 +231,32 @@ class CircleProblem:
         """
         return float(self.circle_scores(rows).sum())
 
+    def with_count(self, k: int) -> CircleProblem:
+        """The problem with ``k`` circles of its one size range (balanced when asked).
+
+        For problems whose count the constructor chose (``count_free``): the solver
+        searches the count, and results carry the problem with the count it chose.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> p = pairwise.CircleProblem.from_affinity(np.ones((20, 20)), min_size=4, max_size=6)
+        >>> p.n_circles, p.with_count(5).n_circles, p.with_count(5).max_size.tolist()
+        (4, 5, [6, 6, 6, 6, 6])
+        """
+        if self.size_range is None:
+            raise ValidationError(
+                [Problem("per-circle sizes fix the count", expected="one size range")]
+            )
+        low, high = self.size_range
+        lo, hi = np.full(k, low, dtype=np.int64), np.full(k, high, dtype=np.int64)
+        if self.balanced:
+            lead = 1 if self.mentor_led else 0
+            members = self.n - len(self.leaders) if self.mentor_led else self.n
+            lo, hi = balanced_sizes(lo, hi, members, lead)
+        leads = np.minimum(self.leads, k).astype(np.int64)
+        return replace(self, min_size=lo, max_size=hi, leads=leads)
+
     def meeting(self, members: npt.ArrayLike) -> list[SharedChoice]:
         """The label each shared rule publishes for a circle of ``members`` (positions).
 

@@ -502,10 +502,10 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
         answer = replace(_recorded(tables, problem.total(arr), arr, None), left_out=left_out)
         formed = int(arr[:, 0].max()) + 1 if len(arr) else 0
-        if left_out and problem.count_free and formed < problem.n_circles:
-            # the count was chosen again for the people placed (see Circles.unplaced)
-            lo, hi = problem.min_size[:formed].copy(), problem.max_size[:formed].copy()
-            answer = replace(answer, sizes=(lo, hi))
+        if problem.count_free and problem.size_range is not None and formed != problem.n_circles:
+            # the solver chose the count (and, with people left out, chose it again)
+            chosen = problem.with_count(formed)
+            answer = replace(answer, sizes=(chosen.min_size, chosen.max_size))
         return build(problem, answer)
     pairs = _table(tables, "pairs", ("mentee_id", "mentor_id"), "a matching export")
     pa, pb = positions(problem.mentee_ids), positions(problem.mentor_ids)

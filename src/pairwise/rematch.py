@@ -443,8 +443,10 @@ def _solve_circles_keeping(p2: CircleProblem, mates: BoolArray, opts: _Options) 
         found.assignment,
         optimal=False,
         method=f"{found.method} (rematch)",
-        bound=simple_bound(p2, build_units(p2)),
+        bound=simple_bound(found.problem, build_units(found.problem)),
         timings=dict(found.timings),
+        left_out=dict(found.left_out),
+        sizes=(found.problem.min_size, found.problem.max_size),
     )
     result = build(p2, answer)
     assert isinstance(result, Circles)

@@ -115,12 +115,134 @@ def solve_circles(
                 else inner.rows
             )
             order = np.lexsort((rows[:, 1], rows[:, 0]))
-            sizes = (out.problem.min_size, out.problem.max_size)
+            sizes = inner.sizes or (out.problem.min_size, out.problem.max_size)
             return replace(inner, rows=rows[order], left_out=out.reasons, sizes=sizes)
     return _solve(p, method, plan, seeds, workers, settings, progress)
 
 
+#: Share of the limit the count search spends screening counts before the final run.
+SCREEN_SHARE = 0.15
+#: Counts screened at most (evenly spread over the feasible range, both ends included).
+SCREEN_COUNTS = 5
+
+
 def _solve(
+    p: CircleProblem,
+    method: str,
+    plan: TimePlan,
+    seeds: Seeds,
+    workers: int | None,
+    settings: SearchSettings | None,
+    progress: Progress | None,
+) -> Answer:
+    """Solve with everyone placed, searching the circle count when it is free."""
+    counts = feasible_counts(p)
+    if len(counts) <= 1:
+        q = p if not counts or counts[0] == p.n_circles else p.with_count(counts[0])
+        answer = _solve_fixed(q, method, plan, seeds, workers, settings, progress)
+        return answer if q is p else replace(answer, sizes=(q.min_size, q.max_size))
+    return _search_counts(p, counts, method, plan, seeds, workers, settings, progress)
+
+
+def feasible_counts(p: CircleProblem) -> list[int]:
+    """Circle counts the sizes allow when the count is free (``[]`` when it is fixed)."""
+    if not p.count_free or p.size_range is None:
+        return []
+    low, high = p.size_range
+    lead = 1 if p.mentor_led else 0
+    members = p.n - len(p.leaders) if p.mentor_led else p.n
+    cap = min(members, int(p.leads.sum())) if lead else members
+    return [k for k in range(1, cap + 1) if k * (low - lead) <= members <= k * (high - lead)]
+
+
+def _search_counts(
+    p: CircleProblem,
+    counts: list[int],
+    method: str,
+    plan: TimePlan,
+    seeds: Seeds,
+    workers: int | None,
+    settings: SearchSettings | None,
+    progress: Progress | None,
+) -> Answer:
+    """The count searched: a few counts screened briefly, then the best one solved at length.
+
+    Where every count's circles can all be listed in its share of the limit (or with
+    ``method="cpsat"`` and at most ``SCREEN_COUNTS`` counts), every count is solved in an
+    equal share and the best wins: the answer is optimal over every count when each is.
+    Otherwise ``SCREEN_COUNTS`` counts spread over the range share ``SCREEN_SHARE`` of
+    the limit, and the best count is solved with the caller's plan (the work budget of a
+    solve at that count alone, the clock of the caller's limit), so the answer is the
+    fixed-count answer at that count whenever the work budget, not the clock, ends the
+    search. Ties go to the fewer circles. The bound is the largest over every count (each
+    count's per-person bound where it was not solved).
+    """
+    step = (len(counts) - 1) / max(SCREEN_COUNTS - 1, 1)
+    screen = sorted({counts[round(t * step)] for t in range(min(SCREEN_COUNTS, len(counts)))})
+    problems = {k: p.with_count(k) for k in counts}
+    units = build_units(p)  # the units do not depend on the sizes
+    listed = method == "auto" and p.n <= 2 * EXACT_UP_TO
+    listed = listed and all(
+        _columns_fit(problems[k], units, plan.limit / len(counts)) for k in counts
+    )
+    # every count solved in an equal share: listed columns, or CP-SAT asked for by name
+    exact = listed or (method == "cpsat" and len(counts) <= SCREEN_COUNTS)
+    if exact:
+        screen = counts
+    share = plan.limit / len(screen) if exact else SCREEN_SHARE * plan.limit / len(screen)
+    found: dict[int, Answer] = {}
+    for k in screen:
+        try:
+            found[k] = _solve_fixed(
+                problems[k], method, TimePlan(share), seeds, workers, settings, None
+            )
+        except (InfeasibleError, SolverError):
+            continue
+    if not found:
+        # no count works: the conflicts of the count the constructor chose
+        return _solve_fixed(
+            p, method, TimePlan(plan.left(net=False)), seeds, workers, settings, progress
+        )
+    best = max(found, key=lambda k: (_answer_key(problems[k], found[k]), -k))
+    answer = found[best]
+    if not exact:
+        # the caller's own plan: the same work budget as a solve at this count alone
+        # (the searches are reproducible, so the same answer, unless the clock ends it)
+        final = _solve_fixed(
+            problems[best],
+            method,
+            plan,
+            seeds,
+            workers,
+            settings,
+            progress,
+        )
+        if _answer_key(problems[best], final) >= _answer_key(problems[best], answer):
+            answer = final
+    bounds = [
+        found[k].bound
+        if k in found and found[k].bound is not None
+        else simple_bound(problems[k], units)
+        for k in counts
+    ]
+    bound = max(float(b) for b in bounds if b is not None)
+    q = problems[best]
+    optimal = exact and len(found) == len(counts) and all(a.optimal for a in found.values())
+    timings = dict(answer.timings)
+    timings["counts_screened"] = float(len(screen))
+    timings["solve"] = plan.elapsed()
+    return replace(
+        answer, optimal=optimal, bound=bound, sizes=(q.min_size, q.max_size), timings=timings
+    )
+
+
+def _answer_key(p: CircleProblem, a: Answer) -> tuple[float, float]:
+    """(worst circle for maxmin else 0, total) of an answer's rows."""
+    scores = p.circle_scores(a.rows)
+    return (float(scores.min()) if p.objective == "maxmin" else 0.0, float(scores.sum()))
+
+
+def _solve_fixed(
     p: CircleProblem,
     method: str,
     plan: TimePlan,
