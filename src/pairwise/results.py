@@ -424,7 +424,9 @@ class Circles:
         """One row per circle.
 
         Columns ``circle``, ``size``, ``mentor_id`` (mentor-led only), ``member_ids`` (a
-        tuple) and ``score``; per shared rule the label it publishes, chosen as
+        tuple), ``score`` (the sum of within-circle affinities) and ``mean_affinity`` (the
+        score per pair of members, comparable across circle sizes: in [0, 1] for a
+        cohort's affinity); per shared rule the label it publishes, chosen as
         :meth:`~pairwise.circles.CircleProblem.meeting` says (``slot``: when the circle
         meets; ``language``) and the others every member holds (``slot_alternatives``, a
         tuple); for a cohort also the mix: ``regions`` and ``chapters``
@@ -443,6 +445,8 @@ class Circles:
                 row["mentor_id"] = lead[0] if lead else None
             row["member_ids"] = rest
             row["score"] = float(scores[g])
+            pairs = len(ms) * (len(ms) - 1) / 2
+            row["mean_affinity"] = float(scores[g]) / pairs if pairs else float("nan")
             for choice in p.meeting(ms):
                 row[choice.field] = choice.label
                 row[f"{choice.field}_alternatives"] = choice.alternatives
