@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import hypothesis.strategies as st
 import numpy as np
@@ -838,3 +840,56 @@ def test_a_free_count_is_never_worse_than_any_fixed_count(n: int, seed: int, obj
         f = pairwise.solve(fixed, time_limit=2)
         if k == c.problem.n_circles or (f.status == c.status == "optimal"):
             assert _at_least(key(c), key(f))
+
+
+def test_bad_placement_options_are_all_listed() -> None:
+    with pytest.raises(ValidationError) as info:
+        CircleProblem.from_affinity(
+            np.ones((8, 8)),
+            min_size=[4, 4],
+            max_size=[4, 4],
+            all_placed="yes",  # type: ignore[arg-type]
+            balanced=True,
+        )
+    text = str(info.value)
+    assert "bad all_placed" in text and "balanced needs one size range" in text
+    with pytest.raises(ValidationError, match="bad balanced"):
+        CircleProblem.from_affinity(np.ones((8, 8)), balanced=1)  # type: ignore[arg-type]
+    fixed = CircleProblem.from_affinity(np.ones((8, 8)), min_size=[4, 4], max_size=[4, 4])
+    with pytest.raises(ValidationError, match="per-circle sizes fix the count"):
+        fixed.with_count(3)
+
+
+def test_programme_file_placement_options(tmp_path: Any) -> None:
+    from pairwise.programme import Programme
+
+    recipes = Path(__file__).resolve().parents[1] / "docs" / "recipes"
+    frame = pd.read_csv(recipes / "peers.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "slots"] = ""
+    frame.to_csv(tmp_path / "peers.csv", index=False)
+    text = (
+        '[programme]\nkind = "circles"\n[input]\nfile = "peers.csv"\n'
+        "[circles]\nmin_size = 4\nmax_size = 6\nbalanced = true\n"
+        '[[rules]]\ntype = "SharedSlot"\n[solve]\ntime_limit = 1\n'
+    )
+    (tmp_path / "p.toml").write_text(text)
+    c = Programme.from_toml(tmp_path / "p.toml").run(write=False)
+    assert c.unplaced.person_id.tolist() == [str(frame.id[0])]
+    sizes = c.circles["size"]
+    assert sizes.max() - sizes.min() <= 1
+    (tmp_path / "q.toml").write_text(text.replace("balanced = true", "all_placed = true"))
+    with pytest.raises(InfeasibleError, match="has no weekly slot"):
+        Programme.from_toml(tmp_path / "q.toml").run(write=False)
+    (tmp_path / "r.toml").write_text(text.replace("balanced = true", 'all_placed = "no"'))
+    with pytest.raises(ValidationError, match="bad all_placed"):
+        Programme.from_toml(tmp_path / "r.toml").run(write=False)
+
+
+def test_check_catches_a_listed_person_who_is_placed() -> None:
+    p = CircleProblem.from_affinity(np.ones((9, 9)), min_size=4, max_size=4)
+    c = pairwise.solve(p)
+    placed = int(c.assignment[0, 1])
+    forged = replace(c, left_out={**c.left_out, placed: "made up"})
+    assert any("listed as unplaced but is in" in v for v in check(p, forged))
+    strict = replace(p, all_placed=True)
+    assert any("places everyone" in v for v in check(strict, c))
