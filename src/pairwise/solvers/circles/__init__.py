@@ -137,6 +137,8 @@ def _solve(
 ) -> Answer:
     """Solve with everyone placed, searching the circle count when it is free."""
     counts = feasible_counts(p)
+    if p.n_circles not in counts:
+        counts = []
     if len(counts) <= 1:
         q = p if not counts or counts[0] == p.n_circles else p.with_count(counts[0])
         answer = _solve_fixed(q, method, plan, seeds, workers, settings, progress)
@@ -146,7 +148,8 @@ def _solve(
 
 def feasible_counts(p: CircleProblem) -> list[int]:
     """Circle counts the sizes allow when the count is free (``[]`` when it is fixed)."""
-    if not p.count_free or p.size_range is None:
+    if not p.count_free or p.size_range is None or p.mentor_led:
+        # mentor-led: the count is the mentors' (their leading places), not searched
         return []
     low, high = p.size_range
     lead = 1 if p.mentor_led else 0
@@ -191,7 +194,11 @@ def _search_counts(
         screen = counts
     share = plan.limit / len(screen) if exact else SCREEN_SHARE * plan.limit / len(screen)
     found: dict[int, Answer] = {}
+    # the constructor's count first, then outwards: the clock may stop the screening early
+    screen = sorted(screen, key=lambda k: (abs(k - p.n_circles), k))
     for k in screen:
+        if found and not exact and plan.elapsed() > SCREEN_SHARE * plan.limit:
+            break
         try:
             found[k] = _solve_fixed(
                 problems[k], method, TimePlan(share), seeds, workers, settings, None
@@ -219,13 +226,16 @@ def _search_counts(
         )
         if _answer_key(problems[best], final) >= _answer_key(problems[best], answer):
             answer = final
-    bounds = [
-        found[k].bound
-        if k in found and found[k].bound is not None
-        else simple_bound(problems[k], units)
-        for k in counts
-    ]
-    bound = max(float(b) for b in bounds if b is not None)
+    # the per-person bound reads only the smallest and largest size: one per pair of them
+    per_sizes: dict[tuple[int, int], float] = {}
+    for k in counts:
+        if k in found and found[k].bound is not None:
+            continue
+        key = (int(problems[k].min_size.min()), int(problems[k].max_size.max()))
+        if key not in per_sizes:
+            per_sizes[key] = simple_bound(problems[k], units)
+    proven = [float(a.bound) for a in found.values() if a.bound is not None]
+    bound = max([*proven, *per_sizes.values()])
     q = problems[best]
     optimal = exact and len(found) == len(counts) and all(a.optimal for a in found.values())
     timings = dict(answer.timings)
