@@ -21,7 +21,10 @@ swap is scored in O(1) and checked in O(labels + categories of the units involve
 The improvement method is an iterated tabu search over the move and swap neighbourhoods
 (in the spirit of [1]_ and of the "iterated maxima search" of [2]_): best admissible move
 each iteration, tabu on returning a unit to the circle it left, aspiration on a new best,
-and a random perturbation of the best solution after a stall. Work is counted in neighbour
+and a perturbation of the best solution after a stall: random swaps, and where circle sizes
+may vary, half of the times first a change of the size mix (one circle pushed by greedy
+moves to its other size bound; local optima sit near the bounds, where every single move
+is uphill, as in the size-changing perturbations of [3]_). Work is counted in neighbour
 evaluations, so a run with the same seed and the same work budget is reproducible whatever
 the machine's speed.
 
@@ -45,6 +48,9 @@ References
    Research Society* 64 (2013) 724-734.
 .. [2] X. Lai and J.-K. Hao, "Iterated maxima search for the maximally diverse grouping
    problem", *European Journal of Operational Research* 254(3) (2016) 780-800.
+.. [3] X. Yang, Z. Cai, T. Jin, Z. Tang and S. Gao, "A three-phase search approach with
+   dynamic population size for solving the maximally diverse grouping problem", *European
+   Journal of Operational Research* 302(3) (2022) 925-953.
 """
 
 from __future__ import annotations
@@ -596,6 +602,53 @@ def _take(tie, n_ties):
     return True, 1
 
 
+# the cost of one candidate of a size-mix change in evaluations (its full rule checks
+# cost several plain candidates)
+_RESIZE_WORK = 4
+
+
+@_no_refcount
+def _resize(data, state, g, grow):
+    """Push circle ``g`` to its size ceiling (``grow``) or floor by greedy single moves.
+
+    Each step takes the best-scoring admissible move of one unit into ``g`` (from a circle
+    that keeps its floors) or out of it (into a circle with room), every rule kept. Changes
+    the size mix where one-element moves from a local optimum are all uphill, as the
+    size-changing perturbations of [3]_ do. Returns the candidate evaluations done.
+    """
+    m = data.n_circles
+    U = data.affinity.shape[0]
+    circle_of, to_circle = state.circle_of, state.to_circle
+    work = 0
+    while (state.size[g] < data.max_size[g]) if grow else (state.size[g] > data.min_size[g]):
+        pick_u, pick_b, pick_gain = -1, -1, _NEG
+        for u in range(U):
+            a = circle_of[u]
+            if a == m or (a == g) == grow:
+                continue
+            if grow:
+                work += _RESIZE_WORK
+                gain = to_circle[u, g] - to_circle[u, a]
+                if gain > pick_gain and (
+                    can_add(data, state, u, g, -1, True) and can_remove(data, state, u, a, -1)
+                ):
+                    pick_u, pick_b, pick_gain = u, g, gain
+            else:
+                for b in range(m):
+                    if b == g:
+                        continue
+                    work += _RESIZE_WORK
+                    gain = to_circle[u, b] - to_circle[u, g]
+                    if gain > pick_gain and (
+                        can_add(data, state, u, b, -1, True) and can_remove(data, state, u, g, -1)
+                    ):
+                        pick_u, pick_b, pick_gain = u, b, gain
+        if pick_u < 0:
+            break
+        apply_move(data, state, pick_u, pick_b)
+    return work
+
+
 @njit(cache=True, nogil=True)
 def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
     """Iterated tabu search from the feasible ``circle_of``, for ``budget`` evaluations.
@@ -622,6 +675,8 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
     full = params.sample >= U
     perm = np.random.permutation(U)
     pos = 0
+    ranged_circles = np.flatnonzero(min_size < max_size)
+    ranged = ranged_circles.shape[0] > 0
     while work < budget:
         it += 1
         total = _objective(score, m, maxmin)[1]
@@ -736,11 +791,20 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
             best_circle_of[:] = circle_of
             last = it
         elif it - last > params.stall:
-            # perturb: restart from the best with random feasible swaps
+            # perturb: restart from the best with random feasible swaps (after a change of
+            # the size mix, half of the times, where sizes may vary)
             for u in range(U):
                 if circle_of[u] != best_circle_of[u]:
                     apply_move(data, state, u, best_circle_of[u])
             strength = 2 + np.random.randint(0, max(2, int(U * params.strength / 1000)))
+            if ranged and np.random.random() < 0.5:
+                # change the size mix: one circle with a size range to its other bound
+                # (a local optimum sits near the bounds: moving one unit is uphill), then
+                # fewer random swaps
+                g = ranged_circles[np.random.randint(0, ranged_circles.shape[0])]
+                grow = 2 * size[g] < min_size[g] + max_size[g]
+                work += _resize(data, state, g, grow)
+                strength = 1 + strength // 2
             tries = 0
             done = 0
             while done < strength and tries < 50 * strength:

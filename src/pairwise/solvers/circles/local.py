@@ -2,11 +2,12 @@
 
 The compiled kernels, the method and its references are in :mod:`.kernels`. Work is
 counted in neighbour evaluations: the search stops on a budget of
-:attr:`SearchSettings.evals_per_second` per second of the caller's limit, so a run with the
-same seed, workers and limit is reproducible whatever the machine's speed; the clock (the
-plan's safety net) stops it only on a machine far slower than planned. ``workers``
-independent searches run in parallel threads (the kernels release the GIL) from the same
-start and the best is kept.
+:attr:`SearchSettings.evals_per_second` per second of the caller's limit, and a run with
+the same seed, workers and limit is reproducible whatever the machine's
+speed; the clock stops it at the limit on a slower or busier machine (then the answer
+depends on the machine). ``timings`` says which one ended it (``stopped_by_budget``,
+``stopped_by_clock``). ``workers`` independent searches run in parallel threads (the kernels
+release the GIL) from the same start and the best is kept.
 """
 
 from __future__ import annotations
@@ -49,9 +50,14 @@ class SearchSettings:
     ----------
     evals_per_second : int
         Work budget of the local search per second of ``time_limit`` (neighbour
-        evaluations), chosen so that the budget, not the clock, ends the search on this
-        project's benchmark machine (benchmarks/README.md). A huge value makes the clock
-        the limit (as in the literature's comparisons; not reproducible).
+        evaluations, per worker). The default, 40 million, leaves a wide margin on this
+        project's benchmark machine (2 cores, one search evaluating 200-250 million
+        neighbours per second; benchmarks/README.md): the budget ends the search after
+        about a fifth of the limit and the answer is the seed's alone
+        (``timings["stopped_by_budget"]`` is 1). A slower or busier machine reaches the
+        limit first: the clock ends the search there (``timings["stopped_by_clock"]`` is
+        1, the answer depends on the machine). A huge value (``10**15``) makes the clock
+        the limit, the whole limit spent (as in the literature's comparisons).
     deterministic : bool
         CP-SAT stops on deterministic time (reproducible); ``False``: on the clock only.
     stall : int
@@ -141,7 +147,11 @@ def local_search(
     """Greedy start (CP-SAT if the repair fails), then the iterated tabu search.
 
     ``limit`` is the planned seconds of this search (a share of the caller's limit): the
-    work budget is ``settings.evals_per_second * limit`` unless ``budget`` is given.
+    work budget is ``settings.evals_per_second * limit`` (per worker) unless ``budget`` is
+    given. Fills ``timings``: ``evaluations`` (every worker's), ``stopped_by_budget`` (1
+    when every worker used its whole budget: the answer is reproducible),
+    ``stopped_by_clock`` (1 when the time limit ended a worker first) and
+    ``stopped_early`` (1 when a worker found no admissible neighbour at all).
     """
     data = unit_data(p, units)
     budget = int(settings.evals_per_second * limit) if budget is None else budget
@@ -165,7 +175,7 @@ def local_search(
     thread_seeds = seeds.ints("threads", threads)
     remaining = max(0, budget - used)
 
-    def run(k: int) -> tuple[tuple[float, float], IntArray, int, bool]:
+    def run(k: int) -> tuple[tuple[float, float], IntArray, int, str]:
         report = progress if k == 0 else None
         return _tabu(
             p, units, g_of, data, thread_seeds[k], remaining, plan, settings, report, bound
@@ -179,7 +189,9 @@ def local_search(
     winner = max(range(len(found)), key=lambda k: (found[k][0], -k))
     timings["search"] = plan.elapsed() - timings["first_feasible"]
     timings["evaluations"] = float(sum(f[2] for f in found))
-    timings["stopped_by_clock"] = float(any(f[3] for f in found))
+    timings["stopped_by_budget"] = float(all(f[3] == "budget" for f in found))
+    timings["stopped_by_clock"] = float(any(f[3] == "clock" for f in found))
+    timings["stopped_early"] = float(any(f[3] == "rigid" for f in found))
     return found[winner][1]
 
 
@@ -227,8 +239,12 @@ def _tabu(
     settings: SearchSettings,
     progress: Progress | None,
     bound: float,
-) -> tuple[tuple[float, float], IntArray, int, bool]:
-    """One tabu search from ``start``: (key, best assignment, evaluations, stopped by clock)."""
+) -> tuple[tuple[float, float], IntArray, int, str]:
+    """One tabu search from ``start``: (key, best assignment, evaluations, what stopped it).
+
+    What stopped it: ``"budget"``, ``"clock"`` (the time limit) or ``"rigid"`` (no
+    admissible neighbour at all).
+    """
     from pairwise.solvers.circles import kernels
 
     m = p.n_circles
@@ -254,7 +270,11 @@ def _tabu(
     )
     deadline = plan.deadline(net=False)  # the work budget ends it first, or the limit does
     left = budget
-    while left > 0 and time.perf_counter() < deadline:
+    stopped = "budget"
+    while left > 0:
+        if time.perf_counter() >= deadline:
+            stopped = "clock"
+            break
         chunk = min(_CHUNK, left)
         before = counters.evaluations
         counters = kernels.search(data, g, best_g, tabu, params, counters, chunk)
@@ -264,9 +284,10 @@ def _tabu(
             objective = counters.best_total
             progress({"elapsed": plan.elapsed(), "objective": objective, "bound": bound})
         if done == 0:
+            stopped = "rigid"
             break
     key = (counters.best_worst, counters.best_total)
-    return key, best_g, counters.evaluations, left > 0
+    return key, best_g, counters.evaluations, stopped
 
 
 _compiled: list[float] = []
