@@ -897,3 +897,17 @@ def test_check_catches_a_listed_person_who_is_placed() -> None:
     assert any("listed as unplaced but is in" in v for v in check(p, forged))
     strict = replace(p, all_placed=True)
     assert any("places everyone" in v for v in check(strict, c))
+
+
+def test_objective_counts_every_circle_the_solver_formed() -> None:
+    # people left out and the count chosen again: the objective is over the circles formed
+    for seed in range(6):
+        people = pairwise.make_peers(40, seed=seed)
+        aff = pairwise.affinity(people)
+        p = CircleProblem.from_compatibility(aff, [SharedSlot(), MaxPerChapter(2)])
+        try:
+            c = pairwise.solve(p, time_limit=1, seed=seed)
+        except (InfeasibleError, SolverError):
+            continue
+        assert c.objective == pytest.approx(c.circles.score.sum())
+        assert check(p, c) == []

@@ -155,12 +155,17 @@ def _formed_sizes(
 ) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The circles and size bounds a result must keep.
 
-    The problem's own, unless its count was the solver's to choose (no ``n_circles``):
-    then the circles formed, which must keep the one size range stated.
+    The problem's own, unless its count was the solver's to choose (no ``n_circles``) or
+    its balanced sizes were chosen again for the people placed: then the circles formed,
+    which must keep the one size range stated (and, balanced, sizes at most one apart,
+    checked apart).
     """
     m, low, high = problem.n_circles, problem.min_size, problem.max_size
     formed = result.problem
-    if problem.count_free and formed.n_circles != m and problem.size_range is not None:
+    differs = formed.n_circles != m or not (
+        np.array_equal(formed.min_size, low) and np.array_equal(formed.max_size, high)
+    )
+    if (problem.count_free or problem.balanced) and differs and problem.size_range is not None:
         a, b = problem.size_range
         if len(formed.min_size) and formed.min_size.min() >= a and formed.max_size.max() <= b:
             return formed.n_circles, formed.min_size, formed.max_size

@@ -595,6 +595,22 @@ def _gap(objective: float, bound: float | None) -> float:
     return max(0.0, (bound - objective) / max(abs(bound), 1e-9))
 
 
+def _formed(problem: CircleProblem, answer: Answer) -> CircleProblem:
+    """The problem with the circles the answer formed (the solver may choose the count)."""
+    if answer.sizes is None:
+        return problem
+    lo, hi = answer.sizes
+    same = len(lo) == problem.n_circles
+    if same and (lo == problem.min_size).all() and (hi == problem.max_size).all():
+        return problem
+    return replace(
+        problem,
+        min_size=np.asarray(lo, dtype=np.int64).copy(),
+        max_size=np.asarray(hi, dtype=np.int64).copy(),
+        leads=np.minimum(problem.leads, len(lo)).astype(np.int64),
+    )
+
+
 def build(
     problem: PairProblem | CircleProblem,
     answer: Answer,
@@ -607,6 +623,8 @@ def build(
     the rounding slack when the answer is optimal, or ``None`` when nothing was proved.
     ``time_limit`` (the limit that applied) is recorded in ``timings["time_limit"]``.
     """
+    if isinstance(problem, CircleProblem):
+        problem = _formed(problem, answer)
     objective = problem.total(answer.rows)
     bound: float | None
     if answer.bound is not None:
@@ -620,14 +638,6 @@ def build(
         timings["time_limit"] = float(time_limit)
     status: Status = "optimal" if answer.optimal else "feasible"
     if isinstance(problem, CircleProblem):
-        if answer.sizes is not None and len(answer.sizes[0]) != problem.n_circles:
-            lo, hi = answer.sizes
-            problem = replace(
-                problem,
-                min_size=np.asarray(lo, dtype=np.int64).copy(),
-                max_size=np.asarray(hi, dtype=np.int64).copy(),
-                leads=np.minimum(problem.leads, len(lo)).astype(np.int64),
-            )
         return Circles(
             answer.rows,
             objective,
