@@ -48,7 +48,7 @@ References
    Research Society* 64 (2013) 724-734.
 .. [2] X. Lai and J.-K. Hao, "Iterated maxima search for the maximally diverse grouping
    problem", *European Journal of Operational Research* 254(3) (2016) 780-800.
-.. [3] X. Yang, Z. Cai, T. Jin, Z. Tang and S. Gao, "A three-phase search approach with
+.. [3] X. Yang et al., "A three-phase search approach with
    dynamic population size for solving the maximally diverse grouping problem", *European
    Journal of Operational Research* 302(3) (2022) 925-953.
 """
