@@ -122,6 +122,8 @@ def solve_circles(
 
 #: Share of the limit the count search spends screening counts before the final run.
 SCREEN_SHARE = 0.15
+#: Share of the limit past which the count screening stops (a safety net, not the plan).
+SCREEN_NET = 0.5
 #: Counts screened at most (evenly spread over the feasible range, both ends included).
 SCREEN_COUNTS = 5
 
@@ -150,6 +152,12 @@ def feasible_counts(p: CircleProblem) -> list[int]:
     """Circle counts the sizes allow when the count is free (``[]`` when it is fixed)."""
     if not p.count_free or p.size_range is None or p.mentor_led:
         # mentor-led: the count is the mentors' (their leading places), not searched
+        return []
+    if p.n > EXACT_UP_TO and (p.shared or p.counts):
+        # shared labels or count rules at a tight count can leave the greedy start without
+        # an answer, and the CP-SAT start on a large cohort then overruns the limit (seen:
+        # 1,000 peers, a shared slot, 188 circles of 4-6: 72 s on a 0.3 s limit); until that
+        # start keeps the clock, such cohorts keep the constructor's count
         return []
     low, high = p.size_range
     lead = 1 if p.mentor_led else 0
@@ -194,22 +202,22 @@ def _search_counts(
         screen = counts
     share = plan.limit / len(screen) if exact else SCREEN_SHARE * plan.limit / len(screen)
     found: dict[int, Answer] = {}
-    # the constructor's count first, then outwards: the clock may stop the screening early
+    # the constructor's count first, then outwards; each screened for the work planned for
+    # ``share`` seconds (reproducible). The clock is only a safety net: past half the
+    # limit (a count whose start needs CP-SAT on a large cohort) the screening stops.
     screen = sorted(screen, key=lambda k: (abs(k - p.n_circles), k))
     for k in screen:
-        if found and not exact and plan.elapsed() > SCREEN_SHARE * plan.limit:
+        if found and plan.elapsed() > SCREEN_NET * plan.limit:
             break
         try:
             found[k] = _solve_fixed(
-                problems[k], method, TimePlan(share), seeds, workers, settings, None
+                problems[k], method, plan, seeds, workers, settings, None, seconds=share
             )
         except (InfeasibleError, SolverError):
             continue
     if not found:
         # no count works: the conflicts of the count the constructor chose
-        return _solve_fixed(
-            p, method, TimePlan(plan.left(net=False)), seeds, workers, settings, progress
-        )
+        return _solve_fixed(p, method, plan, seeds, workers, settings, progress)
     best = max(found, key=lambda k: (_answer_key(problems[k], found[k]), -k))
     answer = found[best]
     if not exact:
@@ -260,8 +268,15 @@ def _solve_fixed(
     workers: int | None,
     settings: SearchSettings | None,
     progress: Progress | None,
+    *,
+    seconds: float | None = None,
 ) -> Answer:
-    """Solve with everyone placed (InfeasibleError when the rules cannot all hold)."""
+    """Solve with everyone placed (InfeasibleError when the rules cannot all hold).
+
+    ``seconds`` (default: the plan's limit) is what the work budgets and the method are
+    planned for; the plan's clock stays the safety net.
+    """
+    limit = plan.limit if seconds is None else float(seconds)
     settings = SearchSettings() if settings is None else settings
     units = build_units(p)
     conflicts = diagnose(p, units)
@@ -273,13 +288,14 @@ def _solve_fixed(
     bound = simple_bound(p, units)
     timings: dict[str, float] = {"prepare": plan.elapsed()}
     run = _Run(p, units, plan, seeds, workers, settings, progress, timings, bound)
+    run.seconds = limit
     if method == "cpsat":
-        chosen, (g_of, optimal, bound) = "cpsat", run.cpsat(plan.limit, None)
-    elif method == "auto" and _columns_fit(p, units, plan.limit):
+        chosen, (g_of, optimal, bound) = "cpsat", run.cpsat(limit, None)
+    elif method == "auto" and _columns_fit(p, units, limit):
         chosen, (g_of, optimal, bound) = "local+exact", run.local_then_columns()
     elif method == "local" or p.n > EXACT_UP_TO:
         chosen, optimal = "local", False
-        g_of = run.local(plan.limit)
+        g_of = run.local(limit)
     else:
         chosen, (g_of, optimal, bound) = "local+cpsat", run.local_then_cpsat()
     m = p.n_circles
@@ -307,6 +323,7 @@ class _Run:
         self.p, self.units, self.plan, self.seeds = p, units, plan, seeds
         self.workers, self.settings, self.progress = workers, settings, progress
         self.timings, self.bound = timings, bound
+        self.seconds = plan.limit  # what the methods plan their work for
 
     def local(self, seconds: float) -> IntArray:
         """The local search's answer, planned for ``seconds`` of the limit."""
@@ -341,7 +358,7 @@ class _Run:
 
     def local_then_columns(self) -> tuple[IntArray, bool, float]:
         """Small enough to list every admissible circle: local answer, then the column proof."""
-        first = min(self.plan.limit / 4, 1.0)
+        first = min(self.seconds / 4, 1.0)
         g_local = self.local(first)
         t1 = time.perf_counter()
         exact = columns.solve_exact(
@@ -349,7 +366,7 @@ class _Run:
             self.units,
             g_local,
             plan=self.plan,
-            budget=DETERMINISTIC_SHARE * (self.plan.limit - first),
+            budget=DETERMINISTIC_SHARE * (self.seconds - first),
             seeds=self.seeds,
             workers=self.workers,
             scale=unit_scale(self.units),
@@ -362,10 +379,10 @@ class _Run:
 
     def local_then_cpsat(self) -> tuple[IntArray, bool, float]:
         """Small: the local answer (a quarter of the time) is CP-SAT's hint and floor."""
-        first = min(self.plan.limit / 4, 1.0)
+        first = min(self.seconds / 4, 1.0)
         g_local = self.local(first)
         try:
-            g_cp, optimal, bound = self.cpsat(self.plan.limit - first, g_local)
+            g_cp, optimal, bound = self.cpsat(self.seconds - first, g_local)
         except SolverError:  # no better answer in time: the local search's stands (feasible)
             return g_local, False, self.bound
         if _key(self.p, self.units, g_cp) >= _key(self.p, self.units, g_local):
