@@ -30,6 +30,7 @@ __all__ = [
     "SharedChoice",
     "balanced_sizes",
     "circle_count",
+    "fitting_counts",
 ]
 
 CircleObjective = Literal["total", "maxmin"]
@@ -231,8 +232,16 @@ class CircleProblem:
         """
         return float(self.circle_scores(rows).sum())
 
-    def with_count(self, k: int) -> CircleProblem:
+    @property
+    def n_members(self) -> int:
+        """People the circles must place: everyone but the possible leaders when led."""
+        return self.n - len(self.leaders) if self.mentor_led else self.n
+
+    def with_count(self, k: int, *, spare: bool = False) -> CircleProblem:
         """The problem with ``k`` circles of its one size range (balanced when asked).
+
+        ``spare``: balanced bounds for as many people as the circles hold (some may be
+        left out), see :func:`balanced_sizes`.
 
         For problems whose count the constructor chose (``count_free``): the solver
         searches the count, and results carry the problem with the count it chose.
@@ -252,8 +261,7 @@ class CircleProblem:
         lo, hi = np.full(k, low, dtype=np.int64), np.full(k, high, dtype=np.int64)
         if self.balanced:
             lead = 1 if self.mentor_led else 0
-            members = self.n - len(self.leaders) if self.mentor_led else self.n
-            lo, hi = balanced_sizes(lo, hi, members, lead)
+            lo, hi = balanced_sizes(lo, hi, self.n_members, lead, spare=spare)
         leads = np.minimum(self.leads, k).astype(np.int64)
         return replace(self, min_size=lo, max_size=hi, leads=leads)
 
@@ -492,13 +500,8 @@ class CircleProblem:
         n_circles, min_size, max_size
             As in :meth:`from_affinity`; sizes count the mentor.
         objective : {"total", "maxmin"}
-        all_placed : bool, default False
-            Everyone must be placed, or :func:`pairwise.solve` raises
-            :class:`~pairwise.errors.InfeasibleError`. By default people no circle can take
-            under the hard rules are left out and listed in ``Circles.unplaced`` with the
-            reason, and the others are solved.
-        balanced : bool, default False
-            Circle sizes differ by at most one (needs one size range).
+        all_placed, balanced : bool, default False
+            As in :meth:`from_affinity`.
 
         Returns
         -------
@@ -829,6 +832,20 @@ def _count_free(n_circles: object, min_size: Any, max_size: Any) -> bool:
     return n_circles is None and np.ndim(min_size) == 0 and np.ndim(max_size) == 0
 
 
+def fitting_counts(members: int, low: int, high: int, leader_slots: int | None = None) -> list[int]:
+    """Circle counts that place all ``members`` in circles of ``low``-``high`` members.
+
+    ``leader_slots`` caps the count (mentor-led circles).
+
+    Examples
+    --------
+    >>> fitting_counts(20, 4, 6), fitting_counts(7, 4, 6)
+    ([4, 5], [])
+    """
+    cap = members if leader_slots is None else min(members, leader_slots)
+    return [k for k in range(1, cap + 1) if k * low <= members <= k * high]
+
+
 def circle_count(members: int, low: int, high: int, leader_slots: int | None = None) -> int:
     """The circle count for ``members`` people in circles of ``low``-``high`` members.
 
@@ -845,7 +862,7 @@ def circle_count(members: int, low: int, high: int, leader_slots: int | None = N
     counts = [k for k in range(1, cap + 1) if k * low <= members]
     if not counts:
         return 0
-    fits = [k for k in counts if members <= k * high]
+    fits = fitting_counts(members, low, high, leader_slots)
     if fits:
         mid = (low + high) / 2
         return min(fits, key=lambda k: (abs(members / k - mid), k))

@@ -46,7 +46,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from pairwise.circles import CircleProblem
+from pairwise.circles import CircleProblem, fitting_counts
 from pairwise.errors import InfeasibleError, SolverError
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE
 from pairwise.solvers._plan import Seeds, TimePlan
@@ -160,10 +160,7 @@ def feasible_counts(p: CircleProblem) -> list[int]:
         # start keeps the clock, such cohorts keep the constructor's count
         return []
     low, high = p.size_range
-    lead = 1 if p.mentor_led else 0
-    members = p.n - len(p.leaders) if p.mentor_led else p.n
-    cap = min(members, int(p.leads.sum())) if lead else members
-    return [k for k in range(1, cap + 1) if k * (low - lead) <= members <= k * (high - lead)]
+    return fitting_counts(p.n, low, high)
 
 
 def _search_counts(

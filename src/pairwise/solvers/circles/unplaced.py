@@ -20,12 +20,10 @@ raises ``InfeasibleError`` naming the rules, as before.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import numpy.typing as npt
 
-from pairwise.circles import CircleProblem, balanced_sizes, circle_count
+from pairwise.circles import CircleProblem, circle_count
 
 __all__ = ["Leftover", "leave_out"]
 
@@ -129,19 +127,17 @@ def _refit(p: CircleProblem) -> CircleProblem:
     """
     if not (p.count_free or p.balanced) or p.size_range is None or not len(p.min_size):
         return p
-    lead = 1 if p.mentor_led else 0
-    members = p.n - len(p.leaders) if p.mentor_led else p.n
-    low, high = p.size_range
     m = len(p.min_size)
     if p.count_free:
-        m = circle_count(members, low - lead, high - lead, int(p.leads.sum()) if lead else None)
-        m = m or len(p.min_size)
-    lo, hi = np.full(m, low, dtype=np.int64), np.full(m, high, dtype=np.int64)
-    if p.balanced:
-        lo, hi = balanced_sizes(lo, hi, members, lead, spare=True)
-    if len(lo) == len(p.min_size) and (lo == p.min_size).all() and (hi == p.max_size).all():
+        lead = 1 if p.mentor_led else 0
+        low, high = p.size_range
+        slots = int(p.leads.sum()) if lead else None
+        m = circle_count(p.n_members, low - lead, high - lead, slots) or m
+    q = p.with_count(m, spare=True)
+    same = len(q.min_size) == len(p.min_size)
+    if same and (q.min_size == p.min_size).all() and (q.max_size == p.max_size).all():
         return p
-    return replace(p, min_size=lo, max_size=hi, leads=np.minimum(p.leads, m).astype(np.int64))
+    return q
 
 
 def _no_room(p: CircleProblem) -> dict[int, str]:
