@@ -68,20 +68,36 @@ def _feasible(p: CircleProblem, g_of: tuple[int, ...]) -> bool:
 
 
 def _value(p: CircleProblem, g_of: tuple[int, ...]) -> tuple[float, float]:
-    """(worst circle, total) of an assignment."""
-    scores = []
+    """The objective of an assignment as (first, then), from the definitions.
+
+    ``total``: (0, sum of within-circle pairs); ``mean``: (0, each member's mean affinity to
+    her circle-mates, summed); ``maxmin``: (the worst member's mean, a keep-together group
+    counted as one member with its average; the total).
+    """
+    total, means, mean = 0.0, {}, 0.0
     for c in range(p.n_circles):
         ms = [i for i, g in enumerate(g_of) if g == c]
-        scores.append(float(p.affinity[np.ix_(ms, ms)].sum()) / 2)
-    return min(scores), sum(scores)
+        total += sum(float(p.affinity[i, j]) for i, j in itertools.combinations(ms, 2))
+        for i in ms:
+            mates = [float(p.affinity[i, j]) for j in ms if j != i]
+            means[i] = sum(mates) / len(mates) if mates else 0.0
+            mean += means[i] if mates else 0.0
+    for group in p.together:
+        here = [i for i in group if i in means]
+        for i in here:
+            means[i] = sum(means[j] for j in here) / len(here)
+    if p.objective == "mean":
+        return 0.0, mean
+    if p.objective == "maxmin":
+        return min(means.values(), default=0.0), total
+    return 0.0, total
 
 
 def _brute(p: CircleProblem) -> tuple[float, float] | None:
     best = None
     for g_of in itertools.product(range(p.n_circles), repeat=p.n):
         if _feasible(p, g_of):
-            v = _value(p, g_of)
-            key = v if p.objective == "maxmin" else (0.0, v[1])
+            key = _value(p, g_of)
             if best is None or key > best:
                 best = key
     return best
@@ -147,7 +163,7 @@ def tiny_problems(draw: st.DrawFn) -> CircleProblem:
         together=together,
         shared=shared,
         counts=counts,
-        objective=draw(st.sampled_from(["total", "maxmin"])),
+        objective=draw(st.sampled_from(["total", "mean", "maxmin"])),
         all_placed=True,
     )
 
@@ -184,11 +200,10 @@ def test_exact_method_matches_brute_force_and_infeasibility_is_real(p: CirclePro
     assert best is not None
     assert check(p, c) == []
     assert c.status == "optimal"
-    low, total = _value(p, tuple(c.circle_of.tolist()))
-    if p.objective == "maxmin":
-        assert low == pytest.approx(best[0], abs=1e-6)
-    assert total == pytest.approx(best[1], abs=1e-6)
-    assert c.objective == pytest.approx(total, abs=1e-9)
+    first, then = _value(p, tuple(c.circle_of.tolist()))
+    assert first == pytest.approx(best[0], abs=1e-6)
+    assert then == pytest.approx(best[1], abs=1e-6)
+    assert c.objective == pytest.approx(then, abs=1e-9)
     assert c.bound >= c.objective - 1e-9
     # the default method too: an optimal maxmin answer's bound is never below its total
     d = pairwise.solve(p, time_limit=5)
@@ -353,7 +368,7 @@ def test_rules_from_a_cohort_hold(peers: pairwise.Compatibility) -> None:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10_000), st.sampled_from(["total", "maxmin"]))
+@given(st.integers(0, 10_000), st.sampled_from(["total", "mean", "maxmin"]))
 def test_cohort_circles_never_break_a_rule(seed: int, objective: str) -> None:
     people = pairwise.make_peers(40, seed=seed)
     aff = pairwise.affinity(people)
@@ -662,13 +677,13 @@ def test_maxmin_with_one_circle_and_a_spare_mentor() -> None:
     p = CircleProblem.from_compatibility(
         aff, mentors="one-per-circle", n_circles=1, min_size=5, max_size=5, objective="maxmin"
     )
-    best = max(
-        float(p.affinity[np.ix_(ms, ms)].sum()) / 2 for ms in ([0, 1, 2, 3, 4], [0, 1, 2, 3, 5])
-    )
+    options = [(0, 0, 0, 0, 0, 1), (0, 0, 0, 0, 1, 0)]  # either mentor leads (1: out)
+    best = max(_value(p, g_of) for g_of in options)
     for method in ("local", "cpsat", "auto"):
         c = pairwise.solve(p, method=method, time_limit=1)  # type: ignore[arg-type]
         assert check(p, c) == []
-        assert c.objective == pytest.approx(best)
+        g_of = tuple(1 if g < 0 else int(g) for g in c.circle_of.tolist())
+        assert _value(p, g_of) == pytest.approx(best)
 
 
 def test_proven_maxmin_reports_no_gap() -> None:
@@ -709,11 +724,11 @@ def test_auto_exact_by_columns_matches_brute_force(p: CircleProblem) -> None:
         return
     assert best is not None
     assert check(p, c) == []
-    _, total = _value(p, tuple(c.circle_of.tolist()))
-    if p.objective == "total":
+    _, then = _value(p, tuple(c.circle_of.tolist()))
+    if p.objective in ("total", "mean"):
         assert c.method == "local+exact"
         assert c.status == "optimal"
-        assert total == pytest.approx(best[1], abs=1e-6)
+        assert then == pytest.approx(best[1], abs=1e-6)
     assert c.bound >= best[1] - 1e-6
 
 
@@ -823,12 +838,12 @@ def _at_least(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(8, 14), st.integers(0, 2**16), st.sampled_from(["total", "maxmin"]))
+@given(st.integers(8, 14), st.integers(0, 2**16), st.sampled_from(["total", "mean", "maxmin"]))
 def test_a_free_count_is_never_worse_than_any_fixed_count(n: int, seed: int, obj: str) -> None:
     a = _sym(np.random.default_rng(seed), n, low=-0.5)
 
     def key(c: pairwise.Circles) -> tuple[float, float]:
-        return (min(c.circle_scores()) if obj == "maxmin" else 0.0, c.objective)
+        return _value(c.problem, tuple(c.circle_of.tolist()))
 
     free = CircleProblem.from_affinity(a, min_size=3, max_size=5, objective=obj)  # type: ignore[arg-type]
     c = pairwise.solve(free, time_limit=2)

@@ -88,10 +88,10 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
 
 
 def _objective_violations(objective: float, bound: float | None, total: float) -> list[str]:
-    """The reported objective is the recomputed total, and the bound is not below it."""
+    """The reported objective is the recomputed one, and the bound is not below it."""
     out = []
     if abs(total - objective) > 1e-6 * max(1.0, abs(total)):
-        out.append(f"reported objective {objective} differs from the recomputed total {total}")
+        out.append(f"reported objective {objective} differs from the recomputed {total}")
     if bound is not None and bound < objective - 1e-9 * max(1.0, abs(total)):
         out.append(f"bound {bound} is below the objective {objective}")
     return out
@@ -246,10 +246,20 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
         shared_circles = set.intersection(*(where.get(i, set()) for i in placed or group))
         if placed and not shared_circles:
             out.append(f"{', '.join(ids[i] for i in group)} must share a circle")
+    out.extend(_objective_violations(result.objective, result.bound, _value(problem, circles)))
+    return sorted(out)
+
+
+def _value(problem: CircleProblem, circles: list[list[int]]) -> float:
+    """The objective recomputed from the circles: the total, or the sum of member means."""
     total = 0.0
     for members in circles:
+        within = 0.0
         for a in range(len(members)):
             for b in range(a + 1, len(members)):
-                total += float(problem.affinity[members[a], members[b]])
-    out.extend(_objective_violations(result.objective, result.bound, total))
-    return sorted(out)
+                within += float(problem.affinity[members[a], members[b]])
+        if problem.objective == "mean":  # each member's mean, summed: 2 S / (k - 1)
+            total += 2.0 * within / (len(members) - 1) if len(members) > 1 else 0.0
+        else:
+            total += within
+    return total

@@ -33,10 +33,11 @@ __all__ = [
     "fitting_counts",
 ]
 
-CircleObjective = Literal["total", "maxmin"]
-#: ``total``: the sum of within-circle affinities (plus mentor fit); ``maxmin``: lift the
-#: worst circle's score first, then the total.
-CIRCLE_OBJECTIVES: tuple[str, ...] = ("total", "maxmin")
+CircleObjective = Literal["total", "mean", "maxmin"]
+#: ``total``: the sum of within-circle affinities (plus mentor fit), the MDGP's objective;
+#: ``mean``: each member's mean affinity to her circle-mates, summed over members
+#: (size-neutral); ``maxmin``: lift the worst-off member's mean first, then the total.
+CIRCLE_OBJECTIVES: tuple[str, ...] = ("total", "mean", "maxmin")
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -90,7 +91,8 @@ class CircleProblem:
         empty for peer circles.
     leads : ndarray of int64, shape (len(leaders),)
         Most circles each leader may lead.
-    objective : {"total", "maxmin"}
+    objective : {"total", "mean", "maxmin"}
+        What the circles maximise (see :data:`CIRCLE_OBJECTIVES` and :meth:`key`).
     removed_by : mapping of str to ndarray of bool
         For each pairwise rule, the pairs it keeps apart (for explanations).
     is_mentor : ndarray of bool, shape (n,), optional
@@ -219,6 +221,65 @@ class CircleProblem:
             ms = arr[arr[:, 0] == g, 1]
             out[g] = float(self.affinity[np.ix_(ms, ms)].sum()) / 2
         return out
+
+    def member_means(self, rows: npt.ArrayLike) -> FloatArray:
+        """Each person's mean affinity to her circle-mates for (circle, person) rows.
+
+        NaN for people not placed (and for a circle of one).
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> a = np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 3], [0, 0, 3, 0]])
+        >>> p = pairwise.CircleProblem.from_affinity(a, min_size=2, max_size=2)
+        >>> p.member_means([[0, 0], [0, 1], [1, 2], [1, 3]]).tolist()
+        [1.0, 1.0, 3.0, 3.0]
+        """
+        arr = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        out = np.full(self.n, np.nan)
+        for g in range(self.n_circles):
+            ms = arr[arr[:, 0] == g, 1]
+            if len(ms) > 1:
+                sub = self.affinity[np.ix_(ms, ms)]
+                out[ms] = (sub.sum(axis=1) - np.diag(sub)) / (len(ms) - 1)
+        return out
+
+    def key(self, rows: npt.ArrayLike) -> tuple[float, float]:
+        """The objective of (circle, person) rows as (first, then) criteria, higher better.
+
+        ``"total"``: (0, total); ``"mean"``: (0, sum of member means); ``"maxmin"``:
+        (worst-off member's mean, total), where a keep-together group counts as one member
+        with its members' average (they always share a circle).
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> a = np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 3], [0, 0, 3, 0]])
+        >>> p = pairwise.CircleProblem.from_affinity(a, min_size=2, max_size=2, objective="maxmin")
+        >>> p.key([[0, 0], [0, 1], [1, 2], [1, 3]])
+        (1.0, 4.0)
+        """
+        if self.objective == "mean":
+            means = self.member_means(rows)
+            return 0.0, float(np.nansum(means))
+        total = self.total(rows)
+        if self.objective == "maxmin":
+            means = self.member_means(rows)
+            for group in self.together:  # who always sit together count as one member
+                at = [i for i in group if not np.isnan(means[i])]
+                means[at] = means[at].mean() if at else np.nan
+            placed = means[~np.isnan(means)]
+            return (float(placed.min()) if len(placed) else 0.0), total
+        return 0.0, total
+
+    def value(self, rows: npt.ArrayLike) -> float:
+        """The objective reported for (circle, person) rows (``Circles.objective``).
+
+        The sum of member means for ``"mean"``, else the total (for ``"maxmin"`` the worst
+        member's mean is :meth:`key`'s first criterion and ``Circles.metrics()``'s
+        ``worst_member_mean``).
+        """
+        return self.key(rows)[1]
 
     def total(self, rows: npt.ArrayLike) -> float:
         """The total within-circle affinity of (circle, person) rows, in floats.
@@ -371,7 +432,12 @@ class CircleProblem:
             Deprecated spelling of ``person_ids``.
         apart : array_like of bool, shape (n, n), optional
             Pairs that never share a circle.
-        objective : {"total", "maxmin"}
+        objective : {"total", "mean", "maxmin"}, default "total"
+            ``"total"``: the sum of within-circle affinities (the MDGP's objective; a circle
+            of 6 has 15 pairs against 6 in a circle of 4, so larger circles weigh more);
+            ``"mean"``: every member's mean affinity to her circle-mates, summed over the
+            members (a circle of ``k`` with total ``S`` counts ``2 S / (k - 1)``: sizes
+            weigh alike); ``"maxmin"``: the worst-off member's mean first, then the total.
         all_placed : bool, default False
             Everyone must be placed, or :func:`pairwise.solve` raises
             :class:`~pairwise.errors.InfeasibleError`. By default people no circle can take
@@ -499,7 +565,10 @@ class CircleProblem:
             Most circles each mentor may lead (one value, or one per mentor in cohort order).
         n_circles, min_size, max_size
             As in :meth:`from_affinity`; sizes count the mentor.
-        objective : {"total", "maxmin"}
+        objective : {"total", "mean", "maxmin"}, default "mean"
+            As in :meth:`from_affinity`; for a cohort the default is ``"mean"``: circles of
+            every size count alike, so the search does not favour the largest circles (see
+            docs/circles.md, "Objectives").
         all_placed, balanced : bool, default False
             As in :meth:`from_affinity`.
 

@@ -500,7 +500,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         if problems:
             raise ValidationError(problems)
         arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
-        answer = replace(_recorded(tables, problem.total(arr), arr, None), left_out=left_out)
+        answer = replace(_recorded(tables, problem.value(arr), arr, None), left_out=left_out)
         formed = int(arr[:, 0].max()) + 1 if len(arr) else 0
         if problem.count_free and problem.size_range is not None and formed != problem.n_circles:
             # the solver chose the count (and, with people left out, chose it again)

@@ -618,14 +618,19 @@ def build(
 ) -> Matching | Circles:
     """The one builder of results: a solver's answer as a Matching or a Circles result.
 
-    The objective is the problem's total of the answer's rows, recomputed in floats. The
+    The objective is the problem's value of the answer's rows (the total; for circles with
+    the ``"mean"`` objective the sum of member means), recomputed in floats. The
     bound is the answer's proven bound (never below the objective), or the objective plus
     the rounding slack when the answer is optimal, or ``None`` when nothing was proved.
     ``time_limit`` (the limit that applied) is recorded in ``timings["time_limit"]``.
     """
     if isinstance(problem, CircleProblem):
         problem = _formed(problem, answer)
-    objective = problem.total(answer.rows)
+    objective = (
+        problem.value(answer.rows)
+        if isinstance(problem, CircleProblem)
+        else problem.total(answer.rows)
+    )
     bound: float | None
     if answer.bound is not None:
         bound = max(float(answer.bound), objective)

@@ -11,7 +11,7 @@ with incremental evaluation): it starts from a greedy placement repaired until e
 (CP-SAT finds the start when the repair cannot) and improves until its work budget or the
 time limit is spent.
 
-``auto``: when every admissible circle can be listed within the limit (total objective,
+``auto``: when every admissible circle can be listed within the limit (total or mean objective,
 see :data:`COLUMNS_PER_SECOND`), the local search runs for a quarter of the time (at most a
 second) and :mod:`.columns` proves its answer optimal or finds the optimum
 (``local+exact``: set-partitioning LP bound, reduced-cost fixing, CP-SAT over the columns
@@ -57,7 +57,6 @@ from pairwise.solvers.circles.cpsat import solve_model, unit_scale
 from pairwise.solvers.circles.diagnose import diagnose
 from pairwise.solvers.circles.local import (
     SearchSettings,
-    circle_scores,
     compile_kernels,
     local_search,
 )
@@ -252,9 +251,8 @@ def _search_counts(
 
 
 def _answer_key(p: CircleProblem, a: Answer) -> tuple[float, float]:
-    """(worst circle for maxmin else 0, total) of an answer's rows."""
-    scores = p.circle_scores(a.rows)
-    return (float(scores.min()) if p.objective == "maxmin" else 0.0, float(scores.sum()))
+    """The objective of an answer's rows as (first, then) criteria (``CircleProblem.key``)."""
+    return p.key(a.rows)
 
 
 def _solve_fixed(
@@ -295,9 +293,7 @@ def _solve_fixed(
         g_of = run.local(limit)
     else:
         chosen, (g_of, optimal, bound) = "local+cpsat", run.local_then_cpsat()
-    m = p.n_circles
-    rows = [(int(g), i) for u, g in enumerate(g_of.tolist()) if g < m for i in units.members[u]]
-    arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
+    arr = _rows(p, units, g_of)
     timings["solve"] = plan.elapsed()
     return Answer(arr, optimal=optimal, method=chosen, bound=bound, timings=timings)
 
@@ -388,18 +384,24 @@ class _Run:
 
 
 def _columns_fit(p: CircleProblem, units: Units, limit: float) -> bool:
-    """Whether ``auto`` lists every admissible circle (total objective, few enough sets).
+    """Whether ``auto`` lists every admissible circle (not maxmin, few enough sets).
 
     Decided from the problem and the planned limit only (never the clock), so the choice
     is reproducible (the listing rate is measured in benchmarks/README.md).
     """
-    if p.objective != "total":
+    if p.objective == "maxmin":
         return False
     sets = columns.candidate_sets(p, units.weight)
     return sets is not None and sets <= COLUMNS_PER_SECOND * limit / 4
 
 
 def _key(p: CircleProblem, units: Units, g_of: IntArray) -> tuple[float, float]:
-    """(worst circle for maxmin else 0, total) of a unit assignment."""
-    cs = circle_scores(units, g_of, p.n_circles)
-    return (float(cs.min()) if p.objective == "maxmin" else 0.0, float(cs.sum()))
+    """The objective of a unit assignment as (first, then) criteria (``CircleProblem.key``)."""
+    return p.key(_rows(p, units, g_of))
+
+
+def _rows(p: CircleProblem, units: Units, g_of: IntArray) -> IntArray:
+    """The sorted (circle, person) rows of a unit assignment (the bench left out)."""
+    m = p.n_circles
+    rows = [(int(g), i) for u, g in enumerate(g_of.tolist()) if g < m for i in units.members[u]]
+    return np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)

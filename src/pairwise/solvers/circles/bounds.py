@@ -17,7 +17,13 @@ __all__ = ["simple_bound"]
 
 
 def simple_bound(p: CircleProblem, units: Units) -> float:
-    """Half the sum over units of the best their circle can give them (see the module docstring)."""
+    """Half the sum over units of the best their circle can give them (see the module docstring).
+
+    For the ``"mean"`` objective: the sum over people of the mean of their ``min_size - 1``
+    best partners (a mean over more partners is never higher).
+    """
+    if p.objective == "mean":
+        return _mean_bound(p)
     U = units.size
     lo, hi = int(p.min_size.min()), int(p.max_size.max())
     D = np.where(units.apart, -np.inf, units.affinity)
@@ -36,3 +42,19 @@ def simple_bound(p: CircleProblem, units: Units) -> float:
             gain = max(gain, 0.0)
         total += gain + 2 * float(units.intra[u])
     return 0.5 * total
+
+
+def _mean_bound(p: CircleProblem) -> float:
+    """Each person's mean affinity to circle-mates is at most that of her best partners."""
+    lo = max(int(p.min_size.min()), 2)
+    D = np.where(p.apart, -np.inf, p.affinity.astype(np.float64))
+    np.fill_diagonal(D, -np.inf)
+    leaders = np.zeros(p.n, dtype=bool)
+    leaders[p.leaders] = True
+    total = 0.0
+    for i in range(p.n):
+        row = np.sort(D[i][np.isfinite(D[i])])[::-1][: lo - 1]
+        best = float(row.mean()) if len(row) else 0.0
+        # a possible leader may stay out of every circle; so may someone with too few partners
+        total += max(best, 0.0) if leaders[i] or len(row) < lo - 1 else best
+    return total

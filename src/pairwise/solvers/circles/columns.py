@@ -9,7 +9,8 @@ formulation of grouping problems:
    place) that could form one circle under every hard rule is enumerated, vectorised:
    size within a circle's bounds, nobody kept apart, a common label for every shared rule
    (language, slot, region), every count rule (at most k per chapter, balance, exactly one
-   mentor). Its value is its within-circle affinity. About 760,000 columns for 30 people in
+   mentor). Its value is its within-circle affinity (for the ``"mean"`` objective, each
+   member's mean affinity summed, ``2 S / (k - 1)``). About 760,000 columns for 30 people in
    circles of 4-6, before the rules remove most of them.
 2. **Bound.** The LP relaxation of "choose columns that cover every unit once" is solved
    by column generation (HiGHS through SciPy on a few thousand columns, pricing every
@@ -145,6 +146,9 @@ def enumerate_columns(p: CircleProblem, units: Units) -> Columns:
         value = intra[combo].sum(axis=1)
         for a, b in itertools.combinations(range(k), 2):
             value = value + D[combo[:, a], combo[:, b]]
+        if p.objective == "mean":  # each member's mean summed: 2 S / (people - 1)
+            people = w[combo].sum(axis=1)
+            value = np.where(people > 1, 2.0 * value / np.maximum(people - 1, 1), 0.0)
         padded = np.full((len(combo), k_hi), -1, dtype=np.int64)
         padded[:, :k] = combo
         members.append(padded)

@@ -12,6 +12,7 @@ smallest member (symmetry breaking).
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -144,6 +145,8 @@ class CircleModel:
         terms: Terms = []
         self.score_g: list[Terms] = [[] for _ in range(m)]
         star: list[list[Terms]] = [[[] for _ in range(m)] for _ in range(units.size)]
+        # each unit's pair terms per circle (its affinity to the circle, for "maxmin")
+        self.mates: list[list[Terms]] = [[[] for _ in range(m)] for _ in range(units.size)]
         scored = np.triu(units.affinity != 0, 1) & ~np.triu(units.apart, 1)
         if not objective:
             scored[:] = False
@@ -166,6 +169,8 @@ class CircleModel:
                 self.score_g[g].append((y, c))
                 star[u][g].append((y, int(units.weight[v])))
                 star[v][g].append((y, int(units.weight[u])))
+                self.mates[u][g].append((y, c))
+                self.mates[v][g].append((y, c))
         for u in range(units.size):  # star cuts, valid for every integer solution
             for g in range(m):
                 if star[u][g]:
@@ -183,6 +188,21 @@ class CircleModel:
         self.n_pairs = len(terms)
         self.constant = int(self.intra_int[~units.is_place].sum())
         self.total = cp_model.LinearExpr.weighted_sum([t for t, _ in terms], [k for _, k in terms])
+
+    def size_choice(self, g: int) -> list[tuple[int, cp_model.IntVar | None]]:
+        """Circle ``g``'s possible sizes, each with the boolean that it has that size.
+
+        ``None`` for a circle of one fixed size (no boolean needed).
+        """
+        p, units, model = self.p, self.units, self.model
+        lo, hi = int(p.min_size[g]), int(p.max_size[g])
+        if lo == hi:
+            return [(lo, None)]
+        z = [model.new_bool_var(f"k{g}_{k}") for k in range(lo, hi + 1)]
+        model.add_exactly_one(z)
+        size = sum(int(units.weight[u]) * self.x[u][g] for u in range(units.size))
+        model.add(size == sum(k * zk for k, zk in zip(range(lo, hi + 1), z, strict=True)))
+        return list(zip(range(lo, hi + 1), z, strict=True))
 
     def _symmetry(self) -> None:
         """Circles with equal bounds are interchangeable: order them by smallest member."""
@@ -255,14 +275,15 @@ def solve_model(
     if hint is not None:
         mdl.hint(hint)
     floor = None
+    per = 1  # objective units per scaled unit of the reported objective
     if feasibility_only:
         pass
     elif p.objective == "maxmin":
-        top = sum(abs(c) for row in mdl.score_g for _, c in row) + 1
-        floor = model.new_int_var(-top, top, "floor")
-        for row in mdl.score_g:
-            model.add(floor <= sum(c * y for y, c in row))
+        floor = _member_floor(mdl)
         model.maximize(floor)
+    elif p.objective == "mean":
+        expr, per, top = _mean_objective(mdl)
+        model.maximize(expr)
     else:
         model.maximize(mdl.total)
     solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
@@ -275,6 +296,10 @@ def solve_model(
     if feasibility_only:
         return g_of, False, float("inf")
     optimal = status == cp_model.OPTIMAL
+    if p.objective == "mean":
+        bound = solver.best_objective_bound / (mdl.scale * per)
+        slack = (mdl.n_pairs + units.size) * 0.5 / mdl.scale * top / per
+        return g_of, optimal, bound + slack
     bound = (solver.best_objective_bound + mdl.constant) / mdl.scale
     if floor is not None:  # second phase: the best total with the worst circle at its best
         model.add(floor >= int(solver.value(floor)))
@@ -291,3 +316,52 @@ def solve_model(
             bound = float("inf")
     slack = (mdl.n_pairs + units.size) * 0.5 / mdl.scale
     return g_of, optimal, bound + slack
+
+
+def _mean_objective(mdl: CircleModel) -> tuple[cp_model.LinearExpr, int, int]:
+    """The sum of member means, scaled: (expression, divisor, largest coefficient).
+
+    A circle of ``k`` people with within-circle score ``S`` counts ``2 S / (k - 1)``; with
+    ``L`` the least common multiple of the possible ``k - 1``, the coefficient ``2 L / (k - 1)``
+    is an integer and the expression is ``L`` times the objective (in scaled units). A
+    circle whose size varies gets one score variable per size, equal to its score at that
+    size and 0 at the others (maximised, so upper bounds suffice).
+    """
+    p, model = mdl.p, mdl.model
+    spans = {k - 1 for g in range(p.n_circles) for k in range(p.min_size[g], p.max_size[g] + 1)}
+    per = math.lcm(*(max(d, 1) for d in spans))
+    top = sum(abs(c) for row in mdl.score_g for _, c in row) + 1
+    terms: list[cp_model.LinearExpr] = []
+    for g, row in enumerate(mdl.score_g):
+        score = cp_model.LinearExpr.weighted_sum([y for y, _ in row], [c for _, c in row])
+        for k, z in mdl.size_choice(g):
+            coef = 2 * per // (k - 1) if k > 1 else 0
+            if z is None:
+                terms.append(coef * score)
+                continue
+            at_k = model.new_int_var(-top, top, f"s{g}_{k}")
+            model.add(at_k <= score).only_enforce_if(z)
+            model.add(at_k <= 0).only_enforce_if(z.Not())
+            terms.append(coef * at_k)
+    return cp_model.LinearExpr.sum(terms), per, 2 * per
+
+
+def _member_floor(mdl: CircleModel) -> cp_model.IntVar:
+    """The worst-off member's mean (scaled), for "maxmin"; a group counts as its average.
+
+    For unit ``u`` of weight ``w`` in circle ``g`` of ``k`` people: its affinity to the
+    circle plus twice its own pairs is at least ``floor * w * (k - 1)``.
+    """
+    p, units, model = mdl.p, mdl.units, mdl.model
+    top = sum(abs(c) for row in mdl.score_g for _, c in row) + 1
+    floor = model.new_int_var(-top, top, "floor")
+    for g in range(p.n_circles):
+        sizes = mdl.size_choice(g)
+        for u in range(units.size):
+            own = 2 * int(mdl.intra_int[u]) * mdl.x[u][g]
+            gets = sum(c * y for y, c in mdl.mates[u][g]) + own
+            for k, z in sizes:
+                need = int(units.weight[u]) * max(k - 1, 1)
+                enforce = [mdl.x[u][g]] if z is None else [mdl.x[u][g], z]
+                model.add(gets >= need * floor).only_enforce_if(enforce)
+    return floor

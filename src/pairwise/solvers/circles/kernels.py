@@ -179,13 +179,22 @@ class CircleState(NamedTuple):
     score: FloatArray
 
 
+#: Objective modes of :class:`SearchParams`: the total of within-circle affinities (the
+#: MDGP's objective); the sum over members of their mean affinity to their circle-mates
+#: (a circle of ``k`` people and within-circle total ``S`` counts ``2 S / (k - 1)``);
+#: the worst-off member's mean first, then the total.
+TOTAL, MEAN, MAXMIN = 0, 1, 2
+
+
 class SearchParams(NamedTuple):
     """The fixed settings of one tabu search.
 
     Attributes
     ----------
-    maxmin : bool
-        The objective: the worst circle first, then the total (``False``: the total).
+    mode : int
+        The objective: :data:`TOTAL`, :data:`MEAN` or :data:`MAXMIN`. Under ``MAXMIN`` a
+        keep-together group counts as one member whose mean is the group's average (its
+        members' own means are not tracked by the search).
     stall : int
         Iterations without a new best before a perturbation.
     tenure : int
@@ -198,7 +207,7 @@ class SearchParams(NamedTuple):
         cohorts).
     """
 
-    maxmin: bool
+    mode: int
     stall: int
     tenure: int
     strength: int
@@ -219,9 +228,9 @@ class SearchCounters(NamedTuple):
     evaluations : int
         Neighbour evaluations so far, every call included.
     best_worst : float
-        Score of the best solution's worst circle (maxmin; 0 for the total objective).
+        The best solution's worst-off member's mean (``MAXMIN``; 0 otherwise).
     best_total : float
-        Total score of the best solution.
+        The best solution's total (``TOTAL``, ``MAXMIN``) or sum of member means (``MEAN``).
     """
 
     iteration: int
@@ -542,17 +551,116 @@ def construct(data, circle_of, order, flex, target, seed, budget):
 
 
 @_no_refcount
-def _objective(score, m, maxmin):
-    """(worst circle's score when ``maxmin`` else 0, total score) of circles ``0..m-1``."""
+def _mean_value(score, size):
+    """A circle's sum of member means: ``2 S / (k - 1)`` (0 for fewer than two people)."""
+    if size < 2:
+        return 0.0
+    return 2.0 * score / (size - 1)
+
+
+@_no_refcount
+def _member_floor(data, state, members, ptr, c, leave, join, size):
+    """The worst member mean of circle ``c`` once ``leave`` leaves and ``join`` joins (or -1).
+
+    ``members[ptr[c]:ptr[c + 1]]`` are the units of ``c`` now; ``size`` its size after the
+    change. A unit weighing ``w`` counts as one member with its members' average. The bench
+    (and an empty circle) has no floor (``1e300``).
+    """
+    if c == data.n_circles:
+        return 1.0e300
+    affinity, to_circle, intra, weight = data.affinity, state.to_circle, data.intra, data.weight
+    worst = 1.0e300
+    mates = max(size - 1, 1)
+    for k in range(ptr[c], ptr[c + 1]):
+        x = members[k]
+        if x == leave:
+            continue
+        t = to_circle[x, c] + 2.0 * intra[x]
+        if leave >= 0:
+            t -= affinity[x, leave]
+        if join >= 0:
+            t += affinity[x, join]
+        t /= weight[x] * mates
+        if t < worst:
+            worst = t
+    if join >= 0:
+        t = to_circle[join, c] + 2.0 * intra[join]
+        if leave >= 0:
+            t -= affinity[join, leave]
+        t /= weight[join] * mates
+        if t < worst:
+            worst = t
+    return worst
+
+
+@njit(cache=True)
+def group_members(circle_of, m):
+    """The units grouped by circle: (``members``, ``ptr`` of ``m + 2`` offsets)."""
+    ptr = np.zeros(m + 2, np.int64)
+    for u in range(circle_of.shape[0]):
+        ptr[circle_of[u] + 1] += 1
+    for g in range(m + 1):
+        ptr[g + 1] += ptr[g]
+    at = ptr.copy()
+    members = np.empty(circle_of.shape[0], np.int64)
+    for u in range(circle_of.shape[0]):
+        members[at[circle_of[u]]] = u
+        at[circle_of[u]] += 1
+    return members, ptr
+
+
+@njit(cache=True)
+def objective(data, state, mode):
+    """(primary, secondary) objective of circles ``0..m-1`` under ``mode``.
+
+    ``TOTAL``: (0, total); ``MEAN``: (0, sum of member means); ``MAXMIN``: (worst member's
+    mean, total).
+    """
+    m = data.n_circles
+    score, size = state.score, state.size
     total = 0.0
+    for g in range(m):
+        total += _mean_value(score[g], size[g]) if mode == MEAN else score[g]
+    if mode != MAXMIN:
+        return 0.0, total
+    members, ptr = group_members(state.circle_of, m)
     worst = 1.0e300
     for g in range(m):
+        if ptr[g + 1] > ptr[g]:
+            worst = min(worst, _member_floor(data, state, members, ptr, g, -1, -1, size[g]))
+    return worst, total
+
+
+@njit(cache=True)
+def evaluate(data, circle_of, mode):
+    """(primary, secondary) objective of the assignment ``circle_of`` (see :func:`objective`)."""
+    return objective(data, circle_state(data, circle_of), mode)
+
+
+@_no_refcount
+def _total(score, m):
+    """The total score of circles ``0..m-1``."""
+    total = 0.0
+    for g in range(m):
         total += score[g]
-        if score[g] < worst:
-            worst = score[g]
-    if maxmin:
-        return worst, total
-    return 0.0, total
+    return total
+
+
+@_no_refcount
+def _mean_gain(data, state, a, b, change_a, change_b, moved):
+    """Change of the sum of member means as circles ``a`` and ``b`` change.
+
+    Circle ``a``'s score changes by ``change_a`` and its size by ``moved`` people, ``b``'s
+    by ``change_b`` and ``-moved``; the bench (index ``m``) counts nothing.
+    """
+    m = data.n_circles
+    score, size = state.score, state.size
+    gain = 0.0
+    if a < m:
+        gain += _mean_value(score[a] + change_a, size[a] + moved) - _mean_value(score[a], size[a])
+    if b < m:
+        gain += _mean_value(score[b] + change_b, size[b] - moved) - _mean_value(score[b], size[b])
+    return gain
 
 
 # the fixed cost of one tabu iteration in candidate evaluations, counted so that small
@@ -666,7 +774,11 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
     affinity, intra, weight, is_place = data.affinity, data.intra, data.weight, data.is_place
     min_size, max_size = data.min_size, data.max_size
     size, to_circle, score = state.size, state.to_circle, state.score
-    maxmin = params.maxmin
+    mode = params.mode
+    maxmin = mode == MAXMIN
+    mean = mode == MEAN
+    floor = np.full(m + 1, 1.0e300)  # each circle's worst member mean (MAXMIN)
+    members, ptr = group_members(circle_of, m)
     it = counters.iteration
     last = counters.last_improvement
     record_worst, record_total = counters.best_worst, counters.best_total
@@ -679,16 +791,18 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
     ranged = ranged_circles.shape[0] > 0
     while work < budget:
         it += 1
-        total = _objective(score, m, maxmin)[1]
+        total = objective(data, state, mode)[1] if mean else _total(score, m)
         # the three worst circles, to score the worst circle after a move in O(1)
         worst1, worst2, worst3 = -1, -1, -1
         if maxmin:
+            members, ptr = group_members(circle_of, m)
             for g in range(m):
-                if worst1 < 0 or score[g] < score[worst1]:
+                floor[g] = _member_floor(data, state, members, ptr, g, -1, -1, size[g])
+                if worst1 < 0 or floor[g] < floor[worst1]:
                     worst3, worst2, worst1 = worst2, worst1, g
-                elif worst2 < 0 or score[g] < score[worst2]:
+                elif worst2 < 0 or floor[g] < floor[worst2]:
                     worst3, worst2 = worst2, g
-                elif worst3 < 0 or score[g] < score[worst3]:
+                elif worst3 < 0 or floor[g] < floor[worst3]:
                     worst3 = g
         # the pick so far: u moves to b (and v, when >= 0, to u's circle)
         pick_u, pick_v, pick_b = -1, -1, -1
@@ -719,11 +833,15 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                 u_in_b = to_circle[u, b] if b < m else 0.0
                 gain = u_in_b - u_in_a + intra[u] * (int(b < m) - int(a < m))
                 new_worst = 0.0
-                if maxmin:
-                    score_a = score[a] - u_in_a - intra[u] if a < m else 1.0e300
-                    score_b = score[b] + u_in_b + intra[u] if b < m else 1.0e300
-                    others = _other_worst(score, worst1, worst2, worst3, a, b)
-                    new_worst = min(others, score_a, score_b)
+                if mean:
+                    gain = _mean_gain(
+                        data, state, a, b, -u_in_a - intra[u], u_in_b + intra[u], -weight[u]
+                    )
+                elif maxmin:
+                    others = _other_worst(floor, worst1, worst2, worst3, a, b)
+                    fa = _member_floor(data, state, members, ptr, a, u, -1, size[a] - weight[u])
+                    fb = _member_floor(data, state, members, ptr, b, -1, u, size[b] + weight[u])
+                    new_worst = min(others, fa, fb)
                 aspire = (new_worst > record_worst + eps) or (
                     new_worst >= record_worst - eps and total + gain > record_total + eps
                 )
@@ -753,11 +871,22 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                 gain_v = v_in_a - v_in_b + intra[v] * (int(a < m) - int(b < m))
                 gain = gain_u + gain_v
                 new_worst = 0.0
-                if maxmin:
-                    score_a = score[a] - u_in_a - intra[u] + v_in_a + intra[v] if a < m else 1.0e300
-                    score_b = score[b] - v_in_b - intra[v] + u_in_b + intra[u] if b < m else 1.0e300
-                    others = _other_worst(score, worst1, worst2, worst3, a, b)
-                    new_worst = min(others, score_a, score_b)
+                if mean:
+                    gain = _mean_gain(
+                        data,
+                        state,
+                        a,
+                        b,
+                        v_in_a + intra[v] - u_in_a - intra[u],
+                        u_in_b + intra[u] - v_in_b - intra[v],
+                        weight[v] - weight[u],
+                    )
+                elif maxmin:
+                    others = _other_worst(floor, worst1, worst2, worst3, a, b)
+                    grown = weight[v] - weight[u]
+                    fa = _member_floor(data, state, members, ptr, a, u, v, size[a] + grown)
+                    fb = _member_floor(data, state, members, ptr, b, v, u, size[b] - grown)
+                    new_worst = min(others, fa, fb)
                 aspire = (new_worst > record_worst + eps) or (
                     new_worst >= record_worst - eps and total + gain > record_total + eps
                 )
@@ -782,7 +911,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
         if pick_v >= 0:
             tabu[pick_v, pick_b] = it + tenure
             apply_move(data, state, pick_v, a)
-        worst, total = _objective(score, m, maxmin)
+        worst, total = objective(data, state, mode) if mode != TOTAL else (0.0, _total(score, m))
         if worst > record_worst + eps or (
             worst >= record_worst - eps and total > record_total + eps
         ):

@@ -248,9 +248,9 @@ def _tabu(
     from pairwise.solvers.circles import kernels
 
     m = p.n_circles
-    maxmin = p.objective == "maxmin"
+    mode = {"total": kernels.TOTAL, "mean": kernels.MEAN, "maxmin": kernels.MAXMIN}[p.objective]
     params = kernels.SearchParams(
-        maxmin=maxmin,
+        mode=mode,
         stall=max(200, int(settings.stall * units.size)),
         tenure=int(settings.tenure),
         strength=int(settings.strength),
@@ -259,14 +259,14 @@ def _tabu(
     g = start.copy()
     best_g = g.copy()
     tabu = np.zeros((units.size, m + 1), dtype=np.int64)
-    cs = circle_scores(units, g, m)
+    worst, total = kernels.evaluate(data, g.copy(), mode)
     counters = kernels.SearchCounters(
         iteration=0,
         last_improvement=0,
         seed=seed,
         evaluations=0,
-        best_worst=float(cs.min()) if maxmin else 0.0,
-        best_total=float(cs.sum()),
+        best_worst=float(worst),
+        best_total=float(total),
     )
     deadline = plan.deadline(net=False)  # the work budget ends it first, or the limit does
     left = budget
