@@ -55,6 +55,7 @@ from pairwise.solvers.circles import columns
 from pairwise.solvers.circles.bounds import simple_bound
 from pairwise.solvers.circles.cpsat import solve_model, unit_scale
 from pairwise.solvers.circles.diagnose import diagnose
+from pairwise.solvers.circles.lagrange import best_bound
 from pairwise.solvers.circles.local import (
     SearchSettings,
     compile_kernels,
@@ -280,7 +281,7 @@ def _solve_fixed(
         conflicts = [f"{ids[i]} {why}" for i, why in leave_out(p).reasons.items()]
     if conflicts:
         raise InfeasibleError(conflicts)
-    bound = simple_bound(p, units)
+    bound = best_bound(p, units, limit, plan)
     timings: dict[str, float] = {"prepare": plan.elapsed()}
     run = _Run(p, units, plan, seeds, workers, settings, progress, timings, bound)
     run.seconds = limit

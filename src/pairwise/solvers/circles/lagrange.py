@@ -1,0 +1,744 @@
+"""A Lagrangian bound on the total of large cohorts: circles priced per anchor.
+
+The per-person bound of :mod:`.bounds` lets every person have her best partners, and so is
+loose on large cohorts (about 40% on 1,000 people). This module bounds the set-partitioning
+model of :mod:`.columns` (choose ``m`` admissible circles covering every unit once) by
+Lagrangian relaxation, without listing its columns:
+
+- **Anchors.** Every circle has exactly one *anchor*: its leading unit when circles are
+  mentor-led (a leading place, or a keep-together group with its leader), otherwise its
+  first unit in index order. Each anchor is in at most one circle.
+- **Relaxation.** The covering rows of the other units get multipliers ``pi`` and the
+  circle count ``m`` a multiplier ``mu``. For any ``pi`` and ``mu``, every solution's total
+  is at most ``L = sum(pi) + m * mu + sum_a max(0, g_a - mu)``, where ``g_a`` is an upper
+  bound on the best reduced value ``value(S) - pi(S)`` of a circle ``S`` anchored at ``a``
+  (weak duality, [1]_ ch. 10): the bound holds whatever the multipliers, whichever way they
+  were found, so it does not depend on tolerances or on how far the search got.
+- **Pricing bound.** For an anchor, its circle's other units share one of its labels (the
+  first shared rule), are not kept apart from it, and respect one count rule whose labels
+  partition the units (e.g. at most 2 per chapter). Their reduced value is a linear part
+  plus the pairs among them; the pairs are at most half of each unit's best partners
+  among the candidates, so the best ``k`` units by that estimate bound every set of size
+  ``k`` (a greedy over a partition matroid, exact for the separable estimate). Only values
+  above ``mu`` count, so a unit that cannot reach ``mu`` with any ``k - 1`` others is
+  dropped and the partners are recomputed among the rest, until nothing changes; when few
+  candidates remain the maximum is found exactly by a depth-first search (the quadratic
+  upper planes of [2]_ in their simplest form).
+- **Multipliers.** ``mu`` is optimal for each ``pi`` (the ``m``-th largest ``g_a``); ``pi``
+  follows the subgradient (coverage of the units by the anchors' best sets) with
+  Polyak's step toward a fraction of the best bound ([3]_), from each unit's best partners.
+  The iterations stop on a work count planned from the seconds given (reproducible); the
+  clock is only a safety net. The smallest ``L`` seen is the bound.
+
+References
+----------
+.. [1] L. A. Wolsey, *Integer Programming*, Wiley, 1998, ch. 10 (Lagrangian duality: a
+   bound valid for any multipliers) and ch. 11 (column generation).
+.. [2] G. Gallo, P. L. Hammer and B. Simeone, "Quadratic knapsack problems",
+   *Mathematical Programming Study* 12 (1980) 132-149 (upper planes: a linear bound on the
+   pairs of a quadratic knapsack).
+.. [3] M. Held, P. Wolfe and H. P. Crowder, "Validation of subgradient optimization",
+   *Mathematical Programming* 6 (1974) 62-88.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from pairwise.circles import CircleProblem
+from pairwise.solvers._plan import TimePlan
+from pairwise.solvers.circles.bounds import simple_bound
+from pairwise.solvers.circles.units import Units
+
+__all__ = [
+    "BOUND_SHARE",
+    "MIN_PEOPLE",
+    "WORK_PER_SECOND",
+    "best_bound",
+    "compile_kernels",
+    "lagrangian_bound",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_NEG = -1.0e300
+
+
+def _compiled(f: F) -> F:
+    """Compile with numba (cached on disk), keeping the function's type for mypy."""
+    return cast(F, njit(cache=True, nogil=True)(f))
+
+
+@_compiled
+def _topk_capped(w: FloatArray, order: IntArray, k: int, cls: IntArray, cap: IntArray) -> float:
+    """Largest sum of ``k`` of ``w`` with at most ``cap[c]`` items of class ``c`` (-1: none).
+
+    Greedy in decreasing ``w`` (``order``): exact, the sets allowed form a (truncated)
+    partition matroid. ``_NEG`` when ``k`` items cannot be taken.
+    """
+    used = np.zeros(len(cap), dtype=np.int64)
+    total = 0.0
+    taken = 0
+    for t in range(len(order)):
+        if taken == k:
+            break
+        i = order[t]
+        c = cls[i]
+        if c >= 0:
+            if used[c] >= cap[c]:
+                continue
+            used[c] += 1
+        total += w[i]
+        taken += 1
+    return total if taken == k else _NEG
+
+
+@_compiled
+def _partner_tops(items: IntArray, A: FloatArray, apart: BoolArray, width: int) -> FloatArray:
+    """``out[t, r]``: sum of the ``r`` largest affinities of ``items[t]`` to the other items.
+
+    Kept-apart items excluded; ``_NEG`` when fewer than ``r`` partners exist.
+    """
+    n = len(items)
+    out = np.full((n, width + 1), _NEG)
+    best = np.empty(max(width, 1))
+    for t in range(n):
+        i = items[t]
+        filled = 0
+        for s in range(n):
+            if s == t or width == 0:
+                continue
+            j = items[s]
+            if apart[i, j]:
+                continue
+            v = A[i, j]
+            if filled < width:
+                pos = filled
+                filled += 1
+            elif v > best[width - 1]:
+                pos = width - 1
+            else:
+                continue
+            while pos > 0 and best[pos - 1] < v:
+                best[pos] = best[pos - 1]
+                pos -= 1
+            best[pos] = v
+        out[t, 0] = 0.0
+        acc = 0.0
+        for r in range(filled):
+            acc += best[r]
+            out[t, r + 1] = acc
+    return out
+
+
+@_compiled
+def _extension_bound(
+    lin: FloatArray,
+    cum: FloatArray,
+    value: float,
+    start: int,
+    d: int,
+    kmin: int,
+    kmax: int,
+    top: FloatArray,
+) -> float:
+    """Best value a set of ``d`` items (``value``) can reach with items from ``start`` on.
+
+    Each added item gains its affinity to the chosen (``lin``) plus half its best partners
+    among the added; the best ``r`` such gains, over every number ``r`` still allowed.
+    """
+    bound = _NEG
+    n = len(lin)
+    for r in range(max(kmin - d, 1), kmax - d + 1):
+        filled = 0
+        for j in range(start, n):
+            v = lin[j] + 0.5 * cum[j, r - 1]
+            if filled < r:
+                q = filled
+                filled += 1
+            elif v > top[r - 1]:
+                q = r - 1
+            else:
+                continue
+            while q > 0 and top[q - 1] < v:
+                top[q] = top[q - 1]
+                q -= 1
+            top[q] = v
+        if filled == r:
+            s = value
+            for q in range(r):
+                s += top[q]
+            bound = max(bound, s)
+    return bound
+
+
+@_compiled
+def _exact(
+    C: IntArray,
+    c: FloatArray,
+    A: FloatArray,
+    apart: BoolArray,
+    cls_c: IntArray,
+    cap: IntArray,
+    kmin: int,
+    kmax: int,
+    cum: FloatArray,
+    tau: float,
+    T_out: IntArray,
+) -> tuple[float, int, int]:
+    """Best ``sum(c[T]) + pairs(T)`` over sets of ``kmin..kmax`` items above ``tau``.
+
+    Depth-first with a bound (each item's linear gain to the chosen plus half its best
+    partners). Returns (best value or ``_NEG`` when none beats ``tau``, its size, nodes).
+    """
+    n = len(C)
+    best = tau
+    best_n = -1
+    chosen = np.zeros(kmax + 1, dtype=np.int64)
+    pos = np.zeros(kmax + 1, dtype=np.int64)
+    val = np.zeros(kmax + 1)
+    lin = np.zeros((kmax + 1, n))
+    lin[0, :] = c
+    used = np.zeros(len(cap), dtype=np.int64)
+    top = np.empty(kmax + 1)
+    d = 0
+    nodes = 0
+    enter = True
+    while True:
+        if enter:
+            nodes += 1
+            enter = False
+            if d >= kmin and val[d] > best:
+                best = val[d]
+                best_n = d
+                for t in range(d):
+                    T_out[t] = C[chosen[t]]
+            start = chosen[d - 1] + 1 if d > 0 else 0
+            pos[d] = start
+            full = d == kmax
+            if full or _extension_bound(lin[d], cum, val[d], start, d, kmin, kmax, top) <= best:
+                pos[d] = n
+        moved = False
+        while pos[d] < n:
+            j = pos[d]
+            pos[d] += 1
+            k = cls_c[j]
+            if k >= 0 and used[k] >= cap[k]:
+                continue
+            ok = True
+            for t in range(d):
+                if apart[C[j], C[chosen[t]]]:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            chosen[d] = j
+            val[d + 1] = val[d] + lin[d, j]
+            for s in range(n):
+                lin[d + 1, s] = lin[d, s] + A[C[j], C[s]]
+            if k >= 0:
+                used[k] += 1
+            d += 1
+            enter = True
+            moved = True
+            break
+        if not moved:
+            if d == 0:
+                break
+            d -= 1
+            k = cls_c[chosen[d]]
+            if k >= 0:
+                used[k] -= 1
+    return (best if best_n >= 0 else _NEG), max(best_n, 0), nodes
+
+
+@_compiled
+def _bound_round(
+    c: FloatArray,
+    cum: FloatArray,
+    cls_c: IntArray,
+    cap: IntArray,
+    kmin: int,
+    kmax: int,
+    tau: float,
+) -> tuple[float, int, BoolArray]:
+    """One round of the pricing bound: (bound, its size, the items that can beat ``tau``).
+
+    An item stays when, for some size ``k``, its estimate plus the best ``k - 1`` others'
+    exceeds ``tau`` (each estimate: its linear part plus half its ``k - 1`` best partners).
+    """
+    n = len(c)
+    ub = 0.0 if kmin == 0 else _NEG
+    best_k = 0
+    alive = np.zeros(n, dtype=np.bool_)
+    for k in range(max(kmin, 1), kmax + 1):
+        if k > n:
+            break
+        w = c + 0.5 * cum[:, k - 1]
+        order = np.argsort(-w, kind="mergesort")
+        g = _topk_capped(w, order, k, cls_c, cap)
+        if g > ub:
+            ub = g
+            best_k = k
+        s_less = 0.0
+        for t in range(k - 1):
+            s_less += w[order[t]]
+        s_k = s_less + w[order[k - 1]]
+        for t in range(n):
+            i = order[t]
+            others = s_less if t >= k - 1 else s_k - w[i]
+            if w[i] + others > tau:
+                alive[i] = True
+    return ub, best_k, alive
+
+
+@_compiled
+def _greedy_set(
+    C: IntArray,
+    c: FloatArray,
+    cum: FloatArray,
+    cls_c: IntArray,
+    cap: IntArray,
+    k: int,
+    T_out: IntArray,
+) -> int:
+    """The ``k`` items of the separable bound (greedy under the caps) into ``T_out``."""
+    w = c + 0.5 * cum[:, k - 1] if k > 0 else c
+    order = np.argsort(-w, kind="mergesort")
+    used = np.zeros(len(cap), dtype=np.int64)
+    taken = 0
+    for t in range(len(order)):
+        if taken == k:
+            break
+        i = order[t]
+        cl = cls_c[i]
+        if cl >= 0:
+            if used[cl] >= cap[cl]:
+                continue
+            used[cl] += 1
+        T_out[taken] = C[i]
+        taken += 1
+    return taken
+
+
+@_compiled
+def _price(
+    a: int,
+    label: int,
+    pi: FloatArray,
+    tau: float,
+    A: FloatArray,
+    intra: FloatArray,
+    apart: BoolArray,
+    lab: BoolArray,
+    member_ok: BoolArray,
+    rank: IntArray,
+    cls: IntArray,
+    cap0: IntArray,
+    tops: FloatArray,
+    kmin: int,
+    kmax: int,
+    exact_n: int,
+    T_out: IntArray,
+) -> tuple[float, int, int, bool]:
+    """An upper bound on the best reduced value of the other members of ``a``'s circle.
+
+    Over the members with ``label``, sets ``T`` of ``kmin..kmax`` units: ``sum(A[a, T] +
+    intra[T] - pi[T]) + pairs(T)``; only values above ``tau`` matter. Returns (the bound,
+    or a value <= ``tau`` when nothing beats it; the size of its set in ``T_out``; work;
+    whether the bound is the exact maximum).
+    """
+    U = len(pi)
+    cap = cap0.copy()
+    if cls[a] >= 0:
+        cap[cls[a]] -= 1
+        if cap[cls[a]] < 0:
+            return _NEG, 0, 1, True
+    mask = np.zeros(U, dtype=np.bool_)
+    for i in range(U):
+        mask[i] = member_ok[i] and rank[i] > rank[a] and lab[i, label] and not apart[a, i]
+    C = np.flatnonzero(mask)
+    c = np.empty(len(C))
+    for t in range(len(C)):
+        i = C[t]
+        c[t] = A[a, i] + intra[i] - pi[i]
+    cum = tops[label][C]
+    work = len(C)
+    eps = 1e-9 * (1.0 + abs(tau))
+    while True:
+        n = len(C)
+        cls_c = cls[C]
+        ub, best_k, alive = _bound_round(c, cum, cls_c, cap, kmin, kmax, tau - eps)
+        work += n * (kmax - kmin + 1)
+        if ub <= tau:
+            return ub, 0, work, False
+        if n <= exact_n:
+            best, size, nodes = _exact(C, c, A, apart, cls_c, cap, kmin, kmax, cum, tau, T_out)
+            return best, size, work + nodes * n, True
+        if alive.all():
+            break
+        C = C[alive]
+        c = c[alive]
+        cum = _partner_tops(C, A, apart, tops.shape[2] - 1)
+        work += len(C) * len(C)
+    # the greedy set of the best size, for the subgradient
+    taken = _greedy_set(C, c, cum, cls[C], cap, best_k, T_out)
+    return ub, taken, work, False
+
+
+@_compiled
+def _evaluate(
+    pi: FloatArray,
+    mu: float,
+    anchors: IntArray,
+    kmins: IntArray,
+    kmaxs: IntArray,
+    A: FloatArray,
+    intra: FloatArray,
+    apart: BoolArray,
+    lab: BoolArray,
+    member_ok: BoolArray,
+    rank: IntArray,
+    cls: IntArray,
+    cap0: IntArray,
+    tops: FloatArray,
+    exact_n: int,
+) -> tuple[FloatArray, IntArray, IntArray, int, int]:
+    """Per anchor: an upper bound on its best reduced circle value (``mu`` off), its set."""
+    R = len(anchors)
+    width = tops.shape[2]
+    g = np.empty(R)
+    sets = np.full((R, width), -1, dtype=np.int64)
+    sizes = np.zeros(R, dtype=np.int64)
+    T = np.empty(width, dtype=np.int64)
+    work = 0
+    exact = 0
+    for r in range(R):
+        a = anchors[r]
+        const = intra[a] - pi[a]
+        tau = mu - const
+        best = _NEG
+        for label in range(lab.shape[1]):
+            if not lab[a, label]:
+                continue
+            ub, size, w, is_exact = _price(
+                a,
+                label,
+                pi,
+                max(tau, best),
+                A,
+                intra,
+                apart,
+                lab,
+                member_ok,
+                rank,
+                cls,
+                cap0,
+                tops,
+                kmins[r],
+                kmaxs[r],
+                exact_n,
+                T,
+            )
+            work += w
+            if ub > max(tau, best):
+                best = ub
+                sizes[r] = size
+                sets[r, :size] = T[:size]
+                exact += int(is_exact)
+        g[r] = const + best if best > _NEG else _NEG
+    return g, sets, sizes, work, exact
+
+
+@_compiled
+def _label_tops(
+    lab: BoolArray, member_ok: BoolArray, A: FloatArray, apart: BoolArray, width: int
+) -> FloatArray:
+    """``out[l, i, r]``: the ``r`` best partners of ``i`` among the members with label ``l``."""
+    U, L = lab.shape
+    out = np.full((L, U, width + 1), _NEG)
+    for label in range(L):
+        items = np.flatnonzero(lab[:, label] & member_ok)
+        part = _partner_tops(items, A, apart, width)
+        for t in range(len(items)):
+            out[label, items[t], :] = part[t]
+    return out
+
+
+#: Share of a solve's limit the Lagrangian bound is planned for (mentor-led cohorts).
+BOUND_SHARE = 0.15
+#: Mentor-led cohorts of at least this many people get the Lagrangian bound.
+MIN_PEOPLE = 31
+#: Pricing work (candidate units scanned, partner pairs, search nodes) per planned second.
+WORK_PER_SECOND = 120_000_000
+#: Above this many candidates the pricing of an anchor uses the bound, not the search.
+EXACT_CANDIDATES = 24
+#: Subgradient settings: Polyak target (a fraction of the best bound), the step's start,
+#: its decay after ``PATIENCE`` iterations without a better bound.
+TARGET, DECAY, PATIENCE = 0.8, 0.7, 5
+#: Iterations at most, and the step below which the multipliers have settled.
+MAX_ITERATIONS, MIN_STEP = 1000, 1e-4
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    """The arrays the pricing kernel reads (see the module docstring)."""
+
+    anchors: IntArray  # one anchor per distinct subproblem
+    mult: IntArray  # anchors with that same subproblem (a mentor's places)
+    kmin: IntArray  # other units in an anchor's circle, at least / at most
+    kmax: IntArray
+    affinity: FloatArray
+    intra: FloatArray
+    apart: BoolArray
+    label: BoolArray  # labels of the shared rule the circles are split by
+    member: BoolArray  # units that can be a circle's non-anchor member
+    rank: IntArray  # a member's rank must exceed its anchor's
+    cls: IntArray  # class of the partition count rule (-1: none)
+    cap: IntArray  # members per class at most
+    dual: BoolArray  # units whose covering row is relaxed (pi)
+    tops: FloatArray  # best partners per label (kernel _label_tops)
+
+
+def _pricing(p: CircleProblem, units: Units) -> _Pricing | None:
+    """The pricing arrays, or None where the relaxation does not apply."""
+    U = units.size
+    lo, hi = int(p.min_size.min()), int(p.max_size.max())
+    if p.objective != "total" or U < 2 or lo < 1 or hi < 2:
+        return None
+    if p.mentor_led:
+        lead = units.count[:, units.is_lead_count]
+        anchor = lead.sum(axis=1) == 1
+        member = lead.sum(axis=1) == 0
+        rank = np.where(anchor, 0, 1).astype(np.int64)
+        dual = member.copy()
+    elif units.is_place.any():
+        return None
+    else:
+        anchor = member = dual = np.ones(U, dtype=bool)
+        rank = np.arange(U, dtype=np.int64)
+    label = units.has_label[:, units.label_rule == 0].astype(bool)
+    if label.shape[1] == 0:
+        label = np.ones((U, 1), dtype=bool)
+    cls, cap = _partition_rule(units)
+    reps: dict[tuple[int, ...], list[int]] = {}
+    for a in np.flatnonzero(anchor).tolist():
+        # a mentor's places are one subproblem (the same person)
+        key = tuple(units.members[a]) if units.is_place[a] else (-1 - a,)
+        reps.setdefault(key, []).append(a)
+    anchors = np.array([v[0] for v in reps.values()], dtype=np.int64)
+    w = units.weight
+    w_max = int(w[member].max()) if member.any() else 1
+    kmin = np.maximum(0, -(-(lo - w[anchors]) // w_max)).astype(np.int64)
+    kmax = np.maximum(0, hi - w[anchors]).astype(np.int64)
+    width = int(kmax.max(initial=0))
+    if width == 0:
+        return None
+    apart = np.ascontiguousarray(units.apart)
+    affinity = np.ascontiguousarray(units.affinity)
+    label = np.ascontiguousarray(label)
+    tops = _label_tops(label, member, affinity, apart, width - 1)
+    return _Pricing(
+        anchors=anchors,
+        mult=np.array([len(v) for v in reps.values()], dtype=np.int64),
+        kmin=kmin,
+        kmax=kmax,
+        affinity=affinity,
+        intra=units.intra.astype(np.float64),
+        apart=apart,
+        label=label,
+        member=member,
+        rank=rank,
+        cls=cls,
+        cap=cap,
+        dual=dual,
+        tops=tops,
+    )
+
+
+def _partition_rule(units: Units) -> tuple[IntArray, IntArray]:
+    """The count rule (caps) whose labels partition the units, tightest first.
+
+    Returns each unit's class (-1: in none) and each class's cap; no classes when no count
+    rule qualifies (members counted 0 or 1, at most one label per unit).
+    """
+    best: tuple[int, IntArray, IntArray] | None = None
+    for r in sorted(set(units.count_rule.tolist()) - {-1}):
+        cols = np.flatnonzero(units.count_rule == r)
+        cnt = units.count[:, cols]
+        if cnt.max(initial=0) > 1 or cnt.sum(axis=1).max(initial=0) > 1:
+            continue
+        cap = units.count_max[cols].astype(np.int64)
+        if best is None or int(cap.min()) < best[0]:
+            cls = np.where(cnt.sum(axis=1) > 0, cnt.argmax(axis=1), -1).astype(np.int64)
+            best = (int(cap.min()), cls, cap)
+    if best is None:
+        return np.full(units.size, -1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    return best[1], best[2]
+
+
+def _evaluate_at(
+    q: _Pricing, pi: FloatArray, floor: float
+) -> tuple[FloatArray, IntArray, IntArray, int]:
+    """Anchors' pricing bounds above ``floor`` (``_NEG`` below it), their sets, the work."""
+    g, sets, sizes, work, _ = _evaluate(
+        pi,
+        floor,
+        q.anchors,
+        q.kmin,
+        q.kmax,
+        q.affinity,
+        q.intra,
+        q.apart,
+        q.label,
+        q.member,
+        q.rank,
+        q.cls,
+        q.cap,
+        q.tops,
+        EXACT_CANDIDATES,
+    )
+    return g, sets, sizes, int(work)
+
+
+def _value(q: _Pricing, m: int, pi: FloatArray, g: FloatArray, floor: float) -> tuple[float, float]:
+    """The Lagrangian bound at ``pi`` with its best ``mu >= floor``: (bound, mu)."""
+    ranked = np.sort(np.repeat(g, q.mult))[::-1]
+    mu = max(floor, float(ranked[m - 1])) if len(ranked) >= m else floor
+    spare = float((q.mult * np.maximum(0.0, g - mu)).sum())
+    return float(pi[q.dual].sum()) + m * mu + spare, mu
+
+
+def lagrangian_bound(
+    p: CircleProblem, units: Units, seconds: float, plan: TimePlan | None = None
+) -> float | None:
+    """An upper bound on the total of every solution (see the module docstring).
+
+    Planned for ``seconds`` (:data:`WORK_PER_SECOND` of pricing work each), so the same
+    problem and seconds give the same bound; the clock stops it at twice ``seconds`` (and
+    at half of ``plan``'s limit) as a safety net. None where it does not apply (another
+    objective, circles of one, empty circles allowed, optional units without mentors).
+    """
+    if seconds <= 0:
+        return None
+    start = time.perf_counter()
+    q = _pricing(p, units)
+    if q is None:
+        return None
+    stop = start + 2.0 * seconds
+    if plan is not None:
+        stop = min(stop, plan.start + 0.5 * plan.limit)
+    m = p.n_circles
+    budget = WORK_PER_SECOND * seconds
+    pi = np.where(q.dual, _start(q), 0.0)
+    floor = _NEG
+    best = np.inf
+    step, stall, work = 1.0, 0, 0
+    for _ in range(MAX_ITERATIONS):
+        g, sets, sizes, spent = _evaluate_at(q, pi, floor)
+        work += spent
+        value, mu = _value(q, m, pi, g, floor)
+        if not np.isfinite(best) or value < best - 1e-9 * (1.0 + abs(best)):
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= PATIENCE:
+                step, stall = step * DECAY, 0
+        if work >= budget or step < MIN_STEP or time.perf_counter() >= stop:
+            break
+        s = _subgradient(q, g, mu, sets, sizes)
+        norm = float((s * s).sum())
+        if norm == 0.0:
+            break  # every unit covered once by the anchors' best sets
+        pi = pi - step * (value - TARGET * best) / norm * s
+        floor = mu - 0.1 * (abs(mu) + float(np.abs(pi[q.dual]).mean()) + 1e-9)
+    # a hair above, against rounding in the sums
+    return best + 1e-9 * (1.0 + abs(best)) if np.isfinite(best) else None
+
+
+def _start(q: _Pricing) -> FloatArray:
+    """The first multipliers: each unit's best partners in a full circle."""
+    width = int(q.kmax.max()) - 1
+    if width <= 0:
+        return np.zeros(len(q.dual))
+    D = np.where(q.apart | ~q.member[None, :], -np.inf, q.affinity)
+    np.fill_diagonal(D, -np.inf)
+    top = -np.sort(-D, axis=1)[:, :width]
+    out: FloatArray = np.where(np.isfinite(top), top, 0.0).sum(axis=1) + q.intra
+    return out
+
+
+def _subgradient(
+    q: _Pricing, g: FloatArray, mu: float, sets: IntArray, sizes: IntArray
+) -> FloatArray:
+    """1 minus each relaxed unit's coverage by the best sets of the anchors above ``mu``."""
+    cover = np.zeros(len(q.dual))
+    for r in np.flatnonzero(g > mu).tolist():
+        np.add.at(cover, sets[r, : sizes[r]], q.mult[r])
+    return np.where(q.dual, 1.0 - cover, 0.0)
+
+
+def best_bound(p: CircleProblem, units: Units, limit: float, plan: TimePlan) -> float:
+    """The per-person bound, or the Lagrangian one where it is lower.
+
+    The Lagrangian bound runs for mentor-led cohorts of more than :data:`MIN_PEOPLE`
+    (smaller ones are proven by columns or CP-SAT), total objective, planned for
+    :data:`BOUND_SHARE` of ``limit`` less the time its kernels take to load; that time
+    comes out of the solve's limit (the searches after it stop on the same clock).
+    """
+    bound = simple_bound(p, units)
+    if not p.mentor_led or p.objective != "total" or p.n < MIN_PEOPLE:
+        return bound
+    loading = compile_kernels()
+    lagrange = lagrangian_bound(p, units, BOUND_SHARE * limit - loading, plan)
+    return bound if lagrange is None else min(bound, lagrange)
+
+
+_loaded: list[float] = []
+
+
+def compile_kernels() -> float:
+    """Load this module's compiled kernels (compiling them on first use); seconds taken.
+
+    Numba caches the machine code on disk: compiling happens once per installation (about
+    10 s), loading once per process (a fraction of a second).
+    """
+    if _loaded:
+        return 0.0
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    a = rng.random((8, 8))
+    lead = np.zeros(8, dtype=np.int64)
+    lead[:2] = 1
+    _evaluate(
+        np.zeros(8),
+        _NEG,
+        np.arange(2, dtype=np.int64),
+        np.full(2, 2, np.int64),
+        np.full(2, 3, np.int64),
+        a + a.T,
+        np.zeros(8),
+        np.zeros((8, 8), dtype=np.bool_),
+        np.ones((8, 1), dtype=np.bool_),
+        lead == 0,
+        lead ^ 1,
+        np.full(8, -1, np.int64),
+        np.zeros(1, np.int64),
+        _label_tops(
+            np.ones((8, 1), dtype=np.bool_), lead == 0, a + a.T, np.zeros((8, 8), dtype=np.bool_), 2
+        ),
+        EXACT_CANDIDATES,
+    )
+    _loaded.append(time.perf_counter() - t0)
+    return _loaded[0]
