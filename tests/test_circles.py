@@ -521,7 +521,16 @@ def test_results_views(peers: pairwise.Compatibility) -> None:
     assert frame.groupby("circle").adds.sum().to_numpy() == pytest.approx(
         2 * c.circle_scores(), rel=1e-9
     )
-    assert c.circles.score.sum() == pytest.approx(c.objective)
+    assert p.objective == "mean"  # a cohort's default: each member's mean, summed
+    sizes = frame.groupby("circle").size().to_numpy()
+    assert frame.mean_affinity.to_numpy() == pytest.approx(
+        frame.adds.to_numpy() / (sizes[frame.circle.to_numpy()] - 1)
+    )
+    assert frame.mean_affinity.sum() == pytest.approx(c.objective)
+    assert (2 * c.circles.score / (c.circles["size"] - 1)).sum() == pytest.approx(c.objective)
+    assert c.circles.mean_affinity.to_numpy() == pytest.approx(
+        frame.groupby("circle").mean_affinity.mean().to_numpy()
+    )
     assert (c.circles.max_same_chapter <= 2).all()
     assert (c.circles.chapters <= c.circles["size"]).all()
     m = c.metrics()

@@ -223,9 +223,10 @@ class CircleProblem:
         return out
 
     def member_means(self, rows: npt.ArrayLike) -> FloatArray:
-        """Each person's mean affinity to her circle-mates for (circle, person) rows.
+        """Each row's mean affinity to the circle-mates, for (circle, person) rows.
 
-        NaN for people not placed (and for a circle of one).
+        One value per row, in the rows' order (a mentor who leads two circles has a row,
+        and a mean, in each); NaN in a circle of one.
 
         Examples
         --------
@@ -236,12 +237,13 @@ class CircleProblem:
         [1.0, 1.0, 3.0, 3.0]
         """
         arr = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
-        out = np.full(self.n, np.nan)
-        for g in range(self.n_circles):
-            ms = arr[arr[:, 0] == g, 1]
+        out = np.full(len(arr), np.nan)
+        for g in np.unique(arr[:, 0]).tolist():
+            at = np.flatnonzero(arr[:, 0] == g)
+            ms = arr[at, 1]
             if len(ms) > 1:
                 sub = self.affinity[np.ix_(ms, ms)]
-                out[ms] = (sub.sum(axis=1) - np.diag(sub)) / (len(ms) - 1)
+                out[at] = (sub.sum(axis=1) - np.diag(sub)) / (len(ms) - 1)
         return out
 
     def key(self, rows: npt.ArrayLike) -> tuple[float, float]:
@@ -259,15 +261,15 @@ class CircleProblem:
         >>> p.key([[0, 0], [0, 1], [1, 2], [1, 3]])
         (1.0, 4.0)
         """
+        arr = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
         if self.objective == "mean":
-            means = self.member_means(rows)
-            return 0.0, float(np.nansum(means))
-        total = self.total(rows)
+            return 0.0, float(np.nansum(self.member_means(arr)))
+        total = self.total(arr)
         if self.objective == "maxmin":
-            means = self.member_means(rows)
+            means = self.member_means(arr)
             for group in self.together:  # who always sit together count as one member
-                at = [i for i in group if not np.isnan(means[i])]
-                means[at] = means[at].mean() if at else np.nan
+                at = np.flatnonzero(np.isin(arr[:, 1], group) & ~np.isnan(means))
+                means[at] = means[at].mean() if len(at) else np.nan
             placed = means[~np.isnan(means)]
             return (float(placed.min()) if len(placed) else 0.0), total
         return 0.0, total
@@ -537,7 +539,7 @@ class CircleProblem:
         n_circles: int | None = None,
         min_size: Any = 4,
         max_size: Any = 6,
-        objective: CircleObjective = "total",
+        objective: CircleObjective = "mean",
         all_placed: bool = False,
         balanced: bool = False,
     ) -> CircleProblem:

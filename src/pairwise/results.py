@@ -462,7 +462,8 @@ class Circles:
         """One row per (circle, person).
 
         Columns ``circle``, ``person_id``, ``role``, ``adds`` (her affinity to the others in
-        the circle) and ``circle_score``.
+        the circle), ``mean_affinity`` (``adds`` per circle-mate: what the ``"mean"`` and
+        ``"maxmin"`` objectives count) and ``circle_score``.
         """
         p = self.problem
         scores = self.circle_scores()
@@ -476,6 +477,7 @@ class Circles:
                 "person_id": p.person_ids[i],
                 "role": [self._role(int(x)) for x in i],
                 "adds": adds,
+                "mean_affinity": p.member_means(self.assignment),
                 "circle_score": scores[g] if len(g) else np.zeros(0),
             }
         )
@@ -556,6 +558,10 @@ class Circles:
     def metrics(self) -> dict[str, float]:
         """Summary numbers: circle sizes (``circles_of_size_k``), circle scores, mix.
 
+        ``worst_member_mean`` and ``mean_member_mean``: the lowest and the average of the
+        members' mean affinity to their circle-mates (the ``"maxmin"`` and ``"mean"``
+        objectives' terms).
+
         Mix per circle (when the problem came from a cohort): mean number of distinct
         regions and chapters per circle, and the largest number of members of a circle
         from one chapter.
@@ -573,6 +579,10 @@ class Circles:
             "mean_circle_score": float(scores.mean()) if len(scores) else float("nan"),
             "max_circle_score": float(scores.max()) if len(scores) else float("nan"),
         }
+        means = p.member_means(self.assignment)
+        placed = means[~np.isnan(means)]
+        out["worst_member_mean"] = float(placed.min()) if len(placed) else float("nan")
+        out["mean_member_mean"] = float(placed.mean()) if len(placed) else float("nan")
         for k, count in enumerate(np.bincount(sizes).tolist()):
             if count:
                 out[f"circles_of_size_{k}"] = float(count)
