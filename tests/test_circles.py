@@ -817,13 +817,27 @@ def test_bad_search_settings_are_listed_together() -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(5, 8), st.integers(1, 3), st.integers(2, 4), st.integers(0, 2**16))
-def test_balanced_circles_match_brute_force(n: int, m: int, lo: int, seed: int) -> None:
+@given(
+    st.integers(5, 8),
+    st.integers(1, 3),
+    st.integers(2, 4),
+    st.integers(0, 2**16),
+    st.sampled_from(["total", "mean"]),
+)
+def test_balanced_circles_match_brute_force(
+    n: int, m: int, lo: int, seed: int, objective: str
+) -> None:
     hi = lo + 2
     assume(m * lo <= n <= m * hi)
     a = _sym(np.random.default_rng(seed), n)
     p = CircleProblem.from_affinity(
-        a, n_circles=m, min_size=lo, max_size=hi, balanced=True, all_placed=True
+        a,
+        n_circles=m,
+        min_size=lo,
+        max_size=hi,
+        balanced=True,
+        all_placed=True,
+        objective=objective,  # type: ignore[arg-type]
     )
     c = pairwise.solve(p, time_limit=5)
     sizes = np.bincount(c.assignment[:, 0], minlength=m)
@@ -833,8 +847,13 @@ def test_balanced_circles_match_brute_force(n: int, m: int, lo: int, seed: int) 
         counts = np.bincount(np.array(g_of), minlength=m)
         if counts.min() < lo or counts.max() > hi or counts.max() - counts.min() > 1:
             continue
-        total = sum(a[i, j] for i in range(n) for j in range(i + 1, n) if g_of[i] == g_of[j])
-        best = total if best is None else max(best, total)
+        value = 0.0
+        for i in range(n):
+            for j in range(i + 1, n):
+                if g_of[i] == g_of[j]:  # "mean": a pair counts 2 / (k - 1) in a circle of k
+                    k = counts[g_of[i]]
+                    value += a[i, j] * (2 / (k - 1) if objective == "mean" else 1)
+        best = value if best is None else max(best, value)
     assert best is not None
     assert c.status == "optimal"
     assert c.objective == pytest.approx(best, abs=1e-6)
