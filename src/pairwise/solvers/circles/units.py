@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse as sp
 
 from pairwise.circles import CircleProblem
 
@@ -102,22 +103,31 @@ def build_units(p: CircleProblem) -> Units:
     """Contract keep-together groups, add leading places, aggregate every rule per unit."""
     members, is_place = _unit_members(p)
     U = len(members)
-    S = np.zeros((p.n, U), dtype=np.float64)  # person x unit incidence
-    for u, ms in enumerate(members):
-        S[ms, u] = 1.0
-    full = S.T @ p.affinity @ S
+    # unit x person incidence, sparse: products with it cost O(n) per unit, not O(n^2)
+    rows = np.repeat(np.arange(U), [len(ms) for ms in members])
+    cols = np.array([i for ms in members for i in ms], dtype=np.int64)
+    ST = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(U, p.n))
+
+    def fold(matrix: npt.NDArray[Any]) -> FloatArray:
+        """``S.T @ matrix @ S``: sums over the members of two units."""
+        half = np.asarray(ST @ np.asarray(matrix, dtype=np.float64))
+        return np.ascontiguousarray(np.asarray(ST @ half.T).T)
+
+    full = fold(p.affinity)
     intra = np.diag(full).copy() / 2
     affinity = full.copy()
     np.fill_diagonal(affinity, 0.0)
-    apart = (S.T @ p.apart.astype(np.float64) @ S) > 0
-    apart |= (S.T @ S) > 0  # leading places of one mentor
+    apart = fold(p.apart) > 0
+    apart |= (ST @ ST.T).toarray() > 0  # leading places of one mentor
     np.fill_diagonal(apart, False)
     weight = np.array([len(ms) for ms in members], dtype=np.int64)
     # shared labels: a unit has a label when all its members do
-    blocks = [((S.T @ r.member.astype(np.int64)) == weight[:, None]) for r in p.shared]
+    blocks = [
+        (np.rint(np.asarray(ST @ r.member.astype(np.float64))) == weight[:, None]) for r in p.shared
+    ]
     has_label = np.concatenate(blocks, axis=1) if blocks else np.zeros((U, 0), bool)
     label_rule = [r for r, rule in enumerate(p.shared) for _ in rule.labels]
-    counts = _count_columns(p, S, members)
+    counts = _count_columns(p, ST, members)
     return Units(
         members=members,
         affinity=np.ascontiguousarray(affinity),
@@ -152,7 +162,7 @@ def _unit_members(p: CircleProblem) -> tuple[list[list[int]], list[bool]]:
     return members, is_place
 
 
-def _count_columns(p: CircleProblem, S: FloatArray, members: list[list[int]]) -> dict[str, Any]:
+def _count_columns(p: CircleProblem, ST: sp.csr_matrix, members: list[list[int]]) -> dict[str, Any]:
     """The count columns of :class:`Units`: only labels whose bounds can bind."""
     U = len(members)
     blocks: list[IntArray] = []
@@ -163,7 +173,7 @@ def _count_columns(p: CircleProblem, S: FloatArray, members: list[list[int]]) ->
     rule_of: list[int] = []
     big = int(p.max_size.max()) + 1
     for r, count in enumerate(p.counts):
-        cnt = np.rint(S.T @ count.member.astype(np.float64)).astype(np.int64)
+        cnt = np.rint(np.asarray(ST @ count.member.astype(np.float64))).astype(np.int64)
         top = big if count.at_most is None else int(count.at_most)
         for k, lab in enumerate(count.labels):
             if count.at_least == 0 and top >= big:
