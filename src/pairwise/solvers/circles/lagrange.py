@@ -17,18 +17,22 @@ Lagrangian relaxation, without listing its columns:
 - **Pricing bound.** For an anchor, its circle's other units share one of its labels (the
   first shared rule), are not kept apart from it, and respect one count rule whose labels
   partition the units (e.g. at most 2 per chapter). Their reduced value is a linear part
-  plus the pairs among them; the pairs are at most half of each unit's best partners
-  among the candidates, so the best ``k`` units by that estimate bound every set of size
-  ``k`` (a greedy over a partition matroid, exact for the separable estimate). Only values
-  above ``mu`` count, so a unit that cannot reach ``mu`` with any ``k - 1`` others is
-  dropped and the partners are recomputed among the rest, until nothing changes; when few
-  candidates remain the maximum is found exactly by a depth-first search (the quadratic
-  upper planes of [2]_ in their simplest form).
+  plus the pairs among them; the pairs are at most half of each unit's best partners among
+  the candidates (an upper plane of the quadratic knapsack, [2]_), so the best ``k`` units
+  by that estimate bound every set of size ``k`` (a greedy over a partition matroid, exact
+  for the separable estimate). Only values above ``mu`` count, so a unit that cannot reach
+  ``mu`` with any ``k - 1`` others is dropped, and the partners are recomputed among the
+  rest while a round drops enough of them (:data:`MIN_DROP`); when at most
+  :data:`EXACT_CANDIDATES` remain, a depth-first search finds the exact maximum.
 - **Multipliers.** ``mu`` is optimal for each ``pi`` (the ``m``-th largest ``g_a``); ``pi``
   follows the subgradient (coverage of the units by the anchors' best sets) with
   Polyak's step toward a fraction of the best bound ([3]_), from each unit's best partners.
   The iterations stop on a work count planned from the seconds given (reproducible); the
   clock is only a safety net. The smallest ``L`` seen is the bound.
+
+On the 1,000-person mentor-led cohort of ``benchmarks/bench_circles.py`` (b) the bound is
+about 1,375 against 2,154 for the per-person bound, with answers near 1,280
+(``benchmarks/README.md``).
 
 References
 ----------
@@ -350,6 +354,7 @@ def _price(
     kmin: int,
     kmax: int,
     exact_n: int,
+    min_drop: float,
     T_out: IntArray,
 ) -> tuple[float, int, int, bool]:
     """An upper bound on the best reduced value of the other members of ``a``'s circle.
@@ -380,14 +385,15 @@ def _price(
         n = len(C)
         cls_c = cls[C]
         ub, best_k, alive = _bound_round(c, cum, cls_c, cap, kmin, kmax, tau - eps)
-        work += n * (kmax - kmin + 1)
+        work += 8 * n * (kmax - kmin + 1)  # a sort and a scan per size
         if ub <= tau:
             return ub, 0, work, False
         if n <= exact_n:
             best, size, nodes = _exact(C, c, A, apart, cls_c, cap, kmin, kmax, cum, tau, T_out)
             return best, size, work + nodes * n, True
-        if alive.all():
-            break
+        kept = int(alive.sum())
+        if kept == n or (kept > (1.0 - min_drop) * n and kept > exact_n):
+            break  # too few dropped to be worth new partners
         C = C[alive]
         c = c[alive]
         cum = _partner_tops(C, A, apart, tops.shape[2] - 1)
@@ -414,6 +420,7 @@ def _evaluate(
     cap0: IntArray,
     tops: FloatArray,
     exact_n: int,
+    min_drop: float,
 ) -> tuple[FloatArray, IntArray, IntArray, int, int]:
     """Per anchor: an upper bound on its best reduced circle value (``mu`` off), its set."""
     R = len(anchors)
@@ -449,6 +456,7 @@ def _evaluate(
                 kmins[r],
                 kmaxs[r],
                 exact_n,
+                min_drop,
                 T,
             )
             work += w
@@ -480,10 +488,13 @@ def _label_tops(
 BOUND_SHARE = 0.15
 #: Mentor-led cohorts of at least this many people get the Lagrangian bound.
 MIN_PEOPLE = 31
-#: Pricing work (candidate units scanned, partner pairs, search nodes) per planned second.
-WORK_PER_SECOND = 120_000_000
+#: Pricing work (candidates sorted and scanned, partner pairs, search nodes) per planned
+#: second: this project's 2-core machine does about 115 million with the other core busy.
+WORK_PER_SECOND = 100_000_000
+#: Partners are recomputed after a filter round that drops at least this share of them.
+MIN_DROP = 0.3
 #: Above this many candidates the pricing of an anchor uses the bound, not the search.
-EXACT_CANDIDATES = 24
+EXACT_CANDIDATES = 16
 #: Subgradient settings: Polyak target (a fraction of the best bound), the step's start,
 #: its decay after ``PATIENCE`` iterations without a better bound.
 TARGET, DECAY, PATIENCE = 0.8, 0.7, 5
@@ -608,6 +619,7 @@ def _evaluate_at(
         q.cap,
         q.tops,
         EXACT_CANDIDATES,
+        MIN_DROP,
     )
     return g, sets, sizes, int(work)
 
@@ -649,6 +661,8 @@ def lagrangian_bound(
         g, sets, sizes, spent = _evaluate_at(q, pi, floor)
         work += spent
         value, mu = _value(q, m, pi, g, floor)
+        if mu <= 0.5 * _NEG:
+            return None  # fewer anchors with a circle than circles: nothing to bound
         if not np.isfinite(best) or value < best - 1e-9 * (1.0 + abs(best)):
             best, stall = value, 0
         else:
@@ -739,6 +753,7 @@ def compile_kernels() -> float:
             np.ones((8, 1), dtype=np.bool_), lead == 0, a + a.T, np.zeros((8, 8), dtype=np.bool_), 2
         ),
         EXACT_CANDIDATES,
+        MIN_DROP,
     )
     _loaded.append(time.perf_counter() - t0)
     return _loaded[0]
