@@ -32,7 +32,7 @@ from pairwise.solvers.circles.units import Units, build_units, csr, planned_size
 if TYPE_CHECKING:  # the kernels (numba) load on first use
     from pairwise.solvers.circles.kernels import UnitData
 
-__all__ = ["SearchSettings", "circle_scores", "compile_kernels", "local_search"]
+__all__ = ["SearchSettings", "circle_scores", "compile_kernels", "local_search", "size_plan"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -202,7 +202,7 @@ def _greedy(
     from pairwise.solvers.circles import kernels
 
     m = p.n_circles
-    flex, target = _flexibility(units), planned_sizes(p, units)
+    flex, target = _flexibility(units), size_plan(p, units)
     rng = seeds.stream("starts")
     kernel_seeds = seeds.ints("construct", _STARTS)
     used = 0
@@ -320,6 +320,87 @@ def compile_kernels() -> float:
     )
     _compiled.append(time.perf_counter() - t0)
     return _compiled[0]
+
+
+def size_plan(p: CircleProblem, units: Units) -> IntArray:
+    """The circle sizes the greedy start aims at: the most pairs when pairs are worth it.
+
+    Under the total objective, where sizes may vary and the affinities add up to more than
+    0, the sizes between the bounds that add up to everyone placed and hold the most pairs
+    (most circles at one of their bounds: every published best assignment of the MDGPLIB
+    instances with varying sizes has such a mix, benchmarks/README.md); otherwise (mean
+    and maxmin objectives, or a negative sum) sizes as even as possible
+    (:func:`~pairwise.solvers.circles.units.planned_sizes`). Circles with the same bounds
+    are interchangeable, so the plan is a knapsack over the classes of bounds: in a class,
+    its people fill circles to the ceiling one after the other (the pairs are convex in
+    the size), and a dynamic programme shares the people among the classes.
+    """
+    even = planned_sizes(p, units)
+    low, high = p.min_size.astype(np.int64), p.max_size.astype(np.int64)
+    total = int(even.sum())
+    worth = float(np.nansum(units.affinity)) + 2.0 * float(units.intra.sum())
+    if p.objective != "total" or np.all(low == high) or worth <= 0:
+        return even
+    if not int(low.sum()) <= total <= int(high.sum()):
+        return even
+    bounds = sorted({(int(a), int(b)) for a, b in zip(low, high, strict=True)})
+    members = [np.flatnonzero((low == a) & (high == b)) for a, b in bounds]
+    shares = _share_people(bounds, [len(g) for g in members], total)
+    plan = even.copy()
+    for (a, b), idx, people in zip(bounds, members, shares, strict=True):
+        plan[idx] = _class_sizes(a, b, len(idx), people)
+    return plan
+
+
+def _class_sizes(low: int, high: int, count: int, people: int) -> IntArray:
+    """``count`` circles of ``low..high`` holding ``people``: the first ones full."""
+    sizes = np.full(count, low, dtype=np.int64)
+    left = people - low * count
+    for g in range(count):
+        step = min(high - low, left)
+        sizes[g] += step
+        left -= step
+    return sizes
+
+
+def _share_people(bounds: list[tuple[int, int]], counts: list[int], total: int) -> list[int]:
+    """People per class of bounds with the most pairs in all (a knapsack over the classes)."""
+
+    def pairs(k: int, people: IntArray) -> IntArray:
+        low, high = bounds[k]
+        if high == low:
+            return np.asarray(counts[k] * (low * (low - 1) // 2) + 0 * people, dtype=np.int64)
+        full, rest = np.divmod(people - counts[k] * low, high - low)
+        part = np.where(rest > 0, 1, 0)
+        bottom = counts[k] - full - part
+        inner = low + rest
+        value = full * (high * (high - 1) // 2) + part * (inner * (inner - 1) // 2)
+        return np.asarray(value + bottom * (low * (low - 1) // 2), dtype=np.int64)
+
+    if len(bounds) == 1:
+        return [total]
+    neg = np.iinfo(np.int64).min // 4
+    best = np.full(total + 1, neg, dtype=np.int64)
+    best[0] = 0
+    choice = []
+    for k, (low, high) in enumerate(bounds):
+        new = np.full(total + 1, neg, dtype=np.int64)
+        pick = np.zeros(total + 1, dtype=np.int64)
+        options = np.arange(counts[k] * low, min(counts[k] * high, total) + 1)
+        for people, value in zip(options.tolist(), pairs(k, options).tolist(), strict=True):
+            cand = np.full(total + 1, neg, dtype=np.int64)
+            cand[people:] = best[: total + 1 - people] + value
+            better = cand > new
+            new[better] = cand[better]
+            pick[better] = people
+        best = new
+        choice.append(pick)
+    shares = [0] * len(bounds)
+    left = total
+    for k in range(len(bounds) - 1, -1, -1):
+        shares[k] = int(choice[k][left])
+        left -= shares[k]
+    return shares
 
 
 def _flexibility(units: Units) -> FloatArray:
