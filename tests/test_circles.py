@@ -541,7 +541,7 @@ def test_results_views(peers: pairwise.Compatibility) -> None:
     assert e.score == pytest.approx(c.circle_scores()[0])
     assert "circle 0" in repr(e)
     with pytest.raises(ValidationError):
-        c.explain(p.n_circles)
+        c.explain(c.problem.n_circles)  # the count the solver chose
     assert "Circles(" in repr(c) and "CircleProblem(" in repr(p)
 
 
@@ -950,3 +950,21 @@ def test_objective_counts_every_circle_the_solver_formed() -> None:
     assert (p.n_circles, c.problem.n_circles) == (4, 5)
     assert c.objective == pytest.approx(c.circles.score.sum()) == -30.0
     assert check(p, c) == []
+
+
+def test_the_count_is_searched_on_large_cohorts_with_rules() -> None:
+    # shared slot and chapter caps on 200 peers: the count is the solver's, and the answer
+    # is the fixed-count solve's at that count (the searches are reproducible)
+    aff = pairwise.affinity(pairwise.make_peers(200, seed=0))
+    rules = [SharedSlot(), MaxPerChapter(2), KeepApart()]
+    free = CircleProblem.from_compatibility(aff, rules)
+    c = pairwise.solve(free, time_limit=2, seed=1)
+    assert check(free, c) == []
+    assert c.timings["counts_screened"] > 1
+    k = c.problem.n_circles
+    fixed = pairwise.solve(
+        CircleProblem.from_compatibility(aff, rules, n_circles=k), time_limit=2, seed=1
+    )
+    if c.timings["stopped_by_budget"] and fixed.timings["stopped_by_budget"]:
+        assert c.circle_of.tolist() == fixed.circle_of.tolist()
+    assert c.objective >= fixed.objective - 1e-9

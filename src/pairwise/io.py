@@ -462,7 +462,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     ValidationError
         When the file names ids the problem does not know, or is not a result export.
     """
-    from pairwise.circles import CircleProblem
+    from pairwise.circles import CircleProblem, fitting_counts
     from pairwise.results import build
 
     tables = _result_tables(Path(path))
@@ -476,6 +476,9 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         members = _table(tables, "members", ("circle", "person_id"), "a circles export")
         pos = positions(problem.person_ids)
         rows = []
+        n_circles = problem.n_circles
+        if problem.count_free and problem.size_range is not None:  # the solver's count
+            n_circles = max(fitting_counts(problem.n, *problem.size_range), default=n_circles)
         for k, (g, x) in enumerate(zip(members.circle, members.person_id, strict=True)):
             if plain(x) not in pos:
                 problems.append(Problem("unknown person id", row=str(k), value=plain(x)))
@@ -484,14 +487,14 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
                 circle = int(str(g))
             except ValueError:
                 circle = -1
-            if not 0 <= circle < problem.n_circles:
+            if not 0 <= circle < n_circles:
                 problems.append(
                     Problem(
                         "bad circle",
                         row=str(k),
                         column="circle",
                         value=g,
-                        expected=f"an int in 0-{problem.n_circles - 1}",
+                        expected=f"an int in 0-{n_circles - 1}",
                     )
                 )
                 continue

@@ -49,7 +49,7 @@ import numpy.typing as npt
 from pairwise.circles import CircleProblem, fitting_counts
 from pairwise.errors import InfeasibleError, SolverError
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE
-from pairwise.solvers._plan import Seeds, TimePlan
+from pairwise.solvers._plan import SAFETY, Seeds, TimePlan
 from pairwise.solvers.answer import Answer
 from pairwise.solvers.circles import columns
 from pairwise.solvers.circles.bounds import simple_bound
@@ -153,12 +153,6 @@ def feasible_counts(p: CircleProblem) -> list[int]:
     if not p.count_free or p.size_range is None or p.mentor_led:
         # mentor-led: the count is the mentors' (their leading places), not searched
         return []
-    if p.n > EXACT_UP_TO and (p.shared or p.counts):
-        # shared labels or count rules at a tight count can leave the greedy start without
-        # an answer, and the CP-SAT start on a large cohort then overruns the limit (seen:
-        # 1,000 peers, a shared slot, 188 circles of 4-6: 72 s on a 0.3 s limit); until that
-        # start keeps the clock, such cohorts keep the constructor's count
-        return []
     low, high = p.size_range
     return fitting_counts(p.n, low, high)
 
@@ -203,12 +197,23 @@ def _search_counts(
     # ``share`` seconds (reproducible). The clock is only a safety net: past half the
     # limit (a count whose start needs CP-SAT on a large cohort) the screening stops.
     screen = sorted(screen, key=lambda k: (abs(k - p.n_circles), k))
+    # the screening's clock ends at SCREEN_NET of the limit (a count whose greedy start
+    # fails and whose CP-SAT start would run on; seen: 1,000 peers, a shared slot, 250
+    # circles of 4: 3 s of a 3 s limit), so the best count keeps the rest of the limit
+    net = TimePlan(SCREEN_NET * plan.limit / (1.0 + SAFETY), plan.given, plan.start)
     for k in screen:
         if found and plan.elapsed() > SCREEN_NET * plan.limit:
             break
         try:
             found[k] = _solve_fixed(
-                problems[k], method, plan, seeds, workers, settings, None, seconds=share
+                problems[k],
+                method,
+                net if not exact else plan,
+                seeds,
+                workers,
+                settings,
+                None,
+                seconds=share,
             )
         except (InfeasibleError, SolverError):
             continue

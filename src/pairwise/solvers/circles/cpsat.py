@@ -68,16 +68,26 @@ class CircleModel:
         self.lits: list[cp_model.IntVar] = []
         self.names: dict[int, str] = {}
         self._by_name: dict[str, cp_model.IntVar] = {}
-        self.x = [[self.model.new_bool_var(f"x{u}_{g}") for g in range(m)] for u in range(U)]
+        self.deadline = deadline
+        self.x: list[list[cp_model.IntVar]] = []
+        for u in range(U):
+            self._on_time()
+            self.x.append([self.model.new_bool_var(f"x{u}_{g}") for g in range(m)])
         self._each_unit_once()
         self._sizes()
         self._apart()
         self._shared_labels()
         self._counts()
         self.scale = unit_scale(units)
-        self.deadline = deadline
         self._objective(objective)
         self._symmetry()
+
+    def _on_time(self) -> None:
+        """Stop building past the deadline: a model too large for the limit never runs."""
+        if time.perf_counter() > self.deadline:
+            raise SolverError(
+                "no circles within the time limit: the CP-SAT model is too large to build"
+            )
 
     def _add(self, ct: cp_model.Constraint, rule: str) -> None:
         """Enforce ``ct`` under the assumption literal of ``rule`` (one per rule)."""
@@ -100,12 +110,15 @@ class CircleModel:
     def _sizes(self) -> None:
         p, units = self.p, self.units
         for g in range(p.n_circles):
+            self._on_time()
             size = sum(int(units.weight[u]) * self.x[u][g] for u in range(units.size))
             self._add(self.model.add(size >= int(p.min_size[g])), "circle sizes")
             self._add(self.model.add(size <= int(p.max_size[g])), "circle sizes")
 
     def _apart(self) -> None:
-        for u, v in np.argwhere(np.triu(self.units.apart, 1)).tolist():
+        for k, (u, v) in enumerate(np.argwhere(np.triu(self.units.apart, 1)).tolist()):
+            if k % 64 == 0:
+                self._on_time()
             rule = _apart_rule(self.p, self.units, u, v)
             for g in range(self.p.n_circles):
                 self._add(self.model.add_bool_or([self.x[u][g].Not(), self.x[v][g].Not()]), rule)
@@ -115,6 +128,7 @@ class CircleModel:
         for r, rule in enumerate(self.p.shared):
             bits = np.flatnonzero(units.label_rule == r)
             for g in range(self.p.n_circles):
+                self._on_time()
                 s = [model.new_bool_var(f"s{r}_{g}_{b}") for b in bits]
                 model.add_exactly_one(s)
                 for u in range(units.size):
@@ -130,6 +144,7 @@ class CircleModel:
             who = np.flatnonzero(units.count[:, c])
             lo, hi = int(units.count_min[c]), int(units.count_max[c])
             for g in range(self.p.n_circles):
+                self._on_time()
                 cnt = sum(int(units.count[u, c]) * self.x[u][g] for u in who)
                 self._add(model.add(cnt <= hi), rule)
                 if lo > 0 and units.count_or_none[c]:
@@ -151,10 +166,8 @@ class CircleModel:
         if not objective:
             scored[:] = False
         for k, (u, v) in enumerate(np.argwhere(scored).tolist()):
-            if k % 256 == 0 and time.perf_counter() > self.deadline:
-                raise SolverError(
-                    "no circles within the time limit: the CP-SAT model is too large to build"
-                )
+            if k % 256 == 0:
+                self._on_time()
             c = int(np.rint(units.affinity[u, v] * self.scale))
             if c == 0:
                 continue
