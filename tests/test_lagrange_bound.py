@@ -10,6 +10,7 @@ time limit.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import hypothesis.strategies as st
 import numpy as np
@@ -139,6 +140,7 @@ def test_the_bound_is_above_every_answer_and_below_the_per_person_bound(
 ) -> None:
     for p in cohort_problems:
         c = pairwise.solve(p, time_limit=2, seed=0)
+        assert len(c.unplaced) == 0  # the bound is for everyone placed
         units = build_units(c.problem)
         bound = lagrange.lagrangian_bound(c.problem, units, 0.5)
         assert bound is not None
@@ -157,6 +159,22 @@ def test_the_bound_holds_for_any_work_and_is_reproducible(
     bounds = [lagrange.lagrangian_bound(p, units, s) for s in (0.0001, 0.05, 0.5)]
     assert all(b is not None and b >= c.objective for b in bounds)
     assert lagrange.lagrangian_bound(p, units, 0.5) == bounds[2]
+
+
+def test_one_bound_over_a_range_of_counts_holds_at_every_count(
+    cohort_problems: list[CircleProblem],
+) -> None:
+    p = cohort_problems[0]
+    units = build_units(p)
+    lo, hi = p.n_circles - 2, p.n_circles + 1
+    over = lagrange.lagrangian_bound(p, units, 0.5, counts=(lo, hi))
+    assert over is not None
+    for k in range(lo, hi + 1):
+        q = replace(p.with_count(k), all_placed=True, count_free=False)
+        c = pairwise.solve(q, time_limit=1, seed=0)
+        assert over >= c.objective
+        fixed = lagrange.lagrangian_bound(q, units, 0.5)
+        assert fixed is not None and fixed >= c.objective
 
 
 def test_other_objectives_and_small_cohorts_keep_the_per_person_bound() -> None:

@@ -651,23 +651,45 @@ def _evaluate_at(
     return g, sets, sizes, int(work)
 
 
-def _value(q: _Pricing, m: int, pi: FloatArray, g: FloatArray, floor: float) -> tuple[float, float]:
-    """The Lagrangian bound at ``pi`` with its best ``mu >= floor``: (bound, mu)."""
+def _value(
+    q: _Pricing, counts: tuple[int, int], pi: FloatArray, g: FloatArray, floor: float
+) -> tuple[float, float]:
+    """The Lagrangian bound at ``pi`` with its best ``mu >= floor``: (bound, mu).
+
+    ``counts`` (lowest, highest): the bound holds for every circle count between them, its
+    count term ``m * mu`` taken at the count that makes it largest.
+    """
+    lo, hi = counts
     ranked = np.sort(np.repeat(g, q.mult))[::-1]
-    mu = max(floor, float(ranked[m - 1])) if len(ranked) >= m else floor
-    spare = float((q.mult * np.maximum(0.0, g - mu)).sum())
-    return float(pi[q.dual].sum()) + m * mu + spare, mu
+    base = float(pi[q.dual].sum())
+    if lo == hi:  # one count: mu is the m-th largest anchor value
+        mu = max(floor, float(ranked[lo - 1])) if len(ranked) >= lo else floor
+        return base + lo * mu + float((q.mult * np.maximum(0.0, g - mu)).sum()), mu
+    # convex and piecewise linear in mu: its least value is at a breakpoint
+    mus = np.unique(np.concatenate([[floor, max(0.0, floor)], ranked[ranked > floor]]))
+    spare = (q.mult[None, :] * np.maximum(0.0, g[None, :] - mus[:, None])).sum(axis=1)
+    values = np.where(mus >= 0.0, hi, lo) * mus + spare
+    j = int(np.argmin(values))
+    return base + float(values[j]), float(mus[j])
 
 
 def lagrangian_bound(
-    p: CircleProblem, units: Units, seconds: float, plan: TimePlan | None = None
+    p: CircleProblem,
+    units: Units,
+    seconds: float,
+    plan: TimePlan | None = None,
+    *,
+    counts: tuple[int, int] | None = None,
 ) -> float | None:
     """An upper bound on the total of every solution (see the module docstring).
 
     Planned for ``seconds`` (:data:`WORK_PER_SECOND` of pricing work each), so the same
     problem and seconds give the same bound; the clock stops it at twice ``seconds`` (and
-    at half of ``plan``'s limit) as a safety net. None where it does not apply (another
-    objective, circles of one, empty circles allowed, optional units without mentors).
+    at half of ``plan``'s limit) as a safety net. ``counts`` (lowest, highest; default
+    ``p.n_circles`` alone): the bound holds for every circle count between them with
+    ``p``'s smallest and largest sizes, so one call bounds a count search. None where it
+    does not apply (another objective, circles of one, empty circles allowed, optional
+    units without mentors).
     """
     if seconds <= 0:
         return None
@@ -678,7 +700,9 @@ def lagrangian_bound(
     stop = start + 2.0 * seconds
     if plan is not None:
         stop = min(stop, plan.start + 0.5 * plan.limit)
-    m = p.n_circles
+    span = (p.n_circles, p.n_circles) if counts is None else (int(counts[0]), int(counts[1]))
+    if span[0] < 1 or span[1] < span[0]:
+        return None
     budget = WORK_PER_SECOND * seconds
     pi = np.where(q.dual, _start(q), 0.0)
     floor = _NEG
@@ -687,7 +711,7 @@ def lagrangian_bound(
     for _ in range(MAX_ITERATIONS):
         g, sets, sizes, spent = _evaluate_at(q, pi, floor)
         work += spent
-        value, mu = _value(q, m, pi, g, floor)
+        value, mu = _value(q, span, pi, g, floor)
         if mu <= 0.5 * _NEG:
             return None  # fewer anchors with a circle than circles: nothing to bound
         if not np.isfinite(best) or value < best - 1e-9 * (1.0 + abs(best)):
