@@ -74,22 +74,33 @@ def _value(p: CircleProblem, g_of: tuple[int, ...]) -> tuple[float, float]:
     her circle-mates, summed); ``maxmin``: (the worst member's mean, a keep-together group
     counted as one member with its average; the total).
     """
-    total, means, mean = 0.0, {}, 0.0
-    for c in range(p.n_circles):
-        ms = [i for i, g in enumerate(g_of) if g == c]
+    return _circles_value(
+        p, [[i for i, g in enumerate(g_of) if g == c] for c in range(p.n_circles)]
+    )
+
+
+def _rows_value(p: CircleProblem, rows: np.ndarray) -> tuple[float, float]:
+    """:func:`_value` of (circle, person) rows (a mentor may lead two circles)."""
+    return _circles_value(p, [rows[rows[:, 0] == c, 1].tolist() for c in range(p.n_circles)])
+
+
+def _circles_value(p: CircleProblem, circles: list[list[int]]) -> tuple[float, float]:
+    """:func:`_value` of the members of each circle."""
+    total, mean = 0.0, 0.0
+    rows: list[tuple[int, float]] = []  # (person, her mean) per circle she is in
+    for ms in circles:
         total += sum(float(p.affinity[i, j]) for i, j in itertools.combinations(ms, 2))
         for i in ms:
             mates = [float(p.affinity[i, j]) for j in ms if j != i]
-            means[i] = sum(mates) / len(mates) if mates else 0.0
-            mean += means[i] if mates else 0.0
+            rows.append((i, sum(mates) / len(mates) if mates else 0.0))
+            mean += rows[-1][1]
     for group in p.together:
-        here = [i for i in group if i in means]
-        for i in here:
-            means[i] = sum(means[j] for j in here) / len(here)
+        here = [v for i, v in rows if i in group]
+        rows = [(i, sum(here) / len(here) if i in group else v) for i, v in rows]
     if p.objective == "mean":
         return 0.0, mean
     if p.objective == "maxmin":
-        return min(means.values(), default=0.0), total
+        return min((v for _, v in rows), default=0.0), total
     return 0.0, total
 
 
@@ -968,3 +979,28 @@ def test_the_count_is_searched_on_large_cohorts_with_rules() -> None:
     if c.timings["stopped_by_budget"] and fixed.timings["stopped_by_budget"]:
         assert c.circle_of.tolist() == fixed.circle_of.tolist()
     assert c.objective >= fixed.objective - 1e-9
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(8, 13), st.integers(3, 5), st.integers(0, 2**16), st.sampled_from(["total", "mean"])
+)
+def test_a_free_mentor_led_count_is_never_worse_than_a_fixed_one(
+    mentees: int, mentors: int, seed: int, obj: str
+) -> None:
+    cohort = pairwise.make_cohort(mentees, mentors, seed=seed)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    kw: dict[str, Any] = dict(
+        mentors="one-per-circle", leads=2, min_size=3, max_size=5, objective=obj
+    )
+    free = CircleProblem.from_compatibility(aff, **kw)
+    c = pairwise.solve(free, time_limit=2)
+    assert check(free, c) == []
+    assert c.circles.mentor_id.notna().all()
+    for k in range(1, 2 * mentors + 1):
+        if not k * 2 <= mentees <= k * 4:
+            continue
+        fixed = CircleProblem.from_compatibility(aff, n_circles=k, **kw)
+        f = pairwise.solve(fixed, time_limit=2)
+        if k == c.problem.n_circles or (f.status == c.status == "optimal"):
+            assert _at_least(_rows_value(c.problem, c.assignment), _rows_value(fixed, f.assignment))

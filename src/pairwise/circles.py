@@ -251,7 +251,8 @@ class CircleProblem:
 
         ``"total"``: (0, total); ``"mean"``: (0, sum of member means); ``"maxmin"``:
         (worst-off member's mean, total), where a keep-together group counts as one member
-        with its members' average (they always share a circle).
+        with its members' average (they always share a circle) and someone alone in her
+        circle has a mean of 0.
 
         Examples
         --------
@@ -266,12 +267,11 @@ class CircleProblem:
             return 0.0, float(np.nansum(self.member_means(arr)))
         total = self.total(arr)
         if self.objective == "maxmin":
-            means = self.member_means(arr)
+            means = np.nan_to_num(self.member_means(arr), nan=0.0)  # alone: nothing shared
             for group in self.together:  # who always sit together count as one member
-                at = np.flatnonzero(np.isin(arr[:, 1], group) & ~np.isnan(means))
-                means[at] = means[at].mean() if len(at) else np.nan
-            placed = means[~np.isnan(means)]
-            return (float(placed.min()) if len(placed) else 0.0), total
+                at = np.flatnonzero(np.isin(arr[:, 1], group))
+                means[at] = means[at].mean() if len(at) else 0.0
+            return (float(means.min()) if len(means) else 0.0), total
         return 0.0, total
 
     def value(self, rows: npt.ArrayLike) -> float:

@@ -150,10 +150,11 @@ def _solve(
 
 def feasible_counts(p: CircleProblem) -> list[int]:
     """Circle counts the sizes allow when the count is free (``[]`` when it is fixed)."""
-    if not p.count_free or p.size_range is None or p.mentor_led:
-        # mentor-led: the count is the mentors' (their leading places), not searched
+    if not p.count_free or p.size_range is None:
         return []
     low, high = p.size_range
+    if p.mentor_led:  # one leader per circle: the others fill the rest, places cap the count
+        return fitting_counts(p.n_members, low - 1, high - 1, int(p.leads.sum()))
     return fitting_counts(p.n, low, high)
 
 
