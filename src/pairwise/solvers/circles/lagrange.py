@@ -62,6 +62,7 @@ from pairwise.solvers.circles.bounds import simple_bound
 from pairwise.solvers.circles.units import Units
 
 __all__ = [
+    "BOUND_CAP",
     "BOUND_SHARE",
     "MIN_PEOPLE",
     "WORK_PER_SECOND",
@@ -511,8 +512,9 @@ def _label_tops(
     return out
 
 
-#: Share of a solve's limit the Lagrangian bound is planned for (mentor-led cohorts).
-BOUND_SHARE = 0.1
+#: Share of a solve's limit the Lagrangian bound is planned for (mentor-led cohorts), and
+#: the most seconds planned (it runs before the search: the first answer waits for it).
+BOUND_SHARE, BOUND_CAP = 0.1, 4.0
 #: Mentor-led cohorts of at least this many people get the Lagrangian bound.
 MIN_PEOPLE = 31
 #: Pricing work (candidates selected and scanned, partner pairs, search nodes) per planned
@@ -757,16 +759,18 @@ def _subgradient(
 def best_bound(p: CircleProblem, units: Units, limit: float, plan: TimePlan) -> float:
     """The per-person bound, or the Lagrangian one where it is lower.
 
-    The Lagrangian bound runs for mentor-led cohorts of more than :data:`MIN_PEOPLE`
+    The Lagrangian bound runs for mentor-led cohorts of at least :data:`MIN_PEOPLE`
     (smaller ones are proven by columns or CP-SAT), total objective, planned for
-    :data:`BOUND_SHARE` of ``limit`` less the time its kernels take to load; that time
-    comes out of the solve's limit (the searches after it stop on the same clock).
+    :data:`BOUND_SHARE` of ``limit`` (at most :data:`BOUND_CAP` seconds) less the time its
+    kernels take to load; that time comes out of the solve's limit (the searches after it
+    stop on the same clock).
     """
     bound = simple_bound(p, units)
     if not p.mentor_led or p.objective != "total" or p.n < MIN_PEOPLE:
         return bound
     loading = compile_kernels()
-    lagrange = lagrangian_bound(p, units, BOUND_SHARE * limit - loading, plan)
+    seconds = min(BOUND_SHARE * limit, BOUND_CAP) - loading
+    lagrange = lagrangian_bound(p, units, seconds, plan)
     return bound if lagrange is None else min(bound, lagrange)
 
 
