@@ -514,7 +514,7 @@ def _label_tops(
 
 #: Share of a solve's limit the Lagrangian bound is planned for (mentor-led cohorts), and
 #: the most seconds planned (it runs before the search: the first answer waits for it).
-BOUND_SHARE, BOUND_CAP = 0.1, 4.0
+BOUND_SHARE, BOUND_CAP = 0.1, 3.0
 #: Mentor-led cohorts of at least this many people get the Lagrangian bound.
 MIN_PEOPLE = 31
 #: Pricing work (candidates selected and scanned, partner pairs, search nodes) per planned
@@ -705,11 +705,25 @@ def lagrangian_bound(
     span = (p.n_circles, p.n_circles) if counts is None else (int(counts[0]), int(counts[1]))
     if span[0] < 1 or span[1] < span[0]:
         return None
-    budget = WORK_PER_SECOND * seconds
-    pi = np.where(q.dual, _start(q), 0.0)
+    found = _descend(q, span, np.where(q.dual, _start(q), 0.0), WORK_PER_SECOND * seconds, stop)
+    return None if found is None else found[0]
+
+
+def _descend(
+    q: _Pricing,
+    span: tuple[int, int],
+    pi: FloatArray,
+    budget: float,
+    stop: float,
+    step: float = 1.0,
+) -> tuple[float, FloatArray] | None:
+    """Subgradient steps from ``pi``: (the least bound seen, its multipliers), or None.
+
+    Stops when ``budget`` work is spent, the step has settled or the clock passes ``stop``.
+    """
     floor = _NEG
-    best = np.inf
-    step, stall, work = 1.0, 0, 0
+    best, best_pi = np.inf, pi
+    stall, work = 0, 0
     for _ in range(MAX_ITERATIONS):
         g, sets, sizes, spent = _evaluate_at(q, pi, floor)
         work += spent
@@ -717,7 +731,7 @@ def lagrangian_bound(
         if mu <= 0.5 * _NEG:
             return None  # fewer anchors with a circle than circles: nothing to bound
         if not np.isfinite(best) or value < best - 1e-9 * (1.0 + abs(best)):
-            best, stall = value, 0
+            best, best_pi, stall = value, pi, 0
         else:
             stall += 1
             if stall >= PATIENCE:
@@ -730,8 +744,10 @@ def lagrangian_bound(
             break  # every unit covered once by the anchors' best sets
         pi = pi - step * (value - TARGET * best) / norm * s
         floor = mu - 0.1 * (abs(mu) + float(np.abs(pi[q.dual]).mean()) + 1e-9)
+    if not np.isfinite(best):
+        return None
     # a hair above, against rounding in the sums
-    return best + 1e-9 * (1.0 + abs(best)) if np.isfinite(best) else None
+    return best + 1e-9 * (1.0 + abs(best)), best_pi
 
 
 def _start(q: _Pricing) -> FloatArray:
