@@ -274,7 +274,7 @@ def test_export_neutralises_formulas_in_every_format(tmp_path):
         path = pairwise.write_result(m, tmp_path / name)
         assert path.exists()
     sheets = pd.read_excel(tmp_path / "out.xlsx", sheet_name=None, dtype=str)
-    assert sorted(sheets) == ["load", "metrics", "pairs", "unmatched"]
+    assert sorted(sheets) == ["events", "load", "metrics", "pairs", "unmatched"]
     cells = [str(x) for frame in sheets.values() for x in frame.to_numpy().ravel()]
     cells += [str(x) for x in pd.read_csv(tmp_path / "out.csv", dtype=str).to_numpy().ravel()]
     data = json.loads((tmp_path / "out.json").read_text())
@@ -316,7 +316,7 @@ def test_circles_export(tmp_path):
     c = pairwise.solve(pairwise.CircleProblem.from_affinity(d, min_size=3, max_size=3))
     pairwise.write_result(c, tmp_path / "circles.xlsx")
     sheets = pd.read_excel(tmp_path / "circles.xlsx", sheet_name=None)
-    assert sorted(sheets) == ["circles", "members", "metrics", "unplaced"]
+    assert sorted(sheets) == ["circles", "events", "members", "metrics", "unplaced"]
     assert len(sheets["members"]) == 6
     assert sheets["circles"].member_ids.str.count(";").tolist() == [2, 2]
 

@@ -7,12 +7,14 @@ from the problem's plain arrays, pair by pair, and lists each violation it finds
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
 from pairwise.circles import CircleProblem
+from pairwise.events import Events
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching
 
@@ -43,7 +45,8 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
     if isinstance(problem, CircleProblem):
         if not isinstance(result, Circles):
             return ["a circle problem needs a Circles result"]
-        return _check_circles(problem, result)
+        moved, unknown = _by_ids(problem, result)
+        return sorted(unknown + _check_circles(problem, moved))
     if not isinstance(result, Matching):
         return ["a pairing problem needs a Matching result"]
     out: list[str] = []
@@ -82,9 +85,44 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
                 out.append(f"mentee {mentee_ids[i]} is not fully matched")
     if problem.panel is not None:
         out.extend(_panel_violations(problem, result, pairs, mentee_ids, mentor_ids))
+    named = [(mentee_ids[i], mentor_ids[j]) for i, j in pairs if 0 <= i < n and 0 <= j < m]
+    out.extend(_event_violations(result.events, [(f"pair ({a}, {b})", [a, b]) for a, b in named]))
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)
     out.extend(_objective_violations(result.objective, result.bound, total))
     return sorted(out)
+
+
+def _by_ids(problem: CircleProblem, result: Circles) -> tuple[Circles, list[str]]:
+    """``result`` with its rows placed in ``problem`` by person id, and ids it lacks.
+
+    A re-match's result is for the problem without its leavers; its ``unplaced`` table
+    is read by id, so ``left_out`` stays as it is.
+    """
+    theirs = [str(x) for x in result.problem.person_ids]
+    ours = [str(x) for x in problem.person_ids]
+    if theirs == ours:
+        return result, []
+    where = {x: k for k, x in enumerate(ours)}
+    rows = [(g, where[theirs[i]]) for g, i in result.assignment.tolist() if theirs[i] in where]
+    unknown = sorted({theirs[i] for _, i in result.assignment.tolist() if theirs[i] not in where})
+    arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
+    moved = replace(result, assignment=arr)
+    return moved, [f"{x} is in the result but not in the problem" for x in unknown]
+
+
+def _event_violations(events: Events, groups: list[tuple[str, list[str]]]) -> list[str]:
+    """Leavers placed, broken pairs together again; ``groups``: (name, ids) of pairs or circles."""
+    out = []
+    gone = events.leavers
+    broken = events.broken_pairs
+    for name, group in groups:
+        here = set(group)
+        for x in sorted(here & gone):
+            out.append(f"{x} left the programme but is in {name}")
+        for a, b in sorted(broken):
+            if a in here and b in here:
+                out.append(f"broken pair ({a}, {b}) is together again in {name}")
+    return out
 
 
 def _objective_violations(objective: float, bound: float | None, total: float) -> list[str]:
@@ -205,6 +243,8 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
                 out.append(f"{ids[i]} is listed as unplaced but is in {times[i]} circle(s)")
             elif problem.all_placed:
                 out.append(f"{ids[i]} is unplaced but the problem places everyone")
+        elif ids[i] in result.events.leavers:
+            continue  # in a circle: listed with the events
         elif times[i] != 1:
             out.append(f"{ids[i]} is in {times[i]} circles, not 1")
     where: dict[int, set[int]] = {}
@@ -247,6 +287,8 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
         if placed and not shared_circles:
             out.append(f"{', '.join(ids[i] for i in group)} must share a circle")
     out.extend(_objective_violations(result.objective, result.bound, _value(problem, circles)))
+    named = [(f"circle {g}", [ids[i] for i in ms]) for g, ms in enumerate(circles)]
+    out.extend(_event_violations(result.events, named))
     return sorted(out)
 
 

@@ -93,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         "--broken", action="append", default=[], help="ID,ID of a pair that did not work"
     )
     rematch.add_argument("--leaving", action="append", default=[], help="id of a leaver")
+    # earlier rounds' leavers and broken pairs travel in the result file's events table
     rematch.add_argument("--max-changes", type=int)
     rematch.add_argument("--out")
     return root
@@ -237,7 +238,7 @@ def _rematch(args: argparse.Namespace) -> int:
     from pairwise.rematch import rematch
 
     programme, problem, previous = _load(args.result)
-    broken = [tuple(x.split(",", 1)) for x in args.broken]
+    broken = [tuple(part.strip() for part in x.split(",", 1)) for x in args.broken]
     bad = [x for x in args.broken if "," not in x]
     if bad:
         raise ValidationError([programme_problem("--broken takes ID,ID", "e.g. a1,b2")])
@@ -247,7 +248,7 @@ def _rematch(args: argparse.Namespace) -> int:
             previous,
             problem,
             broken=broken,
-            leaving=args.leaving,
+            leaving=[x.strip() for x in args.leaving],
             max_changes=args.max_changes,
             progress=report,
         ),

@@ -29,6 +29,7 @@ import pandas as pd
 from pairwise._validate import positions
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
+from pairwise.events import Events
 from pairwise.solvers.answer import Answer
 
 IntArray = npt.NDArray[np.int64]
@@ -256,7 +257,8 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
 
     A Matching gives ``pairs``, ``unmatched`` (with reasons), ``load`` and ``metrics``; a
     Circles result gives ``circles``, ``members``, ``unplaced`` (with reasons) and
-    ``metrics``.
+    ``metrics``. Both give ``events`` (:meth:`pairwise.events.Events.to_frame`: leavers,
+    broken pairs and joiners by round), which :func:`read_result` reads back.
     """
     from pairwise.results import Circles, Matching
 
@@ -274,6 +276,7 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
             "unmatched": result.unmatched,
             "load": result.load(),
             "metrics": pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
+            "events": result.events.to_frame(),
         }
     if isinstance(result, Circles):
         metrics = {**summary, **result.metrics()}
@@ -282,6 +285,7 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
             "members": result.to_frame(),
             "unplaced": result.unplaced,
             "metrics": pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
+            "events": result.events.to_frame(),
         }
     raise ValidationError([Problem("not a result", value=type(result).__name__)])
 
@@ -389,7 +393,7 @@ def write_result(
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "matching.xlsx"
     >>> _ = pairwise.io.write_result(m, out)
     >>> sorted(pd.read_excel(out, sheet_name=None))
-    ['load', 'metrics', 'pairs', 'unmatched']
+    ['events', 'load', 'metrics', 'pairs', 'unmatched']
     """
     frames = result_frames(result)
     if meta:
@@ -462,14 +466,31 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     ValidationError
         When the file names ids the problem does not know, or is not a result export.
     """
+    tables = _result_tables(Path(path))
+    found: list[Problem] = []
+    events = Events()
+    if "events" in tables:  # ids as written, a formula guard's apostrophe taken off
+        table = tables["events"].copy()
+        for col in ("id", "other_id"):
+            if col in table.columns:
+                table[col] = [x if x is None or x != x else _unguard(str(x)) for x in table[col]]
+        events = Events.from_frame(table, found)
+    try:
+        result = _read_rows(tables, problem, events)
+    except ValidationError as exc:
+        raise ValidationError([*exc.problems, *found]) from None
+    if found:
+        raise ValidationError(found)
+    return replace(result, events=events)
+
+
+def _read_rows(tables: dict[str, pd.DataFrame], problem: Any, events: Events) -> Matching | Circles:
+    """The result a file's pairs or circle members make in ``problem`` (see read_result)."""
     from pairwise.circles import CircleProblem, fitting_counts
     from pairwise.results import build
 
-    tables = _result_tables(Path(path))
-
     def plain(x: Any) -> str:
-        text = str(x)
-        return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
+        return _unguard(str(x))
 
     problems: list[Problem] = []
     if isinstance(problem, CircleProblem):
@@ -481,7 +502,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
             n_circles = max(fitting_counts(problem.n, *problem.size_range), default=n_circles)
         for k, (g, x) in enumerate(zip(members.circle, members.person_id, strict=True)):
             if plain(x) not in pos:
-                problems.append(Problem("unknown person id", row=str(k), value=plain(x)))
+                problems.append(_unknown(plain(x), str(k), events))
                 continue
             try:
                 circle = int(str(g))
@@ -518,7 +539,9 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     for k, (a, b) in enumerate(zip(pairs.mentee_id, pairs.mentor_id, strict=True)):
         a, b = plain(a), plain(b)
         if a not in pa or b not in pb:
-            problems.append(Problem("unknown id in pair", row=str(k), value=f"({a}, {b})"))
+            problems.extend(_unknown(x, str(k), events) for x in (a, b) if x not in pa | pb)
+            if a in pa | pb and b in pa | pb:  # both known, on the wrong sides
+                problems.append(Problem("unknown id in pair", row=str(k), value=f"({a}, {b})"))
             continue
         t = -1
         if topic_col is not None:
@@ -534,6 +557,25 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     arr = np.ascontiguousarray(table[:, :2])
     topics = np.ascontiguousarray(table[:, 2]) if topic_col is not None else None
     return build(problem, _recorded(tables, problem.total(arr), arr, topics))
+
+
+def _unguard(text: str) -> str:
+    """A cell's text as written before :func:`neutralise` guarded it against formulas."""
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
+
+
+def _unknown(x: str, row: str, events: Events) -> Problem:
+    """An id of the file that the programme's input lacks, and what to do about it."""
+    if x in events.leavers:
+        return Problem(
+            "a leaver is still placed in this file", row=row, value=x, expected="a pairwise export"
+        )
+    return Problem(
+        "id in the result but not in the programme's input",
+        row=row,
+        value=x,
+        expected="back in the input, or a later result that records her leaving",
+    )
 
 
 def _left_out(

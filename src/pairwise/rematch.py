@@ -10,7 +10,7 @@ objective. Broken pairs never come back; people who leave are in no pair or circ
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -63,12 +63,15 @@ class Rematch:
     keepable : int
         Previous pairs that could have been kept (both ends still there, the pair not
         broken); for circles, the people still there.
+    broken : tuple of (str, str)
+        The pairs broken in this round, as the previous result has them (mentee, mentor).
     """
 
     result: Matching | Circles
     changes: pd.DataFrame = field(repr=False)
     kept: int
     keepable: int
+    broken: tuple[tuple[str, str], ...] = ()
 
     @property
     def n_changes(self) -> int:
@@ -170,9 +173,9 @@ def rematch(
         tuple(pairs), tuple(leavers), joiners, max_changes, penalty, time_limit, seed, progress
     )
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
-        return _rematch_pairs(previous, problem, opts, found)
+        return _recorded(previous, _rematch_pairs(previous, problem, opts, found), opts)
     if isinstance(previous, Circles) and isinstance(problem, CircleProblem):
-        return _rematch_circles(previous, problem, opts, found)
+        return _recorded(previous, _rematch_circles(previous, problem, opts, found), opts)
     raise ValidationError(
         [
             Problem(
@@ -182,6 +185,46 @@ def rematch(
             )
         ]
     )
+
+
+def _recorded(previous: Matching | Circles, done: Rematch, opts: _Options) -> Rematch:
+    """``done`` with the events of this round added to the previous result's."""
+    round_ = previous.events.rounds + 1
+    rows = done.changes
+    who = rows.columns[0]
+    events = previous.events.add(
+        round_,
+        left=opts.leaving,
+        broken=done.broken,
+        joined=rows.loc[rows.change == "joined", who].tolist(),
+    )
+    return replace(done, result=replace(done.result, events=events))
+
+
+def _all_events(
+    previous: Matching | Circles, opts: _Options, present: set[str]
+) -> tuple[set[str], list[tuple[str, str]]]:
+    """Every leaver and broken pair so far (the previous result's and this round's).
+
+    Recorded pairs with someone no longer in the problem are left out (they cannot meet).
+    """
+    gone = previous.events.leavers | set(opts.leaving)
+    pairs = [p for p in previous.events.broken_pairs if p[0] in present and p[1] in present]
+    return gone, pairs + list(opts.broken)
+
+
+def _absent(
+    old_ids: Iterable[str], present: set[str], gone: set[str], problems: list[Problem]
+) -> None:
+    """People of the previous result missing from the problem, and not recorded as leaving."""
+    for x in sorted(set(old_ids) - present - gone):
+        problems.append(
+            Problem(
+                "in the previous result but not in the programme's input",
+                value=x,
+                expected="back in the input, or recorded as leaving (leaving=[id], --leaving ID)",
+            )
+        )
 
 
 def _normalise(
@@ -223,21 +266,6 @@ def _check_ids(known: set[str], ids: Iterable[str], what: str, problems: list[Pr
             )
 
 
-def _check_broken(
-    broken: Iterable[tuple[str, str]],
-    first: Container[str],
-    second: Container[str],
-    expected: str | None,
-    problems: list[Problem],
-) -> None:
-    """List each broken pair whose first id is not in ``first`` or second not in ``second``."""
-    for a, b in broken:
-        if a not in first or b not in second:
-            problems.append(
-                Problem("broken pair: unknown ids", value=f"({a}, {b})", expected=expected)
-            )
-
-
 def _rematch_pairs(
     previous: Matching, problem: PairProblem, opts: _Options, problems: list[Problem]
 ) -> Rematch:
@@ -245,12 +273,14 @@ def _rematch_pairs(
     pos_a, pos_b = positions(mentees), positions(mentors)
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
-    gone = set(opts.leaving)
-    _check_ids(set(mentees) | set(mentors) | old_ids, gone, "leaving", problems)
-    _check_broken(opts.broken, pos_a, pos_b, "mentee, mentor", problems)
+    _check_ids(set(mentees) | set(mentors) | old_ids, opts.leaving, "leaving", problems)
+    new_broken = _existing_pairs(opts.broken, {(a, b) for a, b in old}, problems)
+    present = set(mentees) | set(mentors)
+    gone, broken = _all_events(previous, replace(opts, broken=tuple(new_broken)), present)
+    _absent([a for a, _ in old] + [b for _, b in old], present, gone, problems)
     if problems:
         raise ValidationError(problems)
-    p2 = _pairs_without(problem, opts.broken, gone, pos_a, pos_b)
+    p2 = _pairs_without(problem, broken, gone, pos_a, pos_b)
     for i, j in problem.required:
         if not p2.allowed[i, j]:
             raise InfeasibleError(
@@ -265,8 +295,27 @@ def _rematch_pairs(
     new = {(mentees[i], mentors[j]) for i, j in result.assignment.tolist()}
     kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
     joined = set(opts.joining) if opts.joining is not None else set(mentees) - old_ids
-    rows = _pair_changes(old, new, mentees, set(opts.broken), gone, joined)
-    return Rematch(result=result, changes=rows, kept=kept, keepable=len(keep))
+    rows = _pair_changes(old, new, mentees, set(broken), gone, joined)
+    return Rematch(result, rows, kept, len(keep), tuple(new_broken))
+
+
+def _existing_pairs(
+    broken: Iterable[tuple[str, str]], old: set[tuple[str, str]], problems: list[Problem]
+) -> list[tuple[str, str]]:
+    """Each broken pair as the previous result has it (either order given); else a problem."""
+    out = []
+    for a, b in broken:
+        if (a, b) in old or (b, a) in old:
+            out.append((a, b) if (a, b) in old else (b, a))
+        else:
+            problems.append(
+                Problem(
+                    "broken pair is not a pair of the previous result",
+                    value=f"({a}, {b})",
+                    expected="a mentee and her mentor in the previous result, either order",
+                )
+            )
+    return out
 
 
 def _pairs_without(
@@ -283,7 +332,8 @@ def _pairs_without(
     removed = dict(problem.removed_by)
     broken_mask = np.zeros_like(allowed)
     for a, b in broken:
-        broken_mask[pos_a[a], pos_b[b]] = True
+        if a in pos_a and b in pos_b:
+            broken_mask[pos_a[a], pos_b[b]] = True
     left_mask = np.zeros_like(allowed)
     for x in gone:
         if x in pos_a:
@@ -367,14 +417,22 @@ def _rematch_circles(
     previous: Circles, problem: CircleProblem, opts: _Options, problems: list[Problem]
 ) -> Rematch:
     ids = _ids(problem.person_ids)
-    pos = positions(ids)
-    gone = set(opts.leaving)
     old_ids = _ids(previous.problem.person_ids)
-    _check_ids(set(ids) | set(old_ids), gone, "leaving", problems)
-    _check_broken(opts.broken, pos, pos, None, problems)
+    _check_ids(set(ids) | set(old_ids), opts.leaving, "leaving", problems)
+    mates_before = {
+        (old_ids[i], old_ids[j])
+        for g in range(previous.problem.n_circles)
+        for i in previous.members(g).tolist()
+        for j in previous.members(g).tolist()
+        if i != j
+    }
+    new_broken = _existing_pairs(opts.broken, mates_before, problems)
+    gone, broken = _all_events(previous, replace(opts, broken=tuple(new_broken)), set(ids))
+    placed = {old_ids[i] for i in previous.assignment[:, 1].tolist()}
+    _absent(placed, set(ids), gone, problems)
     if problems:
         raise ValidationError(problems)
-    p2 = _circles_without(problem, ids, gone, opts.broken)
+    p2 = _circles_without(problem, ids, gone, broken)
     pos2 = positions(_ids(p2.person_ids))
     # previous circle-mates who are both still here (and not broken apart)
     here = _still_here(previous, old_ids, pos2)
@@ -401,7 +459,7 @@ def _rematch_circles(
             ]
         )
     changes = pd.DataFrame(records, columns=["person_id", "before", "after", "change", "reason"])
-    return Rematch(result=result, changes=changes, kept=kept, keepable=keepable)
+    return Rematch(result, changes, kept, keepable, tuple(new_broken))
 
 
 def _circles_without(

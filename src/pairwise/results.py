@@ -20,6 +20,7 @@ import pandas as pd
 from pairwise._validate import id_text, positions
 from pairwise.circles import CircleProblem
 from pairwise.errors import Problem, ValidationError
+from pairwise.events import Events
 from pairwise.problem import PairProblem
 
 if TYPE_CHECKING:  # solvers build results; results never import solvers at run time
@@ -53,6 +54,10 @@ class Matching:
         The problem solved.
     topics : ndarray of int64, shape (n_pairs,), optional
         For per-topic panels, the topic (index into ``problem.panel[0]``) each pair covers.
+    events : Events
+        What happened to the programme before this result (leavers, broken pairs, joiners,
+        each with its round); empty for a first solve. :func:`pairwise.rematch` adds to it
+        and applies all of it; :func:`pairwise.check` verifies it.
     """
 
     assignment: IntArray
@@ -63,6 +68,7 @@ class Matching:
     timings: Mapping[str, float]
     problem: PairProblem = field(repr=False)
     topics: IntArray | None = field(default=None, repr=False)
+    events: Events = field(default_factory=Events, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)
@@ -338,6 +344,10 @@ class Circles:
     timings : mapping of str to float
         Seconds per phase (``first_feasible`` for the local search), and the work done.
     problem : CircleProblem
+    left_out : mapping of int to str
+        Positions of the people no circle could take, with the reason (``unplaced``).
+    events : Events
+        As for :class:`Matching`.
     """
 
     assignment: IntArray
@@ -348,6 +358,7 @@ class Circles:
     timings: Mapping[str, float]
     problem: CircleProblem = field(repr=False)
     left_out: Mapping[int, str] = field(default_factory=dict, repr=False)
+    events: Events = field(default_factory=Events, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)

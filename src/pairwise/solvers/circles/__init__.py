@@ -237,16 +237,7 @@ def _search_counts(
         )
         if _answer_key(problems[best], final) >= _answer_key(problems[best], answer):
             answer = final
-    # the per-person bound reads only the smallest and largest size: one per pair of them
-    per_sizes: dict[tuple[int, int], float] = {}
-    for k in counts:
-        if k in found and found[k].bound is not None:
-            continue
-        key = (int(problems[k].min_size.min()), int(problems[k].max_size.max()))
-        if key not in per_sizes:
-            per_sizes[key] = simple_bound(problems[k], units)
-    proven = [float(a.bound) for a in found.values() if a.bound is not None]
-    bound = max([*proven, *per_sizes.values()])
+    bound = _count_bound(problems, found, units)
     q = problems[best]
     optimal = exact and len(found) == len(counts) and all(a.optimal for a in found.values())
     timings = dict(answer.timings)
@@ -255,6 +246,22 @@ def _search_counts(
     return replace(
         answer, optimal=optimal, bound=bound, sizes=(q.min_size, q.max_size), timings=timings
     )
+
+
+def _count_bound(
+    problems: dict[int, CircleProblem], found: dict[int, Answer], units: Units
+) -> float:
+    """The largest bound over every count: proven where solved, else the per-person one."""
+    # the per-person bound reads only the smallest and largest size: one per pair of them
+    per_sizes: dict[tuple[int, int], float] = {}
+    for k, q in problems.items():
+        if k in found and found[k].bound is not None:
+            continue
+        key = (int(q.min_size.min()), int(q.max_size.max()))
+        if key not in per_sizes:
+            per_sizes[key] = simple_bound(q, units)
+    proven = [float(a.bound) for a in found.values() if a.bound is not None]
+    return max([*proven, *per_sizes.values()])
 
 
 def _answer_key(p: CircleProblem, a: Answer) -> tuple[float, float]:

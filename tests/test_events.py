@@ -1,0 +1,168 @@
+"""A programme over time: every result carries its events, and every re-match applies them all.
+
+The checks here are written from the events themselves (who left, which pairs broke), not
+through :func:`pairwise.check`, which is also asked and must agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import pairwise
+from pairwise import PairProblem, ValidationError, check
+from pairwise.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from pairwise.events import Events
+
+STEPS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _problem() -> PairProblem:
+    return PairProblem.from_compatibility(pairwise.score(pairwise.make_cohort(16, 6, seed=3)))
+
+
+def _pairs(result: pairwise.Matching) -> set[tuple[str, str]]:
+    return {(str(a), str(b)) for a, b in result.pairs[["mentee_id", "mentor_id"]].values}
+
+
+def _violations(result: pairwise.Matching, gone: set[str], broken: set[tuple[str, str]]) -> list:
+    """What the events forbid, straight from the pairs."""
+    pairs = _pairs(result)
+    return [p for p in pairs if p[0] in gone or p[1] in gone or p in broken]
+
+
+def test_the_third_rematch_keeps_every_earlier_event() -> None:
+    # issue 13: v3 gave a departed mentor mentees again and re-created a broken pair
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    (a, b), *_ = sorted(_pairs(v1))
+    leaver = next(m for _, m in sorted(_pairs(v1)) if m != b)
+    v2 = pairwise.rematch(v1, p, broken=[(b, a)], leaving=[leaver]).result  # either order
+    assert v2.events.broken_pairs == {(a, b)} and v2.events.leavers == {leaver}
+    later = next(m for _, m in sorted(_pairs(v2)) if m not in (b, leaver))
+    v3 = pairwise.rematch(v2, p, leaving=[later]).result  # the original problem, as the docs do
+    assert _violations(v3, {leaver, later}, {(a, b)}) == []
+    assert check(p, v3) == []
+    assert v3.events.rounds == 2
+    assert [(r, x) for r, x in v3.events.left] == [(1, leaver), (2, later)]
+
+
+def test_check_finds_a_leaver_or_a_broken_pair_in_a_result() -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    (a, b), *_ = sorted(_pairs(v1))
+    tampered = replace(v1, events=Events().add(1, left=[b], broken=[(a, b)]))
+    found = check(p, tampered)
+    assert any(f"{b} left the programme" in x for x in found)
+    assert any(f"broken pair ({a}, {b})" in x for x in found)
+
+
+def test_a_broken_pair_must_be_a_pair() -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    pairs = _pairs(v1)
+    mentee = str(p.mentee_ids[0])
+    stranger = next(str(m) for m in p.mentor_ids if (mentee, str(m)) not in pairs)
+    with pytest.raises(ValidationError, match="not a pair of the previous result"):
+        pairwise.rematch(v1, p, broken=[(mentee, stranger)])
+
+
+def test_someone_missing_from_the_input_is_named(tmp_path: Path) -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    _, mentor = sorted(_pairs(v1))[0]
+    keep = [j for j, m in enumerate(p.mentor_ids) if str(m) != mentor]
+    smaller = PairProblem.from_scores(
+        p.scores[:, keep],
+        mentee_ids=list(p.mentee_ids),
+        mentor_ids=[p.mentor_ids[j] for j in keep],
+        capacity=p.capacity[keep],
+    )
+    with pytest.raises(ValidationError, match="recorded as leaving") as info:
+        pairwise.rematch(v1, smaller)
+    assert mentor in str(info.value)
+    # recorded as leaving, she may be gone from the input
+    out = pairwise.rematch(v1, smaller, leaving=[mentor]).result
+    assert mentor not in {b for _, b in _pairs(out)}
+    path = pairwise.write_result(v1, tmp_path / "v1.json")
+    with pytest.raises(ValidationError, match="not in the programme's input"):
+        pairwise.io.read_result(path, smaller)
+
+
+@STEPS
+@given(st.data())
+def test_random_event_sequences_never_bring_back_what_happened(data: st.DataObject) -> None:
+    p = _problem()
+    result = pairwise.solve(p, time_limit=2)
+    gone: set[str] = set()
+    broken: set[tuple[str, str]] = set()
+    for step in range(data.draw(st.integers(1, 4))):
+        pairs = sorted(_pairs(result))
+        breaks = (
+            data.draw(st.lists(st.sampled_from(pairs), max_size=2, unique=True)) if pairs else []
+        )
+        mentors = [str(m) for m in p.mentor_ids if str(m) not in gone]
+        leaving = data.draw(st.lists(st.sampled_from(mentors), max_size=1)) if mentors else []
+        previous = result
+        done = pairwise.rematch(previous, p, broken=breaks, leaving=leaving, time_limit=2)
+        result = done.result
+        gone |= set(leaving)
+        broken |= set(breaks)
+        assert _violations(result, gone, broken) == []
+        assert check(p, result) == []
+        assert result.events.leavers == gone and result.events.broken_pairs == broken
+        assert result.events.rounds == step + 1
+        # unaffected pairs stay where the rules allow (nothing else changed)
+        untouched = {q for q in _pairs(previous) if q not in broken and q[1] not in gone}
+        assert untouched <= _pairs(result)
+
+
+def test_events_travel_through_files_and_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    pairwise.make_cohort(30, 10, seed=1).to_frame(flat=True).to_csv("answers.csv", index=False)
+    Path("programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+    )
+    assert main(["match", "programme.toml", "--out", "v1.xlsx"]) == EXIT_OK
+    problem = pairwise.Programme.from_toml("programme.toml").problem()
+    v1 = pairwise.io.read_result("v1.xlsx", problem)
+    (a, b), *_ = sorted(_pairs(v1))
+    leaver = next(m for _, m in sorted(_pairs(v1)) if m != b)
+    args = ["rematch", "v1.xlsx", "--broken", f"{b} , {a}", "--leaving", leaver]
+    assert main([*args, "--out", "v2.xlsx"]) == EXIT_OK
+    later = next(
+        m
+        for _, m in sorted(_pairs(pairwise.io.read_result("v2.xlsx", problem)))
+        if m not in (b, leaver)
+    )
+    assert main(["rematch", "v2.xlsx", "--leaving", later, "--out", "v3.json"]) == EXIT_OK
+    v3 = pairwise.io.read_result("v3.json", problem)
+    assert v3.events.leavers == {leaver, later} and v3.events.broken_pairs == {(a, b)}
+    assert _violations(v3, {leaver, later}, {(a, b)}) == []
+    assert main(["check", "v3.json"]) == EXIT_OK
+    # a broken pair that is not a pair: exit 2, named
+    assert main(["rematch", "v3.json", "--broken", f"{a},{leaver}"]) == EXIT_BAD_INPUT
+
+
+def test_circles_carry_their_events_too() -> None:
+    aff = pairwise.affinity(pairwise.make_peers(24, seed=2))
+    p = pairwise.CircleProblem.from_compatibility(aff)
+    v1 = pairwise.solve(p, time_limit=3)
+    members = [list(map(str, p.person_ids[v1.members(g)])) for g in range(v1.problem.n_circles)]
+    a, b = members[0][:2]
+    leaver = members[1][0]
+    v2 = pairwise.rematch(v1, p, broken=[(a, b)], leaving=[leaver], time_limit=3).result
+    later = next(x for ms in members[2:] for x in ms)
+    v3 = pairwise.rematch(v2, p, leaving=[later], time_limit=3).result
+    ids = [str(x) for x in v3.problem.person_ids]
+    circles = [{ids[i] for i in v3.members(g)} for g in range(v3.problem.n_circles)]
+    assert not any({a, b} <= c for c in circles)
+    assert not any(c & {leaver, later} for c in circles)
+    assert check(p, v3) == []
+    x, y = sorted(circles[0])[0], sorted(circles[1])[0]  # never in one circle of v3
+    with pytest.raises(ValidationError, match="not a pair of the previous result"):
+        pairwise.rematch(v3, p, broken=[(x, y)])
