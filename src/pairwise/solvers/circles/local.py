@@ -1,7 +1,8 @@
 """The circles' local search: greedy starts, then an iterated tabu search in threads.
 
-The compiled kernels, the method and its references are in :mod:`.kernels`. Work is
-counted in neighbour evaluations: the search stops on a budget of
+The compiled kernels, the method and its references are in :mod:`.kernels`. The greedy
+start aims at :func:`size_plan`'s sizes (under the total objective, the mix with the most
+pairs). Work is counted in neighbour evaluations: the search stops on a budget of
 :attr:`SearchSettings.evals_per_second` per second of the caller's limit, and a run with
 the same seed, workers and limit is reproducible whatever the machine's
 speed; the clock stops it at the limit on a slower or busier machine (then the answer
@@ -50,14 +51,21 @@ class SearchSettings:
     ----------
     evals_per_second : int
         Work budget of the local search per second of ``time_limit`` (neighbour
-        evaluations, per worker). The default, 40 million, leaves a wide margin on this
-        project's benchmark machine (2 cores, one search evaluating 200-250 million
-        neighbours per second; benchmarks/README.md): the budget ends the search after
-        about a fifth of the limit and the answer is the seed's alone
-        (``timings["stopped_by_budget"]`` is 1). A slower or busier machine reaches the
-        limit first: the clock ends the search there (``timings["stopped_by_clock"]`` is
-        1, the answer depends on the machine). A huge value (``10**15``) makes the clock
-        the limit, the whole limit spent (as in the literature's comparisons).
+        evaluations, per worker). The default, 40 million, keeps answers reproducible on a
+        busy machine: on this project's 2-core benchmark machine one search evaluates
+        165-240 million neighbours per second idle (60-1,000 people; 90 million at 20) and
+        48-71 million with three CPU-bound processes on the two cores (benchmarks/README.md,
+        "Budget or clock"). A solve with a free count needs 1.15 times the budget
+        (screening, then the chosen count), so the budget ends the search whenever it gets
+        46 million per second: idle after 17-24% of the limit, busy after 56-83%, and the
+        answer is the seed's alone (``timings["stopped_by_budget"]`` is 1). A budget that
+        fills the idle limit would be stopped by the clock at such loads (the answer would
+        depend on the load); what the default gives up there is measured: 0.07-0.12 points
+        of the gap to the best published mean on the MDGPLIB benchmark. A slower or busier
+        machine reaches the limit first: the clock ends the search there
+        (``timings["stopped_by_clock"]`` is 1, the answer depends on the machine). A huge
+        value (``10**15``) makes the clock the limit, the whole limit spent (as in the
+        literature's comparisons; not reproducible).
     deterministic : bool
         CP-SAT stops on deterministic time (reproducible); ``False``: on the clock only.
     stall : int
