@@ -32,7 +32,8 @@ def test_match_check_explain_rematch_round_trip(folder, capsys):
     out = capsys.readouterr().out
     assert "every hard rule holds" in out and "written" in out
     data = json.loads((folder / "result.json").read_text())
-    assert data["meta"][0] == {"key": "programme", "value": str(folder / "programme.toml")}
+    # relative to the result's folder: no absolute path of this machine in a shared file
+    assert data["meta"][0] == {"key": "programme", "value": "programme.toml"}
     assert main(["check", "result.json"]) == EXIT_OK
     assert "every hard rule holds" in capsys.readouterr().out
     first = data["pairs"][0]
@@ -121,3 +122,27 @@ def test_help_on_every_command_has_examples():
             check=True,
         )
         assert "example" in done.stdout
+
+
+def test_result_files_can_be_moved_and_shared(folder, tmp_path_factory, capsys):
+    import shutil
+
+    assert main(["match", "programme.toml", "--out", "out/result.json"]) == EXIT_OK
+    text = (folder / "out" / "result.json").read_text()
+    assert str(folder) not in text
+    assert json.loads(text)["meta"][0]["value"] == "../programme.toml"
+    moved = tmp_path_factory.mktemp("elsewhere")
+    for name in ("programme.toml", "answers.csv"):
+        shutil.copy(folder / name, moved / name)
+    (moved / "out").mkdir()
+    shutil.copy(folder / "out" / "result.json", moved / "out" / "result.json")
+    shutil.rmtree(folder / "out")
+    (folder / "programme.toml").unlink()  # the old place is gone
+    capsys.readouterr()
+    assert main(["check", str(moved / "out" / "result.json")]) == EXIT_OK
+    assert "every hard rule holds" in capsys.readouterr().out
+    # --programme names another copy of the programme
+    shutil.copy(moved / "programme.toml", moved / "other.toml")
+    args = ["check", str(moved / "out" / "result.json"), "--programme", str(moved / "other.toml")]
+    assert main(args) == EXIT_OK
+    assert main([*args[:2], "--programme", str(moved / "missing.toml")]) == EXIT_BAD_INPUT

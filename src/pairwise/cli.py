@@ -7,6 +7,7 @@ listed), 3 no solution within the time limit.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -80,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("result")
     explain.add_argument("id", help="mentee id (pairs) or circle number (circles)")
+    for cmd in (check, explain):
+        cmd.add_argument("--programme", help=PROGRAMME_HELP)
 
     rematch = sub.add_parser(
         "rematch",
@@ -96,7 +99,34 @@ def _parser() -> argparse.ArgumentParser:
     # earlier rounds' leavers and broken pairs travel in the result file's events table
     rematch.add_argument("--max-changes", type=int)
     rematch.add_argument("--out")
+    rematch.add_argument("--programme", help=PROGRAMME_HELP)
     return root
+
+
+#: Help of ``--programme`` (check, explain, rematch).
+PROGRAMME_HELP = "the programme .toml (default: the one the result file names, found beside it)"
+
+
+def _meta(programme: Any, out: str | Path) -> dict[str, str]:
+    """The facts a result file records: its programme, relative to the file's folder.
+
+    No absolute path of the manager's machine goes into a file that may be shared.
+    """
+    target = Path(programme.path).resolve()
+    folder = Path(out).resolve().parent
+    try:
+        where = Path(os.path.relpath(target, folder)).as_posix()
+    except ValueError:  # another drive: the name alone, looked up beside the result
+        where = target.name
+    return {"programme": where, "kind": programme.kind}
+
+
+def _programme_path(result_file: str, named: str) -> Path:
+    """The programme a result names: relative to the result's folder (older files: as is)."""
+    path = Path(named)
+    if path.is_absolute():
+        return path if path.exists() else Path(result_file).resolve().parent / path.name
+    return Path(result_file).resolve().parent / path
 
 
 def _programme(source: str, kind: str) -> Any:
@@ -176,9 +206,8 @@ def _solve(args: argparse.Namespace) -> int:
     problems = check(problem, result)
     print(f"independent check: {problems if problems else 'every hard rule holds'}")
     if out:
-        path = write_result(
-            result, out, meta={"programme": str(programme.path), "kind": programme.kind}
-        )
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        path = write_result(result, out, meta=_meta(programme, out))
         print(f"written: {path}")
     return EXIT_OK
 
@@ -189,10 +218,14 @@ def programme_problem(message: str, expected: str) -> Any:
     return Problem(message, expected=expected)
 
 
-def _load(result_file: str) -> tuple[Any, Any, Any]:
+def _load(result_file: str, override: str | None = None) -> tuple[Any, Any, Any]:
     from pairwise.io import read_meta, read_result
 
     meta = read_meta(result_file)
+    if override is not None:
+        programme = _programme(override, meta.get("kind", "pairs"))
+        problem = programme.problem()
+        return programme, problem, read_result(result_file, problem)
     if "programme" not in meta:
         raise ValidationError(
             [
@@ -202,7 +235,8 @@ def _load(result_file: str) -> tuple[Any, Any, Any]:
                 )
             ]
         )
-    programme = _programme(meta["programme"], meta.get("kind", "pairs"))
+    where = _programme_path(result_file, meta["programme"])
+    programme = _programme(str(where), meta.get("kind", "pairs"))
     problem = programme.problem()
     return programme, problem, read_result(result_file, problem)
 
@@ -210,7 +244,7 @@ def _load(result_file: str) -> tuple[Any, Any, Any]:
 def _check(args: argparse.Namespace) -> int:
     from pairwise.check import check
 
-    _, problem, result = _load(args.result)
+    _, problem, result = _load(args.result, args.programme)
     problems = check(problem, result)
     for line in problems:
         print(line)
@@ -223,7 +257,7 @@ def _explain(args: argparse.Namespace) -> int:
 
     from pairwise.results import Circles
 
-    _, _, result = _load(args.result)
+    _, _, result = _load(args.result, args.programme)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         if isinstance(result, Circles):
             circle: Any = int(args.id) if args.id.strip().lstrip("-").isdigit() else args.id
@@ -237,7 +271,7 @@ def _rematch(args: argparse.Namespace) -> int:
     from pairwise.io import write_result
     from pairwise.rematch import rematch
 
-    programme, problem, previous = _load(args.result)
+    programme, problem, previous = _load(args.result, args.programme)
     broken = [tuple(part.strip() for part in x.split(",", 1)) for x in args.broken]
     bad = [x for x in args.broken if "," not in x]
     if bad:
@@ -257,7 +291,8 @@ def _rematch(args: argparse.Namespace) -> int:
     print(f"kept {answer.kept} of {answer.keepable}; changes:")
     print(answer.changes.to_string(index=False) if len(answer.changes) else "(none)")
     if args.out:
-        meta = {"programme": str(programme.path), "kind": programme.kind}
+        meta = _meta(programme, args.out)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         print(f"written: {write_result(answer.result, args.out, meta=meta)}")
     return EXIT_OK
 

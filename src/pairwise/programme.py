@@ -42,6 +42,7 @@ Circle programmes add a ``[circles]`` table (``min_size``, ``max_size``, ``n_cir
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -244,7 +245,15 @@ class Programme:
         opts = {k: v for k, v in self.solve.items() if k != "objective"}
         result = solve(problem, progress=progress, **opts)
         if write and self.output is not None:
-            write_result(result, self.output)
+            # the programme file relative to the output's folder, as the command line writes
+            # it, so `pairwise check` and `rematch` find it wherever the folder goes
+            try:
+                where = os.path.relpath(self.path.resolve(), Path(self.output).resolve().parent)
+            except ValueError:  # another drive: the name, looked up beside the result
+                where = self.path.name
+            write_result(
+                result, self.output, meta={"programme": Path(where).as_posix(), "kind": self.kind}
+            )
         return result
 
     def replace(self, **changes: Any) -> Programme:
