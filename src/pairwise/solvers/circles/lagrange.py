@@ -47,6 +47,8 @@ References
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -777,20 +779,52 @@ def best_bound(p: CircleProblem, units: Units, limit: float, plan: TimePlan) -> 
 
     The Lagrangian bound runs for mentor-led cohorts of at least :data:`MIN_PEOPLE`
     (smaller ones are proven by columns or CP-SAT), total objective, planned for
-    :data:`BOUND_SHARE` of ``limit`` (at most :data:`BOUND_CAP` seconds) less the time its
-    kernels take to load; that time comes out of the solve's limit (the searches after it
-    stop on the same clock).
+    :data:`BOUND_SHARE` of ``limit`` (at most :data:`BOUND_CAP` seconds, the time its
+    kernels take to load included); that time comes out of the solve's limit (the searches
+    after it stop on the same clock). While the kernels are still compiling (the first use
+    after installing) the per-person bound stands; ``compile_kernels`` before the clock
+    avoids that.
     """
     bound = simple_bound(p, units)
     if not p.mentor_led or p.objective != "total" or p.n < MIN_PEOPLE:
         return bound
-    loading = compile_kernels()
-    seconds = min(BOUND_SHARE * limit, BOUND_CAP) - loading
-    lagrange = lagrangian_bound(p, units, seconds, plan)
+    seconds = min(BOUND_SHARE * limit, BOUND_CAP)
+    t0 = time.perf_counter()
+    if not _ready(seconds):  # still compiling (first use after installing): not this time
+        return bound
+    lagrange = lagrangian_bound(p, units, seconds - (time.perf_counter() - t0), plan)
     return bound if lagrange is None else min(bound, lagrange)
 
 
 _loaded: list[float] = []
+_loader: list[threading.Thread] = []
+
+
+def _ready(wait: float) -> bool:
+    """Whether the kernels are loaded, waiting at most ``wait`` seconds for them.
+
+    They load in a daemon thread (from the disk cache in a fraction of a second; compiling
+    them on first use after installing takes about 10 s, which no solve's limit should pay:
+    that solve keeps the per-person bound, the next ones have the kernels).
+    """
+    if _loaded:
+        return True
+    if not _loader:
+        _loader.append(threading.Thread(target=compile_kernels, name="pairwise-lagrange"))
+        _loader[0].daemon = True
+        _loader[0].start()
+    _loader[0].join(max(wait, 0.0))
+    return bool(_loaded)
+
+
+def _wait_for_loader() -> None:
+    """Let a loading thread finish before a fork (a child never inherits numba's lock)."""
+    for thread in _loader:
+        if thread.is_alive() and thread is not threading.current_thread():
+            thread.join()
+
+
+os.register_at_fork(before=_wait_for_loader)
 
 
 def compile_kernels() -> float:
