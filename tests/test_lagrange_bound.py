@@ -37,27 +37,39 @@ def _sym(rng: np.random.Generator, n: int, low: float) -> np.ndarray:
 
 @st.composite
 def tiny_problems(draw: st.DrawFn) -> CircleProblem:
-    """Circle problems of 6-12 people, mentor-led or not, with rules drawn at random."""
+    """Circle problems of 4-12 people, mentor-led or not, with rules drawn at random.
+
+    The count fits the sizes (each mentor-led circle: one mentor and ``lo - 1`` to
+    ``hi - 1`` others), so most are feasible; the rules may still make one infeasible.
+    """
     mentors = draw(st.integers(0, 3))
-    n = draw(st.integers(6, 12 if mentors else 10))
     seed = draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
     lo = int(rng.integers(2, 4))
     hi = lo + int(rng.integers(0, 3))
-    m = max(1, min(n // hi + 1, 3)) if not mentors else int(rng.integers(1, mentors + 1))
+    leads = rng.integers(1, 3, mentors).astype(np.int64)
+    if mentors:
+        others = draw(st.integers(lo - 1, min(9, int(leads.sum()) * (hi - 1))))
+        n = mentors + others
+        top = int(leads.sum())
+        fits = [k for k in range(1, top + 1) if k * (lo - 1) <= others <= k * (hi - 1)] or [1]
+    else:
+        n = draw(st.integers(max(4, lo), 10))
+        fits = [k for k in range(1, 4) if k * lo <= n <= k * hi] or [1]
+    m = fits[draw(st.integers(0, len(fits) - 1))]
     a = _sym(rng, n, draw(st.sampled_from([-1.0, 0.0])))
     apart = np.zeros((n, n), dtype=bool)
-    for _ in range(draw(st.integers(0, 4))):
+    for _ in range(draw(st.integers(0, 3))):
         i, j = rng.choice(n, 2, replace=False)
         apart[i, j] = apart[j, i] = True
     together: tuple[tuple[int, ...], ...] = ()
     if draw(st.booleans()):
         i, j = sorted(rng.choice(n, 2, replace=False).tolist())
-        if not apart[i, j]:
+        if not apart[i, j] and j >= mentors:  # not two mentors (one leads a circle)
             together = ((i, j),)
     shared: tuple[SetRule, ...] = ()
     if draw(st.booleans()):
-        shared = (SetRule("shared slot", ("mon", "tue", "wed"), rng.random((n, 3)) < 0.7),)
+        shared = (SetRule("shared slot", ("mon", "tue", "wed"), rng.random((n, 3)) < 0.8),)
     counts: tuple[CountRule, ...] = ()
     if draw(st.booleans()):
         member = np.zeros((n, 3), dtype=bool)
@@ -69,9 +81,6 @@ def tiny_problems(draw: st.DrawFn) -> CircleProblem:
         )
     leaders = np.arange(mentors, dtype=np.int64)
     is_mentor = np.arange(n) < mentors
-    if mentors:
-        apart[np.ix_(is_mentor, is_mentor)] = True
-        np.fill_diagonal(apart, False)
     return CircleProblem(
         affinity=a,
         person_ids=np.array([f"p{i}" for i in range(n)], dtype=object),
@@ -82,7 +91,7 @@ def tiny_problems(draw: st.DrawFn) -> CircleProblem:
         shared=shared,
         counts=counts,
         leaders=leaders,
-        leads=rng.integers(1, 3, mentors).astype(np.int64),
+        leads=leads,
         is_mentor=is_mentor if mentors else None,
         all_placed=True,
     )
@@ -97,7 +106,9 @@ def test_the_bound_is_never_below_the_optimum_of_tiny_problems(p: CircleProblem)
         return
     units = build_units(p)
     bound = lagrange.lagrangian_bound(p, units, 0.05)
-    assert bound is not None
+    if bound is None:  # nothing to relax: one unit, or circles of one unit only
+        assert units.size < 2 or int(p.max_size.max()) - int(units.weight.max()) < 1
+        return
     assert bound >= c.objective - 1e-6 * (1 + abs(c.objective))
     # never above the per-person bound by more than rounding on these sizes either way:
     # what is checked is validity, the strength is checked on larger cohorts below
