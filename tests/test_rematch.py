@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import hypothesis.strategies as st
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 import pairwise
 from pairwise import CircleProblem, InfeasibleError, PairProblem, ValidationError, check
@@ -218,3 +219,70 @@ def test_circles_after_a_leaver_keep_the_labels_and_roles() -> None:
     assert q.mentor_mask.sum() == p.mentor_mask.sum() - int(p.mentor_mask[0])
     assert "max_same_chapter" in after.circles  # the mix columns read the labels
     assert check(q, after) == []
+
+
+def _best_by_brute_force(p: PairProblem, keep: set, waiting: set) -> tuple:
+    """The lexicographic best (kept, waiting matched, matched, total) over every matching."""
+    n, m = p.shape
+    best = None
+    for choice in itertools.product(range(-1, m), repeat=n):
+        load = np.bincount([j for j in choice if j >= 0], minlength=m)
+        if (load > p.capacity).any():
+            continue
+        if any(j >= 0 and not p.allowed[i, j] for i, j in enumerate(choice)):
+            continue
+        pairs = [(i, j) for i, j in enumerate(choice) if j >= 0]
+        key = (
+            sum(1 for q in pairs if q in keep),
+            sum(1 for i, _ in pairs if i in waiting),
+            len(pairs),
+            round(sum(float(p.scores[i, j]) for i, j in pairs), 6),
+        )
+        best = key if best is None or key > best else best
+    return best
+
+
+@FAST
+@given(pair_cases(), st.data())
+def test_waiting_mentees_are_matched_first(case, data) -> None:
+    p, before = case
+    assume(int(p.demand.max()) == 1 and p.shape[0] <= 6)
+    old = before.pairs[["mentee_id", "mentor_id"]].values.tolist()
+    broken = (
+        [tuple(x) for x in data.draw(st.lists(st.sampled_from(old), max_size=1))] if old else []
+    )
+    leaving = data.draw(st.lists(st.sampled_from(list(p.mentor_ids)), max_size=1))
+    first = pairwise.rematch(before, p, broken=broken, leaving=leaving, priority="waiting")
+    plain = pairwise.rematch(before, p, broken=broken, leaving=leaving)
+    q = first.result.problem
+    ids = [str(x) for x in q.mentee_ids]
+    matched_before = {a for a, _ in old}
+    hit = {a for a, b in old if (a, b) in set(broken) or b in leaving}
+    waiting = {i for i, x in enumerate(ids) if x not in matched_before or x in hit}
+    mentors = [str(x) for x in q.mentor_ids]
+    keep = {
+        (ids.index(a), mentors.index(b))
+        for a, b in old
+        if (a, b) not in set(broken) and b not in leaving
+    }
+    got = [tuple(x) for x in first.result.assignment.tolist()]
+    key = (
+        sum(1 for x in got if x in keep),
+        sum(1 for i, _ in got if i in waiting),
+        len(got),
+        round(first.result.objective, 6),
+    )
+    best = _best_by_brute_force(q, keep, waiting)
+    assert key[:3] == best[:3]
+    assert key[3] == pytest.approx(best[3], abs=1e-5)
+    assert check(q, first.result) == []
+    plain_waiting = sum(1 for i, _ in plain.result.assignment.tolist() if i in waiting)
+    assert key[1] >= plain_waiting and first.kept == plain.kept
+
+
+def test_priority_is_for_pairs_only() -> None:
+    people = pairwise.make_peers(12, seed=0)
+    p = CircleProblem.from_compatibility(pairwise.affinity(people), min_size=3, max_size=4)
+    c = pairwise.solve(p, time_limit=2)
+    with pytest.raises(ValidationError, match="bad priority"):
+        pairwise.rematch(c, p, priority="waiting")  # type: ignore[arg-type]

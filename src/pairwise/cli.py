@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     rematch.add_argument("--leaving", action="append", default=[], help="id of a leaver")
     # earlier rounds' leavers and broken pairs travel in the result file's events table
     rematch.add_argument("--max-changes", type=int)
+    rematch.add_argument(
+        "--priority",
+        choices=["waiting"],
+        help="match first the mentees who wait (unmatched before, pair broken, mentor left)",
+    )
     rematch.add_argument("--out")
     rematch.add_argument("--programme", help=PROGRAMME_HELP)
     return root
@@ -285,6 +290,7 @@ def _rematch(args: argparse.Namespace) -> int:
             leaving=[x.strip() for x in args.leaving],
             max_changes=args.max_changes,
             progress=report,
+            priority=args.priority,
         ),
     )
     print(repr(answer.result))

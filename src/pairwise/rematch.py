@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -95,6 +95,7 @@ class _Options:
     time_limit: float | None
     seed: int
     progress: Callable[[dict[str, float]], None] | None = None
+    priority: str | None = None
 
 
 def rematch(
@@ -109,6 +110,7 @@ def rematch(
     time_limit: float | None = None,
     seed: int = 0,
     progress: Callable[[dict[str, float]], None] | None = None,
+    priority: Literal["waiting"] | None = None,
 ) -> Rematch:
     """Re-match with the fewest changes.
 
@@ -139,6 +141,11 @@ def rematch(
     progress : callable, optional
         As for :func:`pairwise.solve` (circles' local search; the pair re-match is CP-SAT
         and reports nothing).
+    priority : {"waiting"}, optional
+        Pairs only: mentees who wait (unmatched, or short of the mentors they asked for, in
+        the previous result, or whose pair broke or whose mentor left in this round) are
+        matched first: after the fewest changes, as many of their pairs as the rules
+        allow, then the problem's own objective.
 
     Returns
     -------
@@ -168,9 +175,21 @@ def rematch(
     """
     pairs, leavers, found = _normalise(broken, leaving, max_changes, penalty, seed)
     found.extend(time_limit_problems(time_limit))
+    if priority is not None and (priority != "waiting" or not isinstance(problem, PairProblem)):
+        found.append(
+            Problem("bad priority", value=str(priority)[:20], expected='"waiting" (pairs) or None')
+        )
     joiners = None if joining is None else tuple(_ids(joining))
     opts = _Options(
-        tuple(pairs), tuple(leavers), joiners, max_changes, penalty, time_limit, seed, progress
+        tuple(pairs),
+        tuple(leavers),
+        joiners,
+        max_changes,
+        penalty,
+        time_limit,
+        seed,
+        progress,
+        priority,
     )
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
         return _recorded(previous, _rematch_pairs(previous, problem, opts, found), opts)
@@ -291,7 +310,8 @@ def _rematch_pairs(
         for a, b in old
         if a in pos_a and b in pos_b and p2.allowed[pos_a[a], pos_b[b]]
     ]
-    result = _solve_pairs_keeping(p2, keep, opts)
+    first = _waiting(previous, p2, new_broken, gone) if opts.priority == "waiting" else None
+    result = _solve_pairs_keeping(p2, keep, opts, first)
     new = {(mentees[i], mentors[j]) for i, j in result.assignment.tolist()}
     kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
     joined = set(opts.joining) if opts.joining is not None else set(mentees) - old_ids
@@ -356,12 +376,32 @@ def _pairs_without(
     )
 
 
-def _solve_pairs_keeping(p2: PairProblem, keep: list[tuple[int, int]], opts: _Options) -> Matching:
+def _waiting(
+    previous: Matching, p2: PairProblem, broken: list[tuple[str, str]], gone: set[str]
+) -> IntArray:
+    """Positions in ``p2`` of the mentees who wait (see ``priority`` in :func:`rematch`)."""
+    before = previous.problem
+    had = np.bincount(previous.assignment[:, 0], minlength=before.shape[0])
+    short = {
+        x for x, k, d in zip(_ids(before.mentee_ids), had, before.demand, strict=True) if k < d
+    }
+    old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
+    hit = {a for a, b in old if (a, b) in set(broken) or b in gone}
+    ids = _ids(p2.mentee_ids)
+    return np.array(
+        [i for i, x in enumerate(ids) if (x in short or x in hit) and p2.demand[i] > 0],
+        dtype=np.int64,
+    )
+
+
+def _solve_pairs_keeping(
+    p2: PairProblem, keep: list[tuple[int, int]], opts: _Options, first: IntArray | None = None
+) -> Matching:
     """CP-SAT on ``p2`` with the rule to keep the previous pairs at ``keep``."""
     keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
     min_kept = 0 if opts.max_changes is None else max(0, len(keep) - opts.max_changes)
     plan = TimePlan.of(opts.time_limit)
-    keep_rule = Keep(keep_arr, min_kept=min_kept, weight=opts.penalty)
+    keep_rule = Keep(keep_arr, min_kept=min_kept, weight=opts.penalty, first=first)
     answer = solve_pairs(p2, "cpsat", plan, Seeds(opts.seed), keep=keep_rule)
     answer = replace(answer, method="cpsat (rematch)", timings={"solve": plan.elapsed()})
     result = build(p2, answer, plan.limit)

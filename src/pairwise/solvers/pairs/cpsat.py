@@ -98,6 +98,8 @@ class Keep:
     pairs: IntArray  # (k, 2) positions
     min_kept: int = 0
     weight: float | None = None
+    #: mentees (positions) matched first after the kept pairs, before the total ("waiting")
+    first: IntArray | None = None
 
 
 def solve_cpsat(
@@ -114,7 +116,8 @@ def solve_cpsat(
     ``keep`` adds a first phase: keep as many of ``keep.pairs`` as the hard rules allow
     (re-matching), at least ``keep.min_kept`` of them (a hard rule). With ``keep.weight``
     there is no such phase: each kept pair adds ``keep.weight`` (in score units) to the
-    total instead.
+    total instead. ``keep.first`` adds the next phase: as many pairs of those mentees (the
+    ones waiting) as possible, before the problem's own objective.
 
     Raises
     ------
@@ -128,6 +131,12 @@ def solve_cpsat(
     model.add_assumptions(mdl.literals)
     phases = _phases(problem)
     targets = {"count": mdl.count, "total": mdl.total}
+    if keep is not None and keep.first is not None and len(keep.first):
+        waiting = set(keep.first.tolist())
+        targets["waiting"] = cp_model.LinearExpr.sum(
+            [lit for lit, i in zip(mdl.x, mdl.rows.tolist(), strict=True) if i in waiting]
+        )
+        phases = ["waiting", *phases]
     if keep is not None and len(keep.pairs):
         kept = _keep(mdl, keep)
         targets["keep"] = kept
