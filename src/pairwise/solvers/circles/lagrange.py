@@ -30,9 +30,12 @@ Lagrangian relaxation, without listing its columns:
   The iterations stop on a work count planned from the seconds given (reproducible); the
   clock is only a safety net. The smallest ``L`` seen is the bound.
 
-On the 1,000-person mentor-led cohort of ``benchmarks/bench_circles.py`` (b) the bound is
-about 1,375 against 2,154 for the per-person bound, with answers near 1,280
-(``benchmarks/README.md``).
+On the 1,000-person mentor-led cohort of ``benchmarks/bench_circles.py`` (b), 213 circles,
+the bound is 1,381.7 in its 3 s (1,374.1 settled) against 2,154 for the per-person bound,
+with answers near 1,281: a gap of 7.3% instead of 40.5% (``benchmarks/README.md``). The
+same relaxation applies to peers (each circle anchored at its first unit): 1,000 peers
+with a shared slot and chapter caps, 200 circles, 1,409.6 against 1,638.5 in 3 s; the
+solve uses it for mentor-led cohorts only.
 
 References
 ----------
