@@ -216,3 +216,17 @@ def test_a_solve_with_the_bound_keeps_its_time_limit() -> None:
         c = pairwise.solve(p, time_limit=limit, seed=0)
         assert time.perf_counter() - t <= 1.1 * limit + 0.1
         assert c.bound is not None and c.objective <= c.bound
+
+
+def test_a_fixed_count_solve_reports_the_lagrangian_bound_reproducibly() -> None:
+    cohort = pairwise.make_cohort(170, 30, seed=5)
+    aff = pairwise.affinity(cohort, roles=("mentee", "mentor"))
+    p = CircleProblem.from_compatibility(
+        aff, [KeepApart(), SharedSlot()], mentors="one-per-circle", leads=2, objective="total"
+    )
+    p = replace(p, count_free=False)
+    lagrange.compile_kernels()
+    one, two = (pairwise.solve(p, time_limit=2, seed=0) for _ in range(2))
+    assert one.bound == two.bound
+    assert one.bound is not None and one.objective <= one.bound
+    assert one.bound < simple_bound(p, build_units(p))  # the solve took the Lagrangian bound

@@ -782,20 +782,20 @@ def best_bound(p: CircleProblem, units: Units, limit: float, plan: TimePlan) -> 
 
     The Lagrangian bound runs for mentor-led cohorts of at least :data:`MIN_PEOPLE`
     (smaller ones are proven by columns or CP-SAT), total objective, planned for
-    :data:`BOUND_SHARE` of ``limit`` (at most :data:`BOUND_CAP` seconds, the time its
-    kernels take to load included); that time comes out of the solve's limit (the searches
-    after it stop on the same clock). While the kernels are still compiling (the first use
-    after installing) the per-person bound stands; ``compile_kernels`` before the clock
-    avoids that.
+    :data:`BOUND_SHARE` of ``limit`` (at most :data:`BOUND_CAP` seconds; loading its
+    kernels, once per process, a fraction of a second more); that time comes out of the
+    solve's limit (the searches after it stop on the same clock). While the kernels are
+    still compiling (the first use after installing) the per-person bound stands;
+    ``compile_kernels`` before the clock avoids that.
     """
     bound = simple_bound(p, units)
     if not p.mentor_led or p.objective != "total" or p.n < MIN_PEOPLE:
         return bound
     seconds = min(BOUND_SHARE * limit, BOUND_CAP)
-    t0 = time.perf_counter()
     if not _ready(seconds):  # still compiling (first use after installing): not this time
         return bound
-    lagrange = lagrangian_bound(p, units, seconds - (time.perf_counter() - t0), plan)
+    # planned on the seconds alone, not on the loading time, so the bound is reproducible
+    lagrange = lagrangian_bound(p, units, seconds, plan)
     return bound if lagrange is None else min(bound, lagrange)
 
 
