@@ -166,3 +166,62 @@ def test_circles_carry_their_events_too() -> None:
     x, y = sorted(circles[0])[0], sorted(circles[1])[0]  # never in one circle of v3
     with pytest.raises(ValidationError, match="not a pair of the previous result"):
         pairwise.rematch(v3, p, broken=[(x, y)])
+
+
+def test_checkins_break_what_is_not_working(tmp_path: Path, monkeypatch, capsys) -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    pairs = sorted(_pairs(v1))
+    (a, b), (c, d) = pairs[0], pairs[1]
+    with pytest.raises(ValidationError) as info:
+        pairwise.checkin(v1, [(a, d, "not working"), (a, b, "MY SECRET NOTE")])
+    text = str(info.value)
+    assert "does not have" in text and "unknown check-in status" in text
+    assert "SECRET" not in text  # free text is never echoed
+    v1 = pairwise.checkin(v1, [(b, a, "not working", "mentee"), (c, d, "at risk", "mentor")])
+    assert v1.events.not_working == {(a, b)}
+    v2 = pairwise.rematch(v1, p, not_working=True).result
+    assert (a, b) not in _pairs(v2) and (c, d) in _pairs(v2)
+    assert v2.events.broken_pairs == {(a, b)}
+    # again: the pair is already broken, nothing more to break
+    v3 = pairwise.rematch(v2, p, not_working=True).result
+    assert (a, b) not in _pairs(v3)
+    # through files and the command line
+    monkeypatch.chdir(tmp_path)
+    pairwise.make_cohort(30, 10, seed=1).to_frame(flat=True).to_csv("answers.csv", index=False)
+    Path("programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+    )
+    assert main(["match", "programme.toml", "--out", "v1.json"]) == EXIT_OK
+    problem = pairwise.Programme.from_toml("programme.toml").problem()
+    (x, y), *_ = sorted(_pairs(pairwise.io.read_result("v1.json", problem)))
+    args = ["checkin", "v1.json", "--pair", f"{y}, {x}", "--status", "not working"]
+    assert main(args) == EXIT_OK
+    assert main(["rematch", "v1.json", "--not-working", "--out", "v2.json"]) == EXIT_OK
+    v2 = pairwise.io.read_result("v2.json", problem)
+    assert (x, y) not in _pairs(v2) and v2.events.broken_pairs == {(x, y)}
+    capsys.readouterr()
+    assert main(["history", "v2.json"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "checkin" in out and "not working" in out and "broken" in out
+    assert (
+        main(["checkin", "v2.json", "--pair", f"{x},{y}", "--status", "working"]) == EXIT_BAD_INPUT
+    )
+
+
+def test_a_participants_export_carries_no_checkin(tmp_path: Path) -> None:
+    import json
+
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    (a, b), *_ = sorted(_pairs(v1))
+    v1 = pairwise.checkin(v1, [(a, b, "not working", "mentee")])
+    staff = json.loads(pairwise.write_result(v1, tmp_path / "staff.json").read_text())
+    assert any(row["status"] == "not working" for row in staff["events"])
+    path = pairwise.write_result(v1, tmp_path / "people.json", audience="participants")
+    data = json.loads(path.read_text())
+    assert sorted(data) == ["pairs"]
+    assert sorted(data["pairs"][0]) == ["mentee_id", "mentor_id"]
+    assert "not working" not in path.read_text() and "score" not in path.read_text()
+    with pytest.raises(ValidationError, match="unknown audience"):
+        pairwise.write_result(v1, tmp_path / "x.json", audience="everyone")

@@ -13,7 +13,7 @@ from pairwise.errors import InfeasibleError, PairwiseError, SolverError, Validat
 from pairwise.io import read_cohort, write_result
 from pairwise.problem import PairProblem
 from pairwise.programme import Programme
-from pairwise.rematch import Rematch, rematch
+from pairwise.rematch import Rematch, checkin, rematch
 from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
 from pairwise.solvers import solve
@@ -37,6 +37,7 @@ __all__ = [
     "ValidationError",
     "affinity",
     "check",
+    "checkin",
     "make_cohort",
     "make_peers",
     "read_cohort",

@@ -92,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     rematch.add_argument("result")
+    _rematch_options(rematch)
+    _history_commands(sub, formatter)
+    return root
+
+
+def _rematch_options(rematch: argparse.ArgumentParser) -> None:
+    """The options of ``rematch``."""
     rematch.add_argument(
         "--broken", action="append", default=[], help="ID,ID of a pair that did not work"
     )
@@ -105,7 +112,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     rematch.add_argument("--out")
     rematch.add_argument("--programme", help=PROGRAMME_HELP)
-    return root
+    rematch.add_argument(
+        "--not-working",
+        action="store_true",
+        help="also break every pair whose latest check-in says 'not working'",
+    )
+
+
+def _history_commands(sub: Any, formatter: Any) -> None:
+    """The ``checkin`` and ``history`` commands (a programme's state over time)."""
+    checkin = sub.add_parser(
+        "checkin",
+        help="record a confidential check-in on a pair (working, at risk, not working)",
+        epilog="example:\n  pairwise checkin result.xlsx --pair mentee-0003,mentor-0007 "
+        '--status "not working" --by mentee\n',
+        formatter_class=formatter,
+    )
+    checkin.add_argument("result")
+    checkin.add_argument("--pair", required=True, help="ID,ID of the pair (either order)")
+    checkin.add_argument("--status", required=True, choices=["working", "at risk", "not working"])
+    checkin.add_argument("--by", default="both", choices=["mentee", "mentor", "both", "member"])
+    checkin.add_argument("--out", help="write the result here (default: update RESULT)")
+    checkin.add_argument("--programme", help=PROGRAMME_HELP)
+
+    history = sub.add_parser(
+        "history",
+        help="the rounds and events behind a result (leavers, broken pairs, check-ins)",
+        epilog="example:\n  pairwise history result-v3.xlsx\n",
+        formatter_class=formatter,
+    )
+    history.add_argument("result")
 
 
 #: Help of ``--programme`` (check, explain, rematch).
@@ -291,6 +327,7 @@ def _rematch(args: argparse.Namespace) -> int:
             max_changes=args.max_changes,
             progress=report,
             priority=args.priority,
+            not_working=args.not_working,
         ),
     )
     print(repr(answer.result))
@@ -301,6 +338,46 @@ def _rematch(args: argparse.Namespace) -> int:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         print(f"written: {write_result(answer.result, args.out, meta=meta)}")
     return EXIT_OK
+
+
+def _checkin(args: argparse.Namespace) -> int:
+    from pairwise.io import write_result
+    from pairwise.rematch import checkin
+
+    programme, _, result = _load(args.result, args.programme)
+    if "," not in args.pair:
+        raise ValidationError([programme_problem("--pair takes ID,ID", "e.g. a1,b2")])
+    a, b = (part.strip() for part in args.pair.split(",", 1))
+    updated = checkin(result, [(a, b, args.status, args.by)])
+    out = args.out or args.result
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    print(f"check-in recorded ({a}, {b}: {args.status}, by {args.by})")
+    print(f"written: {write_result(updated, out, meta=_meta(programme, out))}")
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    from pairwise.events import Events
+    from pairwise.io import read_events
+
+    events: Events = read_events(args.result)
+    print(f"{events.rounds} re-match(es) after the first round")
+    frame = events.to_frame()
+    if len(frame):
+        with pd_options():
+            print(frame.fillna("").to_string(index=False))
+    else:
+        print("no events: a first solve")
+    return EXIT_OK
+
+
+def pd_options() -> Any:
+    """Wide, complete tables on the terminal."""
+    import pandas as pd
+
+    return pd.option_context(
+        "display.width", 160, "display.max_columns", 20, "display.max_rows", None
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "check": _check,
             "explain": _explain,
             "rematch": _rematch,
+            "checkin": _checkin,
+            "history": _history,
         }[args.command]
         return handler(args)
     except ValidationError as exc:

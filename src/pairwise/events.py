@@ -16,7 +16,7 @@ programme's staff without exposing more than the pairs themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -24,10 +24,14 @@ import pandas as pd
 from pairwise._validate import id_text
 from pairwise.errors import Problem
 
-__all__ = ["EVENT_KINDS", "Events"]
+__all__ = ["CHECKIN_BY", "CHECKIN_STATUSES", "EVENT_KINDS", "Events"]
 
 #: The kinds of event a result records, as they appear in the ``event`` column.
-EVENT_KINDS: tuple[str, ...] = ("rematch", "left", "broken", "joined")
+EVENT_KINDS: tuple[str, ...] = ("rematch", "left", "broken", "joined", "checkin")
+#: What a confidential check-in may say about a pair (a fixed vocabulary: no free text).
+CHECKIN_STATUSES: tuple[str, ...] = ("working", "at risk", "not working")
+#: Who gave a check-in.
+CHECKIN_BY: tuple[str, ...] = ("mentee", "mentor", "both", "member")
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,16 @@ class Events:
         (round, id) of everyone who joined after the first round.
     round : int
         Re-matches behind the result (0: a first solve), with or without events.
+    checkins : tuple of (int, str, str, str, str)
+        (round, id, id, status, by) of every confidential check-in on a pair: status one of
+        :data:`CHECKIN_STATUSES`, by one of :data:`CHECKIN_BY`. No free text is kept.
 
     Examples
     --------
     >>> e = Events().add(1, left=["m2"], broken=[("a", "x")])
     >>> e.leavers, e.broken_pairs, e.rounds
     ({'m2'}, {('a', 'x')}, 1)
-    >>> e.to_frame().values.tolist()
+    >>> e.to_frame()[["round", "event", "id", "other_id"]].values.tolist()
     [[1, 'rematch', None, None], [1, 'left', 'm2', None], [1, 'broken', 'a', 'x']]
     """
 
@@ -59,6 +66,7 @@ class Events:
     broken: tuple[tuple[int, str, str], ...] = ()
     joined: tuple[tuple[int, str], ...] = ()
     round: int = 0
+    checkins: tuple[tuple[int, str, str, str, str], ...] = ()
 
     @property
     def leavers(self) -> set[str]:
@@ -76,8 +84,21 @@ class Events:
         rounds = [r for r, _ in self.left] + [r for r, _, _ in self.broken]
         return max([self.round, *rounds, *(r for r, _ in self.joined)])
 
+    @property
+    def not_working(self) -> set[tuple[str, str]]:
+        """Pairs whose latest check-in says ``"not working"``."""
+        latest: dict[frozenset[str], tuple[tuple[str, str], str]] = {}
+        for _, a, b, status, _by in self.checkins:
+            latest[frozenset((a, b))] = ((a, b), status)
+        return {pair for pair, status in latest.values() if status == "not working"}
+
+    def checked(self, rows: Iterable[tuple[str, str, str, str]]) -> Events:
+        """These events with check-ins (id, id, status, by) added in the current round."""
+        new = tuple((self.rounds, a, b, status, by) for a, b, status, by in rows)
+        return replace(self, checkins=self.checkins + new)
+
     def __bool__(self) -> bool:
-        return bool(self.left or self.broken or self.joined or self.round)
+        return bool(self.left or self.broken or self.joined or self.round or self.checkins)
 
     def add(
         self,
@@ -102,19 +123,21 @@ class Events:
             self.broken + tuple(new_broken),
             self.joined + tuple(new_joined),
             max(self.round, round_),
+            self.checkins,
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per event: ``round``, ``event``, ``id``, ``other_id``.
+        """One row per event: ``round``, ``event``, ``id``, ``other_id``, ``status``, ``by``.
 
         ``event`` is ``rematch`` (one row per re-match, without ids, first in its round),
         ``left``, ``broken`` or ``joined``; rows in round order.
         """
-        rows: list[tuple[int, str, str | None, str | None]] = []
-        rows.extend((r, "rematch", None, None) for r in range(1, self.rounds + 1))
-        rows.extend((r, "left", x, None) for r, x in self.left)
-        rows.extend((r, "broken", a, b) for r, a, b in self.broken)
-        rows.extend((r, "joined", x, None) for r, x in self.joined)
+        rows: list[tuple[int, str, str | None, str | None, str | None, str | None]] = []
+        rows.extend((r, "rematch", None, None, None, None) for r in range(1, self.rounds + 1))
+        rows.extend((r, "left", x, None, None, None) for r, x in self.left)
+        rows.extend((r, "broken", a, b, None, None) for r, a, b in self.broken)
+        rows.extend((r, "joined", x, None, None, None) for r, x in self.joined)
+        rows.extend((r, "checkin", a, b, st, by) for r, a, b, st, by in self.checkins)
         rows.sort(key=lambda row: row[0])  # round by round, each round's marker first
         return pd.DataFrame(
             {
@@ -122,6 +145,8 @@ class Events:
                 "event": pd.Series([r[1] for r in rows], dtype=object),
                 "id": pd.Series([r[2] for r in rows], dtype=object),
                 "other_id": pd.Series([r[3] for r in rows], dtype=object),
+                "status": pd.Series([r[4] for r in rows], dtype=object),
+                "by": pd.Series([r[5] for r in rows], dtype=object),
             }
         )
 
@@ -146,15 +171,25 @@ class Events:
         left: list[tuple[int, str]] = []
         broken: list[tuple[int, str, str]] = []
         joined: list[tuple[int, str]] = []
+        checkins: list[tuple[int, str, str, str, str]] = []
+        status_col = frame["status"] if "status" in frame.columns else [None] * len(frame)
+        by_col = frame["by"] if "by" in frame.columns else [None] * len(frame)
         last = 0
-        for k, (r, kind, a, b) in enumerate(
-            zip(frame["round"], frame["event"], frame["id"], frame["other_id"], strict=True)
-        ):
+        cells = zip(
+            frame["round"],
+            frame["event"],
+            frame["id"],
+            frame["other_id"],
+            status_col,
+            by_col,
+            strict=True,
+        )
+        for k, (r, kind, a, b, status, by) in enumerate(cells):
             where = f"events row {k}"
             round_ = _round(r)
             if round_ is None:
                 problems.append(
-                    Problem("bad round", row=where, column="round", expected="an int >= 1")
+                    Problem("bad round", row=where, column="round", expected="an int >= 0")
                 )
                 continue
             last = max(last, round_)
@@ -167,6 +202,18 @@ class Events:
                 left.append((round_, id_text(a)))
             elif kind == "joined":
                 joined.append((round_, id_text(a)))
+            elif kind == "checkin":
+                if _blank(b) or status not in CHECKIN_STATUSES or by not in CHECKIN_BY:
+                    problems.append(
+                        Problem(
+                            "bad check-in",
+                            row=where,
+                            column="other_id, status, by",
+                            expected=f"two ids, a status in {', '.join(CHECKIN_STATUSES)}",
+                        )
+                    )
+                    continue
+                checkins.append((round_, id_text(a), id_text(b), str(status), str(by)))
             elif kind == "broken" and not _blank(b):
                 broken.append((round_, id_text(a), id_text(b)))
             elif kind == "broken":
@@ -179,7 +226,7 @@ class Events:
                         "unknown event", row=where, column="event", expected=", ".join(EVENT_KINDS)
                     )
                 )
-        return cls(tuple(left), tuple(broken), tuple(joined), last)
+        return cls(tuple(left), tuple(broken), tuple(joined), last, tuple(checkins))
 
 
 def _blank(x: Any) -> bool:
@@ -188,9 +235,9 @@ def _blank(x: Any) -> bool:
 
 
 def _round(x: Any) -> int | None:
-    """A round number from a cell (an int >= 1, possibly written as text or a float)."""
+    """A round number from a cell (an int >= 0, possibly written as text or a float)."""
     try:
         value = float(str(x))
     except ValueError:
         return None
-    return int(value) if value.is_integer() and value >= 1 else None
+    return int(value) if value.is_integer() and value >= 0 else None

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "neutralise",
     "read_cohort",
+    "read_events",
     "read_table",
     "result_frames",
     "write_frames",
@@ -369,6 +370,7 @@ def write_result(
     path: str | os.PathLike[str],
     *,
     meta: Mapping[str, Any] | None = None,
+    audience: str = "staff",
 ) -> Path:
     """Export a result: Excel (a sheet per view), JSON (every view) or CSV (the main view).
 
@@ -380,6 +382,11 @@ def write_result(
     meta : mapping, optional
         Extra facts written as a ``meta`` table (Excel, JSON), e.g. the programme file the
         result came from, so that :func:`read_result` and ``pairwise check`` can rebuild it.
+    audience : {"staff", "participants"}, default "staff"
+        ``"participants"``: only who is with whom (``pairs``: mentee and mentor ids, the
+        topic for panels; ``circles``: members, mentor and the published slot or language),
+        without scores, reasons, metrics or events (no check-in ever reaches a
+        participant). Such a file is not read back by :func:`read_result`.
 
     Returns
     -------
@@ -395,10 +402,26 @@ def write_result(
     >>> sorted(pd.read_excel(out, sheet_name=None))
     ['events', 'load', 'metrics', 'pairs', 'unmatched']
     """
-    frames = result_frames(result)
-    if meta:
+    if audience not in ("staff", "participants"):
+        raise ValidationError(
+            [Problem("unknown audience", value=str(audience)[:20], expected="staff, participants")]
+        )
+    frames = result_frames(result) if audience == "staff" else _for_participants(result)
+    if meta and audience == "staff":
         frames["meta"] = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
     return write_frames(frames, path)
+
+
+def _for_participants(result: Matching | Circles) -> dict[str, pd.DataFrame]:
+    """Who is with whom, and nothing else (see ``audience`` in :func:`write_result`)."""
+    from pairwise.results import Matching
+
+    if isinstance(result, Matching):
+        pairs = result.pairs
+        return {"pairs": pairs[[c for c in ("mentee_id", "mentor_id", "topic") if c in pairs]]}
+    circles = result.circles
+    keep = ["circle", "mentor_id", "member_ids", "slot", "language"]
+    return {"circles": circles[[c for c in keep if c in circles]]}
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -468,13 +491,7 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     """
     tables = _result_tables(Path(path))
     found: list[Problem] = []
-    events = Events()
-    if "events" in tables:  # ids as written, a formula guard's apostrophe taken off
-        table = tables["events"].copy()
-        for col in ("id", "other_id"):
-            if col in table.columns:
-                table[col] = [x if x is None or x != x else _unguard(str(x)) for x in table[col]]
-        events = Events.from_frame(table, found)
+    events = _events_of(tables, found)
     try:
         result = _read_rows(tables, problem, events)
     except ValidationError as exc:
@@ -482,6 +499,34 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     if found:
         raise ValidationError(found)
     return replace(result, events=events)
+
+
+def read_events(path: str | os.PathLike[str]) -> Events:
+    """The events table of a result file (:class:`~pairwise.events.Events`), alone.
+
+    Needs no programme: ``pairwise history`` reads it to list the rounds and events.
+
+    Raises
+    ------
+    ValidationError
+        When the file is not a result export or its events table is malformed.
+    """
+    found: list[Problem] = []
+    events = _events_of(_result_tables(Path(path)), found)
+    if found:
+        raise ValidationError(found)
+    return events
+
+
+def _events_of(tables: dict[str, pd.DataFrame], found: list[Problem]) -> Events:
+    """The ``events`` table of an export (none: no events), problems added to ``found``."""
+    if "events" not in tables:
+        return Events()
+    table = tables["events"].copy()
+    for col in ("id", "other_id"):  # ids as written: a formula guard's apostrophe taken off
+        if col in table.columns:
+            table[col] = [x if x is None or x != x else _unguard(str(x)) for x in table[col]]
+    return Events.from_frame(table, found)
 
 
 def _read_rows(tables: dict[str, pd.DataFrame], problem: Any, events: Events) -> Matching | Circles:

@@ -28,6 +28,7 @@ from pairwise._validate import (
 )
 from pairwise.circles import CircleProblem
 from pairwise.errors import InfeasibleError, Problem, ValidationError
+from pairwise.events import CHECKIN_BY, CHECKIN_STATUSES
 from pairwise.problem import PairProblem
 from pairwise.results import Circles, Matching, build
 from pairwise.solvers import solve
@@ -37,7 +38,7 @@ from pairwise.solvers.circles.bounds import simple_bound
 from pairwise.solvers.circles.units import build_units
 from pairwise.solvers.pairs import Keep, solve_pairs
 
-__all__ = ["Rematch", "rematch"]
+__all__ = ["Rematch", "checkin", "rematch"]
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -111,6 +112,7 @@ def rematch(
     seed: int = 0,
     progress: Callable[[dict[str, float]], None] | None = None,
     priority: Literal["waiting"] | None = None,
+    not_working: bool = False,
 ) -> Rematch:
     """Re-match with the fewest changes.
 
@@ -141,6 +143,9 @@ def rematch(
     progress : callable, optional
         As for :func:`pairwise.solve` (circles' local search; the pair re-match is CP-SAT
         and reports nothing).
+    not_working : bool, default False
+        Also break every pair whose latest confidential check-in (:func:`checkin`) says
+        ``"not working"``.
     priority : {"waiting"}, optional
         Pairs only: mentees who wait (unmatched, or short of the mentors they asked for, in
         the previous result, or whose pair broke or whose mentor left in this round) are
@@ -174,6 +179,16 @@ def rematch(
     (2, 2)
     """
     pairs, leavers, found = _normalise(broken, leaving, max_changes, penalty, seed)
+    flag: object = not_working  # typed bool, but callers may pass anything
+    if not isinstance(flag, bool):
+        found.append(Problem("bad not_working", value=repr(flag)[:20], expected="bool"))
+    elif not_working:
+        done = previous.events.broken_pairs
+        pairs.extend(
+            p
+            for p in sorted(previous.events.not_working)
+            if p not in pairs and p not in done and (p[1], p[0]) not in done
+        )
     found.extend(time_limit_problems(time_limit))
     if priority is not None and (priority != "waiting" or not isinstance(problem, PairProblem)):
         found.append(
@@ -204,6 +219,77 @@ def rematch(
             )
         ]
     )
+
+
+def checkin(result: Matching | Circles, checkins: Iterable[Sequence[Any]]) -> Matching | Circles:
+    """Record confidential check-ins on pairs of ``result``; the result with them.
+
+    The IAIP model: periodic confidential feedback from both sides of a partnership, and
+    new partners where it is not working. Each check-in is ``(id, id, status)`` or ``(id,
+    id, status, by)``: a pair of ``result`` (mentee and mentor, or two circle-mates, in
+    either order), a status of :data:`~pairwise.events.CHECKIN_STATUSES`, and who said it
+    (:data:`~pairwise.events.CHECKIN_BY`; default ``"both"``). Only these words are kept:
+    no free text is stored, logged or shown. ``rematch(..., not_working=True)`` breaks
+    every pair whose latest check-in says ``"not working"``.
+
+    Raises
+    ------
+    ValidationError
+        Listing every check-in that is not a pair of ``result`` or has an unknown status.
+
+    Examples
+    --------
+    >>> import numpy as np, pairwise
+    >>> s = np.array([[0.9, 0.1], [0.2, 0.8]])
+    >>> p = pairwise.PairProblem.from_scores(s, mentee_ids=["a", "b"], mentor_ids=["x", "y"])
+    >>> m = pairwise.checkin(pairwise.solve(p), [("x", "a", "not working", "mentee")])
+    >>> m.events.not_working
+    {('a', 'x')}
+    >>> pairwise.rematch(m, p, not_working=True).result.pairs.mentee_id.tolist()
+    ['b']
+    """
+    problems: list[Problem] = []
+    if isinstance(result, Matching):
+        known = {(str(a), str(b)) for a, b in result.pairs[["mentee_id", "mentor_id"]].values}
+    else:
+        ids = _ids(result.problem.person_ids)
+        known = {
+            (ids[i], ids[j])
+            for g in range(result.problem.n_circles)
+            for i in result.members(g).tolist()
+            for j in result.members(g).tolist()
+            if i != j
+        }
+    rows: list[tuple[str, str, str, str]] = []
+    for k, row in enumerate(checkins):
+        where = f"checkins[{k}]"
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence) or len(row) not in (3, 4):
+            problems.append(Problem("bad check-in", row=where, expected="(id, id, status[, by])"))
+            continue
+        a, b = id_text(row[0]), id_text(row[1])
+        status, by = row[2], row[3] if len(row) == 4 else "both"
+        pair = (a, b) if (a, b) in known else (b, a)
+        if pair not in known:
+            problems.append(
+                Problem(
+                    "check-in on a pair the result does not have",
+                    row=where,
+                    value=f"({a}, {b})",
+                    expected="a pair (or two circle-mates) of the result, either order",
+                )
+            )
+        if status not in CHECKIN_STATUSES:  # never echoed: it may be free text
+            problems.append(
+                Problem("unknown check-in status", row=where, expected=", ".join(CHECKIN_STATUSES))
+            )
+        if by not in CHECKIN_BY:
+            problems.append(
+                Problem("unknown check-in side", row=where, expected=", ".join(CHECKIN_BY))
+            )
+        rows.append((pair[0], pair[1], str(status), str(by)))
+    if problems:
+        raise ValidationError(problems)
+    return replace(result, events=result.events.checked(rows))
 
 
 def _recorded(previous: Matching | Circles, done: Rematch, opts: _Options) -> Rematch:
