@@ -55,7 +55,7 @@ from pairwise.solvers.circles import columns
 from pairwise.solvers.circles.bounds import simple_bound
 from pairwise.solvers.circles.cpsat import solve_model, unit_scale
 from pairwise.solvers.circles.diagnose import diagnose
-from pairwise.solvers.circles.lagrange import best_bound
+from pairwise.solvers.circles.lagrange import best_bound, count_range_bound
 from pairwise.solvers.circles.local import (
     SearchSettings,
     compile_kernels,
@@ -126,6 +126,8 @@ SCREEN_SHARE = 0.15
 SCREEN_NET = 0.5
 #: Counts screened at most (evenly spread over the feasible range, both ends included).
 SCREEN_COUNTS = 5
+#: A screened count's clock: this many times its share (its work budget ends it first).
+SCREEN_SLACK = 3.0
 
 
 def _solve(
@@ -198,13 +200,15 @@ def _search_counts(
     # ``share`` seconds (reproducible). The clock is only a safety net: past half the
     # limit (a count whose start needs CP-SAT on a large cohort) the screening stops.
     screen = sorted(screen, key=lambda k: (abs(k - p.n_circles), k))
-    # the screening's clock ends at SCREEN_NET of the limit (a count whose greedy start
-    # fails and whose CP-SAT start would run on; seen: 1,000 peers, a shared slot, 250
-    # circles of 4: 3 s of a 3 s limit), so the best count keeps the rest of the limit
-    net = TimePlan(SCREEN_NET * plan.limit / (1.0 + SAFETY), plan.given, plan.start)
     for k in screen:
         if found and plan.elapsed() > SCREEN_NET * plan.limit:
             break
+        # each count's clock ends SCREEN_SLACK times its share after it starts, and the
+        # screening's at SCREEN_NET of the limit: a count whose greedy start fails and whose
+        # CP-SAT start would run on is dropped (seen: 1,000 peers, a shared slot, 250
+        # circles of 4: 3 s of a 3 s limit; 850 mentees and 150 mentors: 30 s of 60 s)
+        end = min(SCREEN_NET * plan.limit, plan.elapsed() + SCREEN_SLACK * share)
+        net = TimePlan(end / (1.0 + SAFETY), plan.given, plan.start)
         try:
             found[k] = _solve_fixed(
                 problems[k],
@@ -223,6 +227,9 @@ def _search_counts(
         return _solve_fixed(p, method, plan, seeds, workers, settings, progress)
     best = max(found, key=lambda k: (_answer_key(problems[k], found[k]), -k))
     answer = found[best]
+    # mentor-led: one Lagrangian bound over the whole range (the per-count per-person
+    # bounds of unsolved counts are weak), before the final run so it keeps the limit
+    span = count_range_bound(p, units, (counts[0], counts[-1]), plan.limit, plan)
     if not exact:
         # the caller's own plan: the same work budget as a solve at this count alone
         # (the searches are reproducible, so the same answer, unless the clock ends it)
@@ -238,6 +245,8 @@ def _search_counts(
         if _answer_key(problems[best], final) >= _answer_key(problems[best], answer):
             answer = final
     bound = _count_bound(problems, found, units)
+    if span is not None:
+        bound = min(bound, span)
     q = problems[best]
     optimal = exact and len(found) == len(counts) and all(a.optimal for a in found.values())
     timings = dict(answer.timings)

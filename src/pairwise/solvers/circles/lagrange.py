@@ -799,6 +799,25 @@ def best_bound(p: CircleProblem, units: Units, limit: float, plan: TimePlan) -> 
     return bound if lagrange is None else min(bound, lagrange)
 
 
+def count_range_bound(
+    p: CircleProblem, units: Units, counts: tuple[int, int], limit: float, plan: TimePlan
+) -> float | None:
+    """One Lagrangian bound for every count in ``counts`` (a count search), or None.
+
+    Where :func:`best_bound` applies (mentor-led, total, at least :data:`MIN_PEOPLE`), with
+    the same plan of seconds; None elsewhere, or while the kernels are compiling. ``plan``
+    is the caller's (the clock net is the bound's own: twice its seconds).
+    """
+    if not p.mentor_led or p.objective != "total" or p.n < MIN_PEOPLE:
+        return None
+    seconds = min(BOUND_SHARE * limit, BOUND_CAP)
+    if not _ready(seconds):
+        return None
+    # its own clock net (twice its seconds): the count screening may have used half the
+    # limit already, and the final run after it keeps to the caller's limit
+    return lagrangian_bound(p, units, seconds, None, counts=counts)
+
+
 _loaded: list[float] = []
 _loader: list[threading.Thread] = []
 
