@@ -195,33 +195,8 @@ def _search_counts(
     if exact:
         screen = counts
     share = plan.limit / len(screen) if exact else SCREEN_SHARE * plan.limit / len(screen)
-    found: dict[int, Answer] = {}
-    # the constructor's count first, then outwards; each screened for the work planned for
-    # ``share`` seconds (reproducible). The clock is only a safety net: past half the
-    # limit (a count whose start needs CP-SAT on a large cohort) the screening stops.
     screen = sorted(screen, key=lambda k: (abs(k - p.n_circles), k))
-    for k in screen:
-        if found and plan.elapsed() > SCREEN_NET * plan.limit:
-            break
-        # each count's clock ends SCREEN_SLACK times its share after it starts, and the
-        # screening's at SCREEN_NET of the limit: a count whose greedy start fails and whose
-        # CP-SAT start would run on is dropped (seen: 1,000 peers, a shared slot, 250
-        # circles of 4: 3 s of a 3 s limit; 850 mentees and 150 mentors: 30 s of 60 s)
-        end = min(SCREEN_NET * plan.limit, plan.elapsed() + SCREEN_SLACK * share)
-        net = TimePlan(end / (1.0 + SAFETY), plan.given, plan.start)
-        try:
-            found[k] = _solve_fixed(
-                problems[k],
-                method,
-                net if not exact else plan,
-                seeds,
-                workers,
-                settings,
-                None,
-                seconds=share,
-            )
-        except (InfeasibleError, SolverError):
-            continue
+    found = _screen(problems, screen, share, exact, method, plan, seeds, workers, settings)
     if not found:
         # no count works: the conflicts of the count the constructor chose
         return _solve_fixed(p, method, plan, seeds, workers, settings, progress)
@@ -255,6 +230,41 @@ def _search_counts(
     return replace(
         answer, optimal=optimal, bound=bound, sizes=(q.min_size, q.max_size), timings=timings
     )
+
+
+def _screen(
+    problems: dict[int, CircleProblem],
+    screen: list[int],
+    share: float,
+    exact: bool,
+    method: str,
+    plan: TimePlan,
+    seeds: Seeds,
+    workers: int | None,
+    settings: SearchSettings | None,
+) -> dict[int, Answer]:
+    """Each count of ``screen`` (in order) solved for the work planned for ``share`` seconds.
+
+    Reproducible: the work budgets end the runs. The clock is only a safety net: each
+    count's ends :data:`SCREEN_SLACK` times its share after it starts, and the screening's
+    at :data:`SCREEN_NET` of the limit (``exact``: the caller's plan), so a count whose
+    greedy start fails and whose CP-SAT start would run on is dropped (seen: 1,000 peers,
+    a shared slot, 250 circles of 4: 3 s of a 3 s limit; 850 mentees and 150 mentors: 30 s
+    of 60 s). Counts without an answer are left out.
+    """
+    found: dict[int, Answer] = {}
+    for k in screen:
+        if found and plan.elapsed() > SCREEN_NET * plan.limit:
+            break
+        end = min(SCREEN_NET * plan.limit, plan.elapsed() + SCREEN_SLACK * share)
+        net = plan if exact else TimePlan(end / (1.0 + SAFETY), plan.given, plan.start)
+        try:
+            found[k] = _solve_fixed(
+                problems[k], method, net, seeds, workers, settings, None, seconds=share
+            )
+        except (InfeasibleError, SolverError):
+            continue
+    return found
 
 
 def _count_bound(
