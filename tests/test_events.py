@@ -29,6 +29,15 @@ def _pairs(result: pairwise.Matching) -> set[tuple[str, str]]:
     return {(str(a), str(b)) for a, b in result.pairs[["mentee_id", "mentor_id"]].values}
 
 
+def _programme_folder(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A programme file and its export in ``folder``, the working directory."""
+    monkeypatch.chdir(folder)
+    pairwise.make_cohort(30, 10, seed=1).to_frame(flat=True).to_csv("answers.csv", index=False)
+    Path("programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+    )
+
+
 def _violations(result: pairwise.Matching, gone: set[str], broken: set[tuple[str, str]]) -> list:
     """What the events forbid, straight from the pairs."""
     pairs = _pairs(result)
@@ -122,11 +131,7 @@ def test_random_event_sequences_never_bring_back_what_happened(data: st.DataObje
 
 
 def test_events_travel_through_files_and_the_command_line(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    pairwise.make_cohort(30, 10, seed=1).to_frame(flat=True).to_csv("answers.csv", index=False)
-    Path("programme.toml").write_text(
-        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
-    )
+    _programme_folder(tmp_path, monkeypatch)
     assert main(["match", "programme.toml", "--out", "v1.xlsx"]) == EXIT_OK
     problem = pairwise.Programme.from_toml("programme.toml").problem()
     v1 = pairwise.io.read_result("v1.xlsx", problem)
@@ -187,11 +192,7 @@ def test_checkins_break_what_is_not_working(tmp_path: Path, monkeypatch, capsys)
     v3 = pairwise.rematch(v2, p, not_working=True).result
     assert (a, b) not in _pairs(v3)
     # through files and the command line
-    monkeypatch.chdir(tmp_path)
-    pairwise.make_cohort(30, 10, seed=1).to_frame(flat=True).to_csv("answers.csv", index=False)
-    Path("programme.toml").write_text(
-        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
-    )
+    _programme_folder(tmp_path, monkeypatch)
     assert main(["match", "programme.toml", "--out", "v1.json"]) == EXIT_OK
     problem = pairwise.Programme.from_toml("programme.toml").problem()
     (x, y), *_ = sorted(_pairs(pairwise.io.read_result("v1.json", problem)))

@@ -249,17 +249,7 @@ def checkin(result: Matching | Circles, checkins: Iterable[Sequence[Any]]) -> Ma
     ['b']
     """
     problems: list[Problem] = []
-    if isinstance(result, Matching):
-        known = {(str(a), str(b)) for a, b in result.pairs[["mentee_id", "mentor_id"]].values}
-    else:
-        ids = _ids(result.problem.person_ids)
-        known = {
-            (ids[i], ids[j])
-            for g in range(result.problem.n_circles)
-            for i in result.members(g).tolist()
-            for j in result.members(g).tolist()
-            if i != j
-        }
+    known = _together(result)
     rows: list[tuple[str, str, str, str]] = []
     for k, row in enumerate(checkins):
         where = f"checkins[{k}]"
@@ -290,6 +280,20 @@ def checkin(result: Matching | Circles, checkins: Iterable[Sequence[Any]]) -> Ma
     if problems:
         raise ValidationError(problems)
     return replace(result, events=result.events.checked(rows))
+
+
+def _together(result: Matching | Circles) -> set[tuple[str, str]]:
+    """The pairs of a matching (mentee, mentor), or every two circle-mates (both orders)."""
+    if isinstance(result, Matching):
+        return {(str(a), str(b)) for a, b in result.pairs[["mentee_id", "mentor_id"]].values}
+    ids = _ids(result.problem.person_ids)
+    return {
+        (ids[i], ids[j])
+        for g in range(result.problem.n_circles)
+        for i in result.members(g).tolist()
+        for j in result.members(g).tolist()
+        if i != j
+    }
 
 
 def _recorded(previous: Matching | Circles, done: Rematch, opts: _Options) -> Rematch:
@@ -545,14 +549,7 @@ def _rematch_circles(
     ids = _ids(problem.person_ids)
     old_ids = _ids(previous.problem.person_ids)
     _check_ids(set(ids) | set(old_ids), opts.leaving, "leaving", problems)
-    mates_before = {
-        (old_ids[i], old_ids[j])
-        for g in range(previous.problem.n_circles)
-        for i in previous.members(g).tolist()
-        for j in previous.members(g).tolist()
-        if i != j
-    }
-    new_broken = _existing_pairs(opts.broken, mates_before, problems)
+    new_broken = _existing_pairs(opts.broken, _together(previous), problems)
     gone, broken = _all_events(previous, replace(opts, broken=tuple(new_broken)), set(ids))
     placed = {old_ids[i] for i in previous.assignment[:, 1].tolist()}
     _absent(placed, set(ids), gone, problems)
