@@ -286,3 +286,30 @@ def test_priority_is_for_pairs_only() -> None:
     c = pairwise.solve(p, time_limit=2)
     with pytest.raises(ValidationError, match="bad priority"):
         pairwise.rematch(c, p, priority="waiting")  # type: ignore[arg-type]
+
+
+@FAST
+@given(pair_cases(), st.data())
+def test_a_rematch_is_the_lexicographic_best_by_brute_force(case, data) -> None:
+    # fewest changes first, then the problem's objective (matched, then total): whichever
+    # method runs (keeping every keepable pair and solving the rest, or CP-SAT)
+    p, before = case
+    assume(int(p.demand.max()) == 1 and p.shape[0] <= 6)
+    old = before.pairs[["mentee_id", "mentor_id"]].values.tolist()
+    broken = (
+        [tuple(x) for x in data.draw(st.lists(st.sampled_from(old), max_size=1))] if old else []
+    )
+    leaving = data.draw(st.lists(st.sampled_from(list(p.mentor_ids)), max_size=1))
+    after = pairwise.rematch(before, p, broken=broken, leaving=leaving)
+    q = after.result.problem
+    ids, mentors = [str(x) for x in q.mentee_ids], [str(x) for x in q.mentor_ids]
+    keep = {
+        (ids.index(a), mentors.index(b))
+        for a, b in old
+        if (a, b) not in set(broken) and b not in leaving
+    }
+    got = [tuple(x) for x in after.result.assignment.tolist()]
+    best = _best_by_brute_force(q, keep, set())
+    assert (sum(1 for x in got if x in keep), 0, len(got)) == best[:3]
+    assert after.result.objective == pytest.approx(best[3], abs=1e-5)
+    assert check(q, after.result) == []

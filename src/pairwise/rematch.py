@@ -141,7 +141,7 @@ def rematch(
     time_limit, seed
         As for :func:`pairwise.solve`.
     progress : callable, optional
-        As for :func:`pairwise.solve` (circles' local search; the pair re-match is CP-SAT
+        As for :func:`pairwise.solve` (circles' local search; the pair re-match (flows or CP-SAT)
         and reports nothing).
     not_working : bool, default False
         Also break every pair whose latest confidential check-in (:func:`checkin`) says
@@ -489,12 +489,66 @@ def _solve_pairs_keeping(
 ) -> Matching:
     """CP-SAT on ``p2`` with the rule to keep the previous pairs at ``keep``."""
     keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
-    min_kept = 0 if opts.max_changes is None else max(0, len(keep) - opts.max_changes)
     plan = TimePlan.of(opts.time_limit)
+    if first is None and opts.penalty is None and _all_keepable(p2, keep_arr):
+        return _solve_around(p2, keep_arr, opts, plan)
+    min_kept = 0 if opts.max_changes is None else max(0, len(keep) - opts.max_changes)
     keep_rule = Keep(keep_arr, min_kept=min_kept, weight=opts.penalty, first=first)
     answer = solve_pairs(p2, "cpsat", plan, Seeds(opts.seed), keep=keep_rule)
     answer = replace(answer, method="cpsat (rematch)", timings={"solve": plan.elapsed()})
     result = build(p2, answer, plan.limit)
+    assert isinstance(result, Matching)
+    return result
+
+
+def _all_keepable(p2: PairProblem, keep: IntArray) -> bool:
+    """Whether every previous pair at ``keep`` can stay at once, on a plain problem.
+
+    Then "fewest changes first" keeps them all, and the rest is the problem's own objective
+    on what they leave (see :func:`_solve_around`). Plain: no panels, required pairs or
+    everyone-matched rule, objective ``total`` or ``matched-then-total``.
+    """
+    if p2.panel is not None or len(p2.required) or p2.all_matched:
+        return False
+    if p2.objective not in ("total", "matched-then-total"):
+        return False
+    n, m = p2.shape
+    per_mentee = np.bincount(keep[:, 0], minlength=n)
+    per_mentor = np.bincount(keep[:, 1], minlength=m)
+    return bool(
+        (per_mentee <= p2.demand).all()
+        and (per_mentor <= p2.capacity).all()
+        and p2.allowed[keep[:, 0], keep[:, 1]].all()
+    )
+
+
+def _solve_around(p2: PairProblem, keep: IntArray, opts: _Options, plan: TimePlan) -> Matching:
+    """Keep every pair at ``keep``; the problem's own objective on the room they leave.
+
+    Exact for the lexicographic order (fewest changes, then the objective) when all can
+    stay: the kept pairs are a fixed part of every best answer, so the rest is the same
+    problem with less capacity and demand, solved by its fastest exact method (assignment
+    or flows), as fast as a first match.
+    """
+    n, m = p2.shape
+    allowed = p2.allowed.copy()
+    allowed[keep[:, 0], keep[:, 1]] = False  # the same pair once
+    rest = replace(
+        p2,
+        allowed=allowed,
+        scores=np.where(allowed, p2.scores, 0.0),
+        capacity=p2.capacity - np.bincount(keep[:, 1], minlength=m),
+        demand=p2.demand - np.bincount(keep[:, 0], minlength=n),
+    )
+    answer = solve_pairs(rest, "auto", plan, Seeds(opts.seed))
+    rows = np.unique(np.concatenate([keep, answer.rows.reshape(-1, 2)]), axis=0)
+    kept_total = float(p2.scores[keep[:, 0], keep[:, 1]].sum())
+    bound = None if answer.bound is None else float(answer.bound) + kept_total
+    timings = {**answer.timings, "solve": plan.elapsed()}
+    found = replace(
+        answer, rows=rows, bound=bound, method=f"{answer.method} (rematch)", timings=timings
+    )
+    result = build(p2, found, plan.limit)
     assert isinstance(result, Matching)
     return result
 
