@@ -141,8 +141,8 @@ def rematch(
     time_limit, seed
         As for :func:`pairwise.solve`.
     progress : callable, optional
-        As for :func:`pairwise.solve` (circles' local search; the pair re-match (flows or CP-SAT)
-        and reports nothing).
+        As for :func:`pairwise.solve` (circles' local search; the pair re-match, by flows
+        or CP-SAT, reports nothing).
     not_working : bool, default False
         Also break every pair whose latest confidential check-in (:func:`checkin`) says
         ``"not working"``.
