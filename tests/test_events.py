@@ -226,3 +226,31 @@ def test_a_participants_export_carries_no_checkin(tmp_path: Path) -> None:
     assert "not working" not in path.read_text() and "score" not in path.read_text()
     with pytest.raises(ValidationError, match="unknown audience"):
         pairwise.write_result(v1, tmp_path / "x.json", audience="everyone")
+
+
+def test_next_year_starts_from_the_history(tmp_path: Path, monkeypatch) -> None:
+    # nobody gets last year's partner, nor the partner of an earlier re-match
+    _programme_folder(tmp_path, monkeypatch)
+    assert main(["match", "programme.toml", "--out", "year1.json"]) == EXIT_OK
+    problem = pairwise.Programme.from_toml("programme.toml").problem()
+    year1 = pairwise.io.read_result("year1.json", problem)
+    (a, b), *_ = sorted(_pairs(year1))
+    assert main(["rematch", "year1.json", "--broken", f"{a},{b}", "--out", "year1-v2.json"]) == 0
+    earlier = pairwise.io.read_partners("year1.json") | pairwise.io.read_partners("year1-v2.json")
+    Path("next.toml").write_text(
+        '[programme]\nname = "t2"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+        '[[rules]]\ntype = "NoRepeat"\nearlier = ["year1.json", "year1-v2.json"]\n'
+    )
+    assert main(["match", "next.toml", "--out", "year2.json"]) == EXIT_OK
+    year2 = pairwise.io.read_partners("year2.json")
+    assert not year2 & earlier
+    assert len(year2) > 0
+    # the API: a result's pairs, or any (id, id) pairs, either order
+    rule = pairwise.rules.NoRepeat(pairs=tuple((y, x) for x, y in sorted(earlier)))
+    p = PairProblem.from_compatibility(
+        pairwise.score(pairwise.Cohort.from_frame(__import__("pandas").read_csv("answers.csv"))),
+        [rule],
+    )
+    assert not _pairs(pairwise.solve(p, time_limit=5)) & earlier
+    with pytest.raises(ValidationError, match="bad pair"):
+        PairProblem.from_compatibility(p.compat, [pairwise.rules.NoRepeat(pairs=(("a",),))])  # type: ignore[arg-type]

@@ -41,6 +41,7 @@ __all__ = [
     "neutralise",
     "read_cohort",
     "read_events",
+    "read_partners",
     "read_table",
     "result_frames",
     "write_frames",
@@ -516,6 +517,30 @@ def read_events(path: str | os.PathLike[str]) -> Events:
     if found:
         raise ValidationError(found)
     return events
+
+
+def read_partners(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
+    """Who was with whom in a result file: its pairs, or every two circle-mates (both orders).
+
+    Reads the ids only (no programme needed), for :class:`pairwise.rules.NoRepeat`.
+
+    Raises
+    ------
+    ValidationError
+        When the file is not a result export.
+    """
+    tables = _result_tables(Path(path))
+    if "pairs" in tables and {"mentee_id", "mentor_id"} <= set(tables["pairs"].columns):
+        pairs = tables["pairs"]
+        return {
+            (_unguard(str(a)), _unguard(str(b)))
+            for a, b in zip(pairs.mentee_id, pairs.mentor_id, strict=True)
+        }
+    members = _table(tables, "members", ("circle", "person_id"), "a result export")
+    by_circle: dict[str, list[str]] = {}
+    for g, x in zip(members.circle, members.person_id, strict=True):
+        by_circle.setdefault(str(g), []).append(_unguard(str(x)))
+    return {(x, y) for ms in by_circle.values() for x in ms for y in ms if x != y}
 
 
 def _events_of(tables: dict[str, pd.DataFrame], found: list[Problem]) -> Events:

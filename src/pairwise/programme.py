@@ -45,7 +45,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +173,7 @@ class Programme:
         name, kind = _programme_table(tables["programme"], base, problems)
         inp = _input_table(tables["input"], base, problems)
         weights = _weights_table(tables["weights"], problems)
-        rule_objects = _rules_table(tables["rules"], problems)
+        rule_objects = _rules_table(tables["rules"], problems, base)
         solve = _solve_table(tables["solve"], problems)
         output = _output_table(tables["output"], base, problems)
         circles = dict(tables["circles"])
@@ -335,11 +335,23 @@ def _weights_table(table: dict[str, Any], problems: list[Problem]) -> dict[str, 
     return weights
 
 
-def _rules_table(specs: list[Any], problems: list[Problem]) -> list[Any]:
-    """``[[rules]]``: the rule objects that could be built."""
+def _rules_table(specs: list[Any], problems: list[Problem], base: Path) -> list[Any]:
+    """``[[rules]]``: the rule objects that could be built.
+
+    ``NoRepeat``'s ``earlier`` result files are relative to the programme file (``base``).
+    """
     rule_objects = []
     for k, spec in enumerate(specs):
         rule = _rule(k, spec, problems)
+        if isinstance(rule, rules_module.NoRepeat) and rule.earlier:
+            earlier: object = rule.earlier  # typed a tuple, but read from the file
+            if isinstance(earlier, str) or not all(isinstance(f, str) for f in rule.earlier):
+                problems.append(
+                    Problem("bad NoRepeat earlier", row=f"rules[{k}]", expected="a list of files")
+                )
+                continue
+            files = tuple(str((base.parent / f).resolve()) for f in rule.earlier)
+            rule = replace(rule, earlier=files)
         if rule is not None:
             rule_objects.append(rule)
     return rule_objects

@@ -556,8 +556,24 @@ class MaxPerChapter:
 
 @dataclass(frozen=True)
 class NoRepeat:
-    """No pair of earlier partners (either lists the other in ``previous``)."""
+    """No pair of earlier partners.
 
+    Earlier partners: either lists the other in ``previous``; or they were a pair (or two
+    circle-mates) in a result file of ``earlier`` (the programme's own earlier rounds, or
+    last year's, read by :func:`pairwise.io.read_partners`; in a programme file, paths are
+    relative to it); or ``pairs`` names them (id, id, either order).
+
+    Examples
+    --------
+    >>> import pairwise
+    >>> cohort = pairwise.make_cohort(4, 2, seed=0)
+    >>> rule = NoRepeat(pairs=(("mentee-0001", "mentor-0001"),))
+    >>> bool(rule.compile(pairwise.score(cohort)).forbidden[0, 0])
+    True
+    """
+
+    earlier: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
     #: The answers this rule reads (named in explanations of unmatched mentees).
     columns: ClassVar[tuple[str, ...]] = ()
     #: It relates two people, so it holds for every two members of a circle.
@@ -566,7 +582,29 @@ class NoRepeat:
 
     def compile(self, compat: Compatibility) -> Compiled:
         """Forbidden cells."""
-        return Compiled(forbidden=_link_mask(compat, "previous"))
+        from pairwise.io import read_partners
+
+        out = _link_mask(compat, "previous")
+        known: set[tuple[str, str]] = set()
+        for path in self.earlier:
+            known |= read_partners(path)
+        problems: list[Problem] = []
+        for k, pair in enumerate(self.pairs):
+            item: object = pair  # typed (id, id), but may come from a programme file
+            if isinstance(item, str | bytes) or not isinstance(item, Sequence) or len(item) != 2:
+                problems.append(
+                    Problem(f"{self.name}: bad pair", row=f"pairs[{k}]", expected="(id, id)")
+                )
+            else:
+                known.add((id_text(pair[0]), id_text(pair[1])))
+        if problems:
+            raise ValidationError(problems)
+        rows, cols = positions(compat.mentee_ids), positions(compat.mentor_ids)
+        for a, b in known:
+            for x, y in ((a, b), (b, a)):
+                if x in rows and y in cols:
+                    out[rows[x], cols[y]] = True
+        return Compiled(forbidden=out)
 
 
 @dataclass(frozen=True)
