@@ -26,6 +26,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise._tables import EXCEL_SUFFIXES as _EXCEL_SUFFIXES
+from pairwise._tables import FORMULA_STARTS, read_partners, unguard
+from pairwise._tables import result_tables as _result_tables
+from pairwise._tables import table as _table
 from pairwise._validate import positions
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
@@ -48,10 +52,7 @@ __all__ = [
     "write_result",
 ]
 
-#: First characters that make a spreadsheet cell run as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _OLD_EXCEL = ".xls"
 _DELIMITERS = ",;\t|"
 #: Encodings tried, in order, when ``encoding=None``. UTF-8 (with or without BOM) is what
@@ -438,44 +439,6 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
     return {}
 
 
-def _result_tables(target: Path) -> dict[str, pd.DataFrame]:
-    """The tables of an exported result; any unreadable file is a ValidationError."""
-    suffix = target.suffix.lower()
-    if suffix not in (".json", *_EXCEL_SUFFIXES):
-        raise ValidationError([Problem("results are read from .json or .xlsx", value=suffix)])
-    try:
-        if suffix == ".json":
-            data = json.loads(target.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not an object of tables")
-            return {str(k): pd.DataFrame(v) for k, v in data.items()}
-        return dict(pd.read_excel(target, sheet_name=None, dtype=str))
-    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValidationError(
-            [
-                Problem(
-                    "cannot read the result file",
-                    value=target.name,
-                    expected=f"a result written by pairwise ({type(exc).__name__})",
-                )
-            ]
-        ) from None
-
-
-def _table(
-    tables: dict[str, pd.DataFrame], name: str, columns: tuple[str, ...], what: str
-) -> pd.DataFrame:
-    table = tables.get(name)
-    if table is None:
-        raise ValidationError([Problem(f"no '{name}' table: not {what}")])
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValidationError(
-            [Problem(f"'{name}' table lacks a column", column=c, expected=what) for c in missing]
-        )
-    return table
-
-
 def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circles:
     """Rebuild a result exported by :func:`write_result` (JSON or Excel) for ``problem``.
 
@@ -519,30 +482,6 @@ def read_events(path: str | os.PathLike[str]) -> Events:
     return events
 
 
-def read_partners(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
-    """Who was with whom in a result file: its pairs, or every two circle-mates (both orders).
-
-    Reads the ids only (no programme needed), for :class:`pairwise.rules.NoRepeat`.
-
-    Raises
-    ------
-    ValidationError
-        When the file is not a result export.
-    """
-    tables = _result_tables(Path(path))
-    if "pairs" in tables and {"mentee_id", "mentor_id"} <= set(tables["pairs"].columns):
-        pairs = tables["pairs"]
-        return {
-            (_unguard(str(a)), _unguard(str(b)))
-            for a, b in zip(pairs.mentee_id, pairs.mentor_id, strict=True)
-        }
-    members = _table(tables, "members", ("circle", "person_id"), "a result export")
-    by_circle: dict[str, list[str]] = {}
-    for g, x in zip(members.circle, members.person_id, strict=True):
-        by_circle.setdefault(str(g), []).append(_unguard(str(x)))
-    return {(x, y) for ms in by_circle.values() for x in ms for y in ms if x != y}
-
-
 def _events_of(tables: dict[str, pd.DataFrame], found: list[Problem]) -> Events:
     """The ``events`` table of an export (none: no events), problems added to ``found``."""
     if "events" not in tables:
@@ -550,7 +489,7 @@ def _events_of(tables: dict[str, pd.DataFrame], found: list[Problem]) -> Events:
     table = tables["events"].copy()
     for col in ("id", "other_id"):  # ids as written: a formula guard's apostrophe taken off
         if col in table.columns:
-            table[col] = [x if x is None or x != x else _unguard(str(x)) for x in table[col]]
+            table[col] = [x if x is None or x != x else unguard(str(x)) for x in table[col]]
     return Events.from_frame(table, found)
 
 
@@ -560,7 +499,7 @@ def _read_rows(tables: dict[str, pd.DataFrame], problem: Any, events: Events) ->
     from pairwise.results import build
 
     def plain(x: Any) -> str:
-        return _unguard(str(x))
+        return unguard(str(x))
 
     problems: list[Problem] = []
     if isinstance(problem, CircleProblem):
@@ -627,11 +566,6 @@ def _read_rows(tables: dict[str, pd.DataFrame], problem: Any, events: Events) ->
     arr = np.ascontiguousarray(table[:, :2])
     topics = np.ascontiguousarray(table[:, 2]) if topic_col is not None else None
     return build(problem, _recorded(tables, problem.total(arr), arr, topics))
-
-
-def _unguard(text: str) -> str:
-    """A cell's text as written before :func:`neutralise` guarded it against formulas."""
-    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
 
 
 def _unknown(x: str, row: str, events: Events) -> Problem:

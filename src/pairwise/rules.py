@@ -582,7 +582,7 @@ class NoRepeat:
 
     def compile(self, compat: Compatibility) -> Compiled:
         """Forbidden cells."""
-        from pairwise.io import read_partners
+        from pairwise._tables import read_partners
 
         out = _link_mask(compat, "previous")
         known: set[tuple[str, str]] = set()

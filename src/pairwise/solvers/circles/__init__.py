@@ -245,12 +245,12 @@ def _screen(
 ) -> dict[int, Answer]:
     """Each count of ``screen`` (in order) solved for the work planned for ``share`` seconds.
 
-    Reproducible: the work budgets end the runs. The clock is only a safety net: each
-    count's ends :data:`SCREEN_SLACK` times its share after it starts, and the screening's
-    at :data:`SCREEN_NET` of the limit (``exact``: the caller's plan), so a count whose
-    greedy start fails and whose CP-SAT start would run on is dropped (seen: 1,000 peers,
-    a shared slot, 250 circles of 4: 3 s of a 3 s limit; 850 mentees and 150 mentors: 30 s
-    of 60 s). Counts without an answer are left out.
+    Reproducible: the work budgets end the runs. On cohorts of more than
+    :data:`EXACT_UP_TO` a count whose greedy start fails is dropped at once (its CP-SAT
+    start ran on: 850 mentees and 150 mentors, two counts of five, 5.4 s each of a 60 s
+    limit). The clock is only a safety net: each count's ends :data:`SCREEN_SLACK` times
+    its share after it starts, and the screening's at :data:`SCREEN_NET` of the limit
+    (``exact``: the caller's plan). Counts without an answer are left out.
     """
     found: dict[int, Answer] = {}
     for k in screen:
@@ -260,7 +260,15 @@ def _screen(
         net = plan if exact else TimePlan(end / (1.0 + SAFETY), plan.given, plan.start)
         try:
             found[k] = _solve_fixed(
-                problems[k], method, net, seeds, workers, settings, None, seconds=share
+                problems[k],
+                method,
+                net,
+                seeds,
+                workers,
+                settings,
+                None,
+                seconds=share,
+                screening=not exact,
             )
         except (InfeasibleError, SolverError):
             continue
@@ -298,11 +306,13 @@ def _solve_fixed(
     progress: Progress | None,
     *,
     seconds: float | None = None,
+    screening: bool = False,
 ) -> Answer:
     """Solve with everyone placed (InfeasibleError when the rules cannot all hold).
 
     ``seconds`` (default: the plan's limit) is what the work budgets and the method are
-    planned for; the plan's clock stays the safety net.
+    planned for; the plan's clock stays the safety net. ``screening`` (a count screened on
+    a large cohort): no CP-SAT start when the greedy one fails (SolverError instead).
     """
     limit = plan.limit if seconds is None else float(seconds)
     settings = SearchSettings() if settings is None else settings
@@ -317,6 +327,7 @@ def _solve_fixed(
     timings: dict[str, float] = {"prepare": plan.elapsed()}
     run = _Run(p, units, plan, seeds, workers, settings, progress, timings, bound)
     run.seconds = limit
+    run.cpsat_start = not (screening and p.n > EXACT_UP_TO)
     if method == "cpsat":
         chosen, (g_of, optimal, bound) = "cpsat", run.cpsat(limit, None)
     elif method == "auto" and _columns_fit(p, units, limit):
@@ -350,6 +361,7 @@ class _Run:
         self.workers, self.settings, self.progress = workers, settings, progress
         self.timings, self.bound = timings, bound
         self.seconds = plan.limit  # what the methods plan their work for
+        self.cpsat_start = True  # CP-SAT may give the local search its start
 
     def local(self, seconds: float) -> IntArray:
         """The local search's answer, planned for ``seconds`` of the limit."""
@@ -364,6 +376,7 @@ class _Run:
             settings=self.settings,
             progress=self.progress,
             bound=self.bound,
+            cpsat_start=self.cpsat_start,
         )
 
     def cpsat(self, seconds: float, hint: IntArray | None) -> tuple[IntArray, bool, float]:

@@ -842,6 +842,10 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     fa = _member_floor(data, state, members, ptr, a, u, -1, size[a] - weight[u])
                     fb = _member_floor(data, state, members, ptr, b, -1, u, size[b] + weight[u])
                     new_worst = min(others, fa, fb)
+                    # the floors scan both circles: count it, so the budget tracks time
+                    work += (
+                        ptr[min(a, m) + 1] - ptr[min(a, m)] + ptr[min(b, m) + 1] - ptr[min(b, m)]
+                    )
                 aspire = (new_worst > record_worst + eps) or (
                     new_worst >= record_worst - eps and total + gain > record_total + eps
                 )
@@ -887,6 +891,9 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     fa = _member_floor(data, state, members, ptr, a, u, v, size[a] + grown)
                     fb = _member_floor(data, state, members, ptr, b, v, u, size[b] - grown)
                     new_worst = min(others, fa, fb)
+                    work += (
+                        ptr[min(a, m) + 1] - ptr[min(a, m)] + ptr[min(b, m) + 1] - ptr[min(b, m)]
+                    )
                 aspire = (new_worst > record_worst + eps) or (
                     new_worst >= record_worst - eps and total + gain > record_total + eps
                 )

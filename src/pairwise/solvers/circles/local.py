@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from pairwise._validate import is_int
 from pairwise.circles import CircleProblem
-from pairwise.errors import Problem, ValidationError
+from pairwise.errors import Problem, SolverError, ValidationError
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.circles.cpsat import solve_model
@@ -151,12 +151,15 @@ def local_search(
     progress: Progress | None = None,
     bound: float = float("inf"),
     budget: int | None = None,
+    cpsat_start: bool = True,
 ) -> IntArray:
     """Greedy start (CP-SAT if the repair fails), then the iterated tabu search.
 
     ``limit`` is the planned seconds of this search (a share of the caller's limit): the
     work budget is ``settings.evals_per_second * limit`` (per worker) unless ``budget`` is
-    given. Fills ``timings``: ``evaluations`` (every worker's), ``stopped_by_budget`` (1
+    given. ``cpsat_start=False``: when no greedy start fits, raise SolverError instead of
+    asking CP-SAT for one (the count screening of large cohorts). Fills ``timings``:
+    ``evaluations`` (every worker's), ``stopped_by_budget`` (1
     when every worker used its whole budget: the answer is reproducible),
     ``stopped_by_clock`` (1 when the time limit ended a worker first) and
     ``stopped_early`` (1 when a worker found no admissible neighbour at all).
@@ -166,6 +169,8 @@ def local_search(
     t0 = time.perf_counter()
     g_of, used = _greedy(p, units, seeds, budget, data)
     timings["construct"] = time.perf_counter() - t0
+    if g_of is None and not cpsat_start:
+        raise SolverError("no greedy start fits every rule (the CP-SAT start is off)")
     if g_of is None:
         g_of, _, _ = solve_model(
             p,
