@@ -332,7 +332,7 @@ def _rematch(args: argparse.Namespace) -> int:
     )
     print(repr(answer.result))
     print(f"kept {answer.kept} of {answer.keepable}; changes:")
-    print(answer.changes.to_string(index=False) if len(answer.changes) else "(none)")
+    print(answer.changes.fillna("-").to_string(index=False) if len(answer.changes) else "(none)")
     if args.out:
         meta = _meta(programme, args.out)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
