@@ -254,3 +254,24 @@ def test_next_year_starts_from_the_history(tmp_path: Path, monkeypatch) -> None:
     assert not _pairs(pairwise.solve(p, time_limit=5)) & earlier
     with pytest.raises(ValidationError, match="bad pair"):
         PairProblem.from_compatibility(p.compat, [pairwise.rules.NoRepeat(pairs=(("a",),))])  # type: ignore[arg-type]
+
+
+def test_unchanged_circles_keep_their_numbers() -> None:
+    # the search numbers its circles afresh; a re-match gives every circle that continues
+    # a previous one that circle's number (before: none of the five kept theirs here)
+    aff = pairwise.affinity(pairwise.make_peers(30, seed=0))
+    p = pairwise.CircleProblem.from_compatibility(aff, n_circles=6, min_size=4, max_size=6)
+    v1 = pairwise.solve(p, time_limit=2)
+    ids = [str(x) for x in p.person_ids]
+    before = {g: {ids[i] for i in v1.members(g)} for g in range(6)}
+    leaver = sorted(before[2])[0]
+    done = pairwise.rematch(v1, p, leaving=[leaver], time_limit=2)
+    v2 = done.result
+    ids2 = [str(x) for x in v2.problem.person_ids]
+    after = {g: {ids2[i] for i in v2.members(g)} for g in range(v2.problem.n_circles)}
+    moved = set(done.changes.person_id)
+    unchanged = [g for g in range(6) if g != 2 and not before[g] & moved]
+    assert unchanged
+    for g in unchanged:
+        assert after[g] == before[g]
+    assert check(p, v2) == []

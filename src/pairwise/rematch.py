@@ -627,6 +627,8 @@ def _rematch_circles(
         if members:
             counts = np.bincount(new_of[members][new_of[members] >= 0], minlength=p2.n_circles)
             successor[g] = int(counts.argmax())
+    result, successor = _stable_numbers(result, successor)
+    new_of = result.circle_of
     records, kept, keepable = _circle_changes(previous, old_ids, p2, new_of, successor, opts)
     if opts.max_changes is not None and keepable - kept > opts.max_changes:
         raise InfeasibleError(
@@ -637,6 +639,31 @@ def _rematch_circles(
         )
     changes = pd.DataFrame(records, columns=["person_id", "before", "after", "change", "reason"])
     return Rematch(result, changes, kept, keepable, tuple(new_broken))
+
+
+def _stable_numbers(result: Circles, successor: dict[int, int]) -> tuple[Circles, dict[int, int]]:
+    """The new circles renumbered so that each previous circle's successor keeps its number.
+
+    Only where every circle has the same size bounds (then numbers are only names); the
+    first previous circle (by number) that a new circle continues gives it its number, the
+    other new circles take the numbers left, in order. Returns the result and the
+    successors under the new numbers.
+    """
+    q = result.problem
+    m = q.n_circles
+    if len(set(zip(q.min_size.tolist(), q.max_size.tolist(), strict=True))) > 1:
+        return result, successor
+    label: dict[int, int] = {}
+    for g, new in sorted(successor.items()):
+        if new not in label and g < m:
+            label[new] = g
+    free = iter([k for k in range(m) if k not in set(label.values())])
+    perm = np.array([label[k] if k in label else next(free) for k in range(m)], dtype=np.int64)
+    rows = result.assignment.copy()
+    rows[:, 0] = perm[rows[:, 0]]
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    renumbered = replace(result, assignment=np.ascontiguousarray(rows[order]))
+    return renumbered, {g: int(perm[new]) for g, new in successor.items()}
 
 
 def _circles_without(
