@@ -275,3 +275,83 @@ def test_unchanged_circles_keep_their_numbers() -> None:
     for g in unchanged:
         assert after[g] == before[g]
     assert check(p, v2) == []
+
+
+def test_a_capacity_change_holds_for_every_later_round(tmp_path: Path, monkeypatch) -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    loads = v1.pairs.mentor_id.astype(str).value_counts()
+    busy = str(loads.index[0])
+    assert loads.iloc[0] >= 2
+    v2 = pairwise.rematch(v1, p, capacity={busy: 1}).result
+    assert (v2.pairs.mentor_id.astype(str) == busy).sum() <= 1
+    assert v2.events.capacities == {busy: 1}
+    other = next(m for m in v2.pairs.mentor_id.astype(str) if m != busy)
+    v3 = pairwise.rematch(v2, p, leaving=[other]).result  # the original problem again
+    assert (v3.pairs.mentor_id.astype(str) == busy).sum() <= 1
+    assert check(p, v3) == []
+    over = replace(v1, events=v2.events)  # the first result against the later capacity
+    assert any(f"mentor {busy} has" in x and "capacity now 1" in x for x in check(p, over))
+    with pytest.raises(ValidationError) as info:
+        pairwise.rematch(v1, p, capacity={"nobody": 1, busy: -1})
+    assert "unknown mentor" in str(info.value) and "bad capacity" in str(info.value)
+    # through a file and the command line
+    _programme_folder(tmp_path, monkeypatch)
+    assert main(["match", "programme.toml", "--out", "v1.json"]) == EXIT_OK
+    problem = pairwise.Programme.from_toml("programme.toml").problem()
+    first = pairwise.io.read_result("v1.json", problem)
+    top = str(first.pairs.mentor_id.astype(str).value_counts().index[0])
+    assert main(["rematch", "v1.json", "--capacity", f"{top}=1", "--out", "v2.json"]) == EXIT_OK
+    again = pairwise.io.read_result("v2.json", problem)
+    assert again.events.capacities == {top: 1}
+    assert main(["rematch", "v2.json", "--out", "v3.json"]) == EXIT_OK
+    last = pairwise.io.read_result("v3.json", problem)
+    assert (last.pairs.mentor_id.astype(str) == top).sum() <= 1
+    assert main(["check", "v3.json"]) == EXIT_OK
+    assert main(["rematch", "v1.json", "--capacity", f"{top}"]) == EXIT_BAD_INPUT
+
+
+def test_a_tampered_events_table_lists_every_problem(tmp_path: Path) -> None:
+    import json
+
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    path = pairwise.write_result(v1, tmp_path / "r.json")
+    data = json.loads(path.read_text())
+    data["events"] = [
+        {"round": "x", "event": "left", "id": "a", "other_id": None, "status": None, "by": None},
+        {"round": 1, "event": "left", "id": None, "other_id": None, "status": None, "by": None},
+        {"round": 1, "event": "broken", "id": "a", "other_id": None, "status": None, "by": None},
+        {
+            "round": 1,
+            "event": "checkin",
+            "id": "a",
+            "other_id": "b",
+            "status": "SECRET NOTE",
+            "by": "x",
+        },
+        {"round": 1, "event": "capacity", "id": "m", "other_id": None, "status": "-2", "by": None},
+        {
+            "round": 1,
+            "event": "teleported",
+            "id": "a",
+            "other_id": None,
+            "status": None,
+            "by": None,
+        },
+    ]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValidationError) as info:
+        pairwise.io.read_result(path, p)
+    text = str(info.value)
+    assert len(info.value.problems) == 6
+    for what in (
+        "bad round",
+        "without an id",
+        "second id",
+        "bad check-in",
+        "bad capacity",
+        "unknown event",
+    ):
+        assert what in text
+    assert "SECRET" not in text

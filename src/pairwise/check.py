@@ -85,6 +85,10 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
                 out.append(f"mentee {mentee_ids[i]} is not fully matched")
     if problem.panel is not None:
         out.extend(_panel_violations(problem, result, pairs, mentee_ids, mentor_ids))
+    where = {x: j for j, x in enumerate(mentor_ids)}
+    for x, k in sorted(result.events.capacities.items()):  # changed at a re-match
+        if x in where and per_mentor[where[x]] > k:
+            out.append(f"mentor {x} has {per_mentor[where[x]]} mentees, capacity now {k}")
     named = [(mentee_ids[i], mentor_ids[j]) for i, j in pairs if 0 <= i < n and 0 <= j < m]
     out.extend(_event_violations(result.events, [(f"pair ({a}, {b})", [a, b]) for a, b in named]))
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)

@@ -103,6 +103,9 @@ def _rematch_options(rematch: argparse.ArgumentParser) -> None:
         "--broken", action="append", default=[], help="ID,ID of a pair that did not work"
     )
     rematch.add_argument("--leaving", action="append", default=[], help="id of a leaver")
+    rematch.add_argument(
+        "--capacity", action="append", default=[], help="ID=K: a mentor's capacity from now on"
+    )
     # earlier rounds' leavers and broken pairs travel in the result file's events table
     rematch.add_argument("--max-changes", type=int)
     rematch.add_argument(
@@ -317,6 +320,11 @@ def _rematch(args: argparse.Namespace) -> int:
     bad = [x for x in args.broken if "," not in x]
     if bad:
         raise ValidationError([programme_problem("--broken takes ID,ID", "e.g. a1,b2")])
+    bad_caps = [x for x in args.capacity if "=" not in x]
+    if bad_caps:
+        raise ValidationError([programme_problem("--capacity takes ID=K", "e.g. mentor-0003=2")])
+    parts = [x.split("=", 1) for x in args.capacity]
+    caps = {a.strip(): int(b) if b.strip().isdigit() else b.strip() for a, b in parts}
     answer = _progress(
         "re-matching",
         lambda report: rematch(
@@ -328,6 +336,7 @@ def _rematch(args: argparse.Namespace) -> int:
             progress=report,
             priority=args.priority,
             not_working=args.not_working,
+            capacity=caps or None,
         ),
     )
     print(repr(answer.result))

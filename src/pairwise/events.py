@@ -15,7 +15,7 @@ programme's staff without exposing more than the pairs themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,7 +27,7 @@ from pairwise.errors import Problem
 __all__ = ["CHECKIN_BY", "CHECKIN_STATUSES", "EVENT_KINDS", "Events"]
 
 #: The kinds of event a result records, as they appear in the ``event`` column.
-EVENT_KINDS: tuple[str, ...] = ("rematch", "left", "broken", "joined", "checkin")
+EVENT_KINDS: tuple[str, ...] = ("rematch", "left", "broken", "joined", "checkin", "capacity")
 #: What a confidential check-in may say about a pair (a fixed vocabulary: no free text).
 CHECKIN_STATUSES: tuple[str, ...] = ("working", "at risk", "not working")
 #: Who gave a check-in.
@@ -52,6 +52,9 @@ class Events:
     checkins : tuple of (int, str, str, str, str)
         (round, id, id, status, by) of every confidential check-in on a pair: status one of
         :data:`CHECKIN_STATUSES`, by one of :data:`CHECKIN_BY`. No free text is kept.
+    capacity : tuple of (int, str, int)
+        (round, mentor id, capacity) of every capacity changed at a re-match; the latest
+        one holds.
 
     Examples
     --------
@@ -67,6 +70,7 @@ class Events:
     joined: tuple[tuple[int, str], ...] = ()
     round: int = 0
     checkins: tuple[tuple[int, str, str, str, str], ...] = ()
+    capacity: tuple[tuple[int, str, int], ...] = ()
 
     @property
     def leavers(self) -> set[str]:
@@ -91,6 +95,16 @@ class Events:
         for _, a, b, status, _by in self.checkins:
             latest[frozenset((a, b))] = ((a, b), status)
         return {pair for pair, status in latest.values() if status == "not working"}
+
+    @property
+    def capacities(self) -> dict[str, int]:
+        """Each mentor's capacity as last changed (mentors never changed are absent)."""
+        return {x: k for _, x, k in self.capacity}
+
+    def with_capacity(self, round_: int, changes: Mapping[str, int]) -> Events:
+        """These events with capacity changes of round ``round_`` added."""
+        new = tuple((round_, x, int(k)) for x, k in changes.items())
+        return replace(self, capacity=self.capacity + new, round=max(self.round, round_))
 
     def checked(self, rows: Iterable[tuple[str, str, str, str]]) -> Events:
         """These events with check-ins (id, id, status, by) added in the current round."""
@@ -124,13 +138,15 @@ class Events:
             self.joined + tuple(new_joined),
             max(self.round, round_),
             self.checkins,
+            self.capacity,
         )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per event: ``round``, ``event``, ``id``, ``other_id``, ``status``, ``by``.
 
         ``event`` is ``rematch`` (one row per re-match, without ids, first in its round),
-        ``left``, ``broken`` or ``joined``; rows in round order.
+        ``left``, ``broken``, ``joined``, ``checkin`` (``status`` and ``by``) or
+        ``capacity`` (``status``: the new capacity); rows in round order.
         """
         rows: list[tuple[int, str, str | None, str | None, str | None, str | None]] = []
         rows.extend((r, "rematch", None, None, None, None) for r in range(1, self.rounds + 1))
@@ -138,6 +154,7 @@ class Events:
         rows.extend((r, "broken", a, b, None, None) for r, a, b in self.broken)
         rows.extend((r, "joined", x, None, None, None) for r, x in self.joined)
         rows.extend((r, "checkin", a, b, st, by) for r, a, b, st, by in self.checkins)
+        rows.extend((r, "capacity", x, None, str(k), None) for r, x, k in self.capacity)
         rows.sort(key=lambda row: row[0])  # round by round, each round's marker first
         return pd.DataFrame(
             {
@@ -168,13 +185,8 @@ class Events:
                 )
             )
             return cls()
-        left: list[tuple[int, str]] = []
-        broken: list[tuple[int, str, str]] = []
-        joined: list[tuple[int, str]] = []
-        checkins: list[tuple[int, str, str, str, str]] = []
         status_col = frame["status"] if "status" in frame.columns else [None] * len(frame)
         by_col = frame["by"] if "by" in frame.columns else [None] * len(frame)
-        last = 0
         cells = zip(
             frame["round"],
             frame["event"],
@@ -184,49 +196,60 @@ class Events:
             by_col,
             strict=True,
         )
-        for k, (r, kind, a, b, status, by) in enumerate(cells):
-            where = f"events row {k}"
-            round_ = _round(r)
-            if round_ is None:
-                problems.append(
-                    Problem("bad round", row=where, column="round", expected="an int >= 0")
-                )
-                continue
-            last = max(last, round_)
-            if kind == "rematch":
-                continue
-            if _blank(a):
-                problems.append(Problem("event without an id", row=where, column="id"))
-                continue
-            if kind == "left":
-                left.append((round_, id_text(a)))
-            elif kind == "joined":
-                joined.append((round_, id_text(a)))
-            elif kind == "checkin":
-                if _blank(b) or status not in CHECKIN_STATUSES or by not in CHECKIN_BY:
-                    problems.append(
-                        Problem(
-                            "bad check-in",
-                            row=where,
-                            column="other_id, status, by",
-                            expected=f"two ids, a status in {', '.join(CHECKIN_STATUSES)}",
-                        )
-                    )
-                    continue
-                checkins.append((round_, id_text(a), id_text(b), str(status), str(by)))
-            elif kind == "broken" and not _blank(b):
-                broken.append((round_, id_text(a), id_text(b)))
-            elif kind == "broken":
-                problems.append(
-                    Problem("broken pair without its second id", row=where, column="other_id")
-                )
-            else:
-                problems.append(
-                    Problem(
-                        "unknown event", row=where, column="event", expected=", ".join(EVENT_KINDS)
-                    )
-                )
-        return cls(tuple(left), tuple(broken), tuple(joined), last, tuple(checkins))
+        found: dict[str, list[Any]] = {kind: [] for kind in EVENT_KINDS}
+        last = 0
+        for k, row in enumerate(cells):
+            round_ = _event_row(f"events row {k}", row, found, problems)
+            last = max(last, round_ or 0)
+        return cls(
+            tuple(found["left"]),
+            tuple(found["broken"]),
+            tuple(found["joined"]),
+            last,
+            tuple(found["checkin"]),
+            tuple(found["capacity"]),
+        )
+
+
+def _event_row(
+    where: str, row: tuple[Any, ...], found: dict[str, list[Any]], problems: list[Problem]
+) -> int | None:
+    """Parse one row of an events table into ``found`` (by kind); its round, or None."""
+    r, kind, a, b, status, by = row
+    round_ = _round(r)
+    if round_ is None:
+        problems.append(Problem("bad round", row=where, column="round", expected="an int >= 0"))
+        return None
+    if kind == "rematch":
+        return round_
+    if _blank(a):
+        problems.append(Problem("event without an id", row=where, column="id"))
+    elif kind in ("left", "joined"):
+        found[kind].append((round_, id_text(a)))
+    elif kind == "capacity" and _round(status) is not None:
+        found[kind].append((round_, id_text(a), _round(status)))
+    elif kind == "capacity":
+        problems.append(Problem("bad capacity", row=where, column="status", expected="an int >= 0"))
+    elif kind == "checkin" and not _blank(b) and status in CHECKIN_STATUSES and by in CHECKIN_BY:
+        found[kind].append((round_, id_text(a), id_text(b), str(status), str(by)))
+    elif kind == "checkin":
+        problems.append(
+            Problem(
+                "bad check-in",
+                row=where,
+                column="other_id, status, by",
+                expected=f"two ids, a status in {', '.join(CHECKIN_STATUSES)}",
+            )
+        )
+    elif kind == "broken" and not _blank(b):
+        found[kind].append((round_, id_text(a), id_text(b)))
+    elif kind == "broken":
+        problems.append(Problem("broken pair without its second id", row=where, column="other_id"))
+    else:
+        problems.append(
+            Problem("unknown event", row=where, column="event", expected=", ".join(EVENT_KINDS))
+        )
+    return round_
 
 
 def _blank(x: Any) -> bool:

@@ -10,7 +10,7 @@ objective. Broken pairs never come back; people who leave are in no pair or circ
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -97,6 +97,7 @@ class _Options:
     seed: int
     progress: Callable[[dict[str, float]], None] | None = None
     priority: str | None = None
+    capacity: tuple[tuple[str, int], ...] = ()
 
 
 def rematch(
@@ -113,6 +114,7 @@ def rematch(
     progress: Callable[[dict[str, float]], None] | None = None,
     priority: Literal["waiting"] | None = None,
     not_working: bool = False,
+    capacity: Mapping[Any, int] | None = None,
 ) -> Rematch:
     """Re-match with the fewest changes.
 
@@ -143,6 +145,9 @@ def rematch(
     progress : callable, optional
         As for :func:`pairwise.solve` (circles' local search; the pair re-match, by flows
         or CP-SAT, reports nothing).
+    capacity : mapping of mentor id to int, optional
+        Pairs only: mentors whose capacity changes from this round on (recorded in the
+        result's events, so later re-matches keep it). Earlier rounds' changes apply too.
     not_working : bool, default False
         Also break every pair whose latest confidential check-in (:func:`checkin`) says
         ``"not working"``.
@@ -195,6 +200,7 @@ def rematch(
             Problem("bad priority", value=str(priority)[:20], expected='"waiting" (pairs) or None')
         )
     joiners = None if joining is None else tuple(_ids(joining))
+    caps = _capacity_changes(capacity, problem, found)
     opts = _Options(
         tuple(pairs),
         tuple(leavers),
@@ -205,6 +211,7 @@ def rematch(
         seed,
         progress,
         priority,
+        caps,
     )
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
         return _recorded(previous, _rematch_pairs(previous, problem, opts, found), opts)
@@ -282,6 +289,29 @@ def checkin(result: Matching | Circles, checkins: Iterable[Sequence[Any]]) -> Ma
     return replace(result, events=result.events.checked(rows))
 
 
+def _capacity_changes(
+    capacity: Mapping[Any, int] | None, problem: PairProblem | CircleProblem, found: list[Problem]
+) -> tuple[tuple[str, int], ...]:
+    """``capacity`` as (mentor id, int) pairs; every unknown mentor or bad value listed."""
+    if capacity is None:
+        return ()
+    if not isinstance(problem, PairProblem) or not isinstance(capacity, Mapping):
+        found.append(Problem("bad capacity", expected="a mapping of mentor id to int (pairs)"))
+        return ()
+    mentors = set(_ids(problem.mentor_ids))
+    out = []
+    for x, k in capacity.items():
+        if id_text(x) not in mentors:
+            found.append(
+                Problem("capacity: unknown mentor", value=id_text(x), expected="a mentor id")
+            )
+        elif not (is_int(k) and int(k) >= 0):
+            found.append(Problem("bad capacity", value=id_text(x), expected="an int >= 0"))
+        else:
+            out.append((id_text(x), int(k)))
+    return tuple(out)
+
+
 def _together(result: Matching | Circles) -> set[tuple[str, str]]:
     """The pairs of a matching (mentee, mentor), or every two circle-mates (both orders)."""
     if isinstance(result, Matching):
@@ -307,6 +337,7 @@ def _recorded(previous: Matching | Circles, done: Rematch, opts: _Options) -> Re
         broken=done.broken,
         joined=rows.loc[rows.change == "joined", who].tolist(),
     )
+    events = events.with_capacity(round_, dict(opts.capacity)) if opts.capacity else events
     return replace(done, result=replace(done.result, events=events))
 
 
@@ -380,6 +411,13 @@ def _rematch_pairs(
 ) -> Rematch:
     mentees, mentors = _ids(problem.mentee_ids), _ids(problem.mentor_ids)
     pos_a, pos_b = positions(mentees), positions(mentors)
+    changed = {**previous.events.capacities, **dict(opts.capacity)}  # the latest holds
+    if changed:
+        cap = problem.capacity.copy()
+        for x, k in changed.items():
+            if x in pos_b:
+                cap[pos_b[x]] = k
+        problem = replace(problem, capacity=cap)
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
     _check_ids(set(mentees) | set(mentors) | old_ids, opts.leaving, "leaving", problems)
