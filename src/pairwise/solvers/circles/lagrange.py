@@ -91,6 +91,26 @@ def _compiled(f: F) -> F:
 
 
 @_compiled
+def _push_top(top: FloatArray, filled: int, width: int, v: float) -> int:
+    """Offer ``v`` to ``top[:filled]``, the largest values so far in decreasing order.
+
+    At most ``width`` are kept (the smallest drops out); returns the new ``filled``.
+    """
+    if filled < width:
+        q = filled
+        filled += 1
+    elif v > top[width - 1]:
+        q = width - 1
+    else:
+        return filled
+    while q > 0 and top[q - 1] < v:
+        top[q] = top[q - 1]
+        q -= 1
+    top[q] = v
+    return filled
+
+
+@_compiled
 def _topk_capped(w: FloatArray, order: IntArray, k: int, cls: IntArray, cap: IntArray) -> float:
     """Largest sum of ``k`` of ``w`` with at most ``cap[c]`` items of class ``c`` (-1: none).
 
@@ -132,18 +152,7 @@ def _partner_tops(items: IntArray, A: FloatArray, apart: BoolArray, width: int) 
             j = items[s]
             if apart[i, j]:
                 continue
-            v = A[i, j]
-            if filled < width:
-                pos = filled
-                filled += 1
-            elif v > best[width - 1]:
-                pos = width - 1
-            else:
-                continue
-            while pos > 0 and best[pos - 1] < v:
-                best[pos] = best[pos - 1]
-                pos -= 1
-            best[pos] = v
+            filled = _push_top(best, filled, width, A[i, j])
         out[t, 0] = 0.0
         acc = 0.0
         for r in range(filled):
@@ -173,18 +182,7 @@ def _extension_bound(
     for r in range(max(kmin - d, 1), kmax - d + 1):
         filled = 0
         for j in range(start, n):
-            v = lin[j] + 0.5 * cum[j, r - 1]
-            if filled < r:
-                q = filled
-                filled += 1
-            elif v > top[r - 1]:
-                q = r - 1
-            else:
-                continue
-            while q > 0 and top[q - 1] < v:
-                top[q] = top[q - 1]
-                q -= 1
-            top[q] = v
+            filled = _push_top(top, filled, r, lin[j] + 0.5 * cum[j, r - 1])
         if filled == r:
             s = value
             for q in range(r):
