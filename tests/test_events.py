@@ -38,6 +38,14 @@ def _programme_folder(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _first_round(folder: Path, monkeypatch: pytest.MonkeyPatch, out: str) -> tuple:
+    """A programme folder, its first match written to ``out``: (problem, result read back)."""
+    _programme_folder(folder, monkeypatch)
+    assert main(["match", "programme.toml", "--out", out]) == EXIT_OK
+    problem = pairwise.Programme.from_toml("programme.toml").problem()
+    return problem, pairwise.io.read_result(out, problem)
+
+
 def _violations(result: pairwise.Matching, gone: set[str], broken: set[tuple[str, str]]) -> list:
     """What the events forbid, straight from the pairs."""
     pairs = _pairs(result)
@@ -131,10 +139,7 @@ def test_random_event_sequences_never_bring_back_what_happened(data: st.DataObje
 
 
 def test_events_travel_through_files_and_the_command_line(tmp_path: Path, monkeypatch) -> None:
-    _programme_folder(tmp_path, monkeypatch)
-    assert main(["match", "programme.toml", "--out", "v1.xlsx"]) == EXIT_OK
-    problem = pairwise.Programme.from_toml("programme.toml").problem()
-    v1 = pairwise.io.read_result("v1.xlsx", problem)
+    problem, v1 = _first_round(tmp_path, monkeypatch, "v1.xlsx")
     (a, b), *_ = sorted(_pairs(v1))
     leaver = next(m for _, m in sorted(_pairs(v1)) if m != b)
     args = ["rematch", "v1.xlsx", "--broken", f"{b} , {a}", "--leaving", leaver]
@@ -192,10 +197,8 @@ def test_checkins_break_what_is_not_working(tmp_path: Path, monkeypatch, capsys)
     v3 = pairwise.rematch(v2, p, not_working=True).result
     assert (a, b) not in _pairs(v3)
     # through files and the command line
-    _programme_folder(tmp_path, monkeypatch)
-    assert main(["match", "programme.toml", "--out", "v1.json"]) == EXIT_OK
-    problem = pairwise.Programme.from_toml("programme.toml").problem()
-    (x, y), *_ = sorted(_pairs(pairwise.io.read_result("v1.json", problem)))
+    problem, first = _first_round(tmp_path, monkeypatch, "v1.json")
+    (x, y), *_ = sorted(_pairs(first))
     args = ["checkin", "v1.json", "--pair", f"{y}, {x}", "--status", "not working"]
     assert main(args) == EXIT_OK
     assert main(["rematch", "v1.json", "--not-working", "--out", "v2.json"]) == EXIT_OK
@@ -230,10 +233,7 @@ def test_a_participants_export_carries_no_checkin(tmp_path: Path) -> None:
 
 def test_next_year_starts_from_the_history(tmp_path: Path, monkeypatch) -> None:
     # nobody gets last year's partner, nor the partner of an earlier re-match
-    _programme_folder(tmp_path, monkeypatch)
-    assert main(["match", "programme.toml", "--out", "year1.json"]) == EXIT_OK
-    problem = pairwise.Programme.from_toml("programme.toml").problem()
-    year1 = pairwise.io.read_result("year1.json", problem)
+    _, year1 = _first_round(tmp_path, monkeypatch, "year1.json")
     (a, b), *_ = sorted(_pairs(year1))
     assert main(["rematch", "year1.json", "--broken", f"{a},{b}", "--out", "year1-v2.json"]) == 0
     earlier = pairwise.io.read_partners("year1.json") | pairwise.io.read_partners("year1-v2.json")
@@ -296,10 +296,7 @@ def test_a_capacity_change_holds_for_every_later_round(tmp_path: Path, monkeypat
         pairwise.rematch(v1, p, capacity={"nobody": 1, busy: -1})
     assert "unknown mentor" in str(info.value) and "bad capacity" in str(info.value)
     # through a file and the command line
-    _programme_folder(tmp_path, monkeypatch)
-    assert main(["match", "programme.toml", "--out", "v1.json"]) == EXIT_OK
-    problem = pairwise.Programme.from_toml("programme.toml").problem()
-    first = pairwise.io.read_result("v1.json", problem)
+    problem, first = _first_round(tmp_path, monkeypatch, "v1.json")
     top = str(first.pairs.mentor_id.astype(str).value_counts().index[0])
     assert main(["rematch", "v1.json", "--capacity", f"{top}=1", "--out", "v2.json"]) == EXIT_OK
     again = pairwise.io.read_result("v2.json", problem)

@@ -221,6 +221,26 @@ def test_circles_after_a_leaver_keep_the_labels_and_roles() -> None:
     assert check(q, after) == []
 
 
+def _draw_events(data: st.DataObject, before: pairwise.Matching, p: PairProblem) -> tuple:
+    """The previous pairs, at most one of them broken, at most one mentor leaving."""
+    old = before.pairs[["mentee_id", "mentor_id"]].values.tolist()
+    broken = (
+        [tuple(x) for x in data.draw(st.lists(st.sampled_from(old), max_size=1))] if old else []
+    )
+    leaving = data.draw(st.lists(st.sampled_from(list(p.mentor_ids)), max_size=1))
+    return old, broken, leaving
+
+
+def _keepable(q: PairProblem, old: list, broken: list, leaving: list) -> set:
+    """Positions in ``q`` of the previous pairs neither broken nor left."""
+    ids, mentors = [str(x) for x in q.mentee_ids], [str(x) for x in q.mentor_ids]
+    return {
+        (ids.index(a), mentors.index(b))
+        for a, b in old
+        if (a, b) not in set(broken) and b not in leaving
+    }
+
+
 def _best_by_brute_force(p: PairProblem, keep: set, waiting: set) -> tuple:
     """The lexicographic best (kept, waiting matched, matched, total) over every matching."""
     n, m = p.shape
@@ -247,11 +267,7 @@ def _best_by_brute_force(p: PairProblem, keep: set, waiting: set) -> tuple:
 def test_waiting_mentees_are_matched_first(case, data) -> None:
     p, before = case
     assume(int(p.demand.max()) == 1 and p.shape[0] <= 6)
-    old = before.pairs[["mentee_id", "mentor_id"]].values.tolist()
-    broken = (
-        [tuple(x) for x in data.draw(st.lists(st.sampled_from(old), max_size=1))] if old else []
-    )
-    leaving = data.draw(st.lists(st.sampled_from(list(p.mentor_ids)), max_size=1))
+    old, broken, leaving = _draw_events(data, before, p)
     first = pairwise.rematch(before, p, broken=broken, leaving=leaving, priority="waiting")
     plain = pairwise.rematch(before, p, broken=broken, leaving=leaving)
     q = first.result.problem
@@ -259,12 +275,7 @@ def test_waiting_mentees_are_matched_first(case, data) -> None:
     matched_before = {a for a, _ in old}
     hit = {a for a, b in old if (a, b) in set(broken) or b in leaving}
     waiting = {i for i, x in enumerate(ids) if x not in matched_before or x in hit}
-    mentors = [str(x) for x in q.mentor_ids]
-    keep = {
-        (ids.index(a), mentors.index(b))
-        for a, b in old
-        if (a, b) not in set(broken) and b not in leaving
-    }
+    keep = _keepable(q, old, broken, leaving)
     got = [tuple(x) for x in first.result.assignment.tolist()]
     key = (
         sum(1 for x in got if x in keep),
@@ -295,19 +306,10 @@ def test_a_rematch_is_the_lexicographic_best_by_brute_force(case, data) -> None:
     # method runs (keeping every keepable pair and solving the rest, or CP-SAT)
     p, before = case
     assume(int(p.demand.max()) == 1 and p.shape[0] <= 6)
-    old = before.pairs[["mentee_id", "mentor_id"]].values.tolist()
-    broken = (
-        [tuple(x) for x in data.draw(st.lists(st.sampled_from(old), max_size=1))] if old else []
-    )
-    leaving = data.draw(st.lists(st.sampled_from(list(p.mentor_ids)), max_size=1))
+    old, broken, leaving = _draw_events(data, before, p)
     after = pairwise.rematch(before, p, broken=broken, leaving=leaving)
     q = after.result.problem
-    ids, mentors = [str(x) for x in q.mentee_ids], [str(x) for x in q.mentor_ids]
-    keep = {
-        (ids.index(a), mentors.index(b))
-        for a, b in old
-        if (a, b) not in set(broken) and b not in leaving
-    }
+    keep = _keepable(q, old, broken, leaving)
     got = [tuple(x) for x in after.result.assignment.tolist()]
     best = _best_by_brute_force(q, keep, set())
     assert (sum(1 for x in got if x in keep), 0, len(got)) == best[:3]
