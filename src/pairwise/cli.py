@@ -7,7 +7,6 @@ listed), 3 no solution within the time limit.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -151,20 +150,6 @@ def _history_commands(sub: Any, formatter: Any) -> None:
 PROGRAMME_HELP = "the programme .toml (default: the one the result file names, found beside it)"
 
 
-def _meta(programme: Any, out: str | Path) -> dict[str, str]:
-    """The facts a result file records: its programme, relative to the file's folder.
-
-    No absolute path of the manager's machine goes into a file that may be shared.
-    """
-    target = Path(programme.path).resolve()
-    folder = Path(out).resolve().parent
-    try:
-        where = Path(os.path.relpath(target, folder)).as_posix()
-    except ValueError:  # another drive: the name alone, looked up beside the result
-        where = target.name
-    return {"programme": where, "kind": programme.kind}
-
-
 def _programme_path(result_file: str, named: str) -> Path:
     """The programme a result names: relative to the result's folder (older files: as is)."""
     path = Path(named)
@@ -251,7 +236,7 @@ def _solve(args: argparse.Namespace) -> int:
     print(f"independent check: {problems if problems else 'every hard rule holds'}")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        path = write_result(result, out, meta=_meta(programme, out))
+        path = write_result(result, out, meta=programme.meta(out))
         print(f"written: {path}")
     return EXIT_OK
 
@@ -343,7 +328,7 @@ def _rematch(args: argparse.Namespace) -> int:
     print(f"kept {answer.kept} of {answer.keepable}; changes:")
     print(answer.changes.fillna("-").to_string(index=False) if len(answer.changes) else "(none)")
     if args.out:
-        meta = _meta(programme, args.out)
+        meta = programme.meta(args.out)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         print(f"written: {write_result(answer.result, args.out, meta=meta)}")
     return EXIT_OK
@@ -361,7 +346,7 @@ def _checkin(args: argparse.Namespace) -> int:
     out = args.out or args.result
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     print(f"check-in recorded ({a}, {b}: {args.status}, by {args.by})")
-    print(f"written: {write_result(updated, out, meta=_meta(programme, out))}")
+    print(f"written: {write_result(updated, out, meta=programme.meta(out))}")
     return EXIT_OK
 
 

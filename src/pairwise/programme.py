@@ -245,16 +245,22 @@ class Programme:
         opts = {k: v for k, v in self.solve.items() if k != "objective"}
         result = solve(problem, progress=progress, **opts)
         if write and self.output is not None:
-            # the programme file relative to the output's folder, as the command line writes
-            # it, so `pairwise check` and `rematch` find it wherever the folder goes
-            try:
-                where = os.path.relpath(self.path.resolve(), Path(self.output).resolve().parent)
-            except ValueError:  # another drive: the name, looked up beside the result
-                where = self.path.name
-            write_result(
-                result, self.output, meta={"programme": Path(where).as_posix(), "kind": self.kind}
-            )
+            write_result(result, self.output, meta=self.meta(self.output))
         return result
+
+    def meta(self, out: str | os.PathLike[str]) -> dict[str, str]:
+        """What a result file written to ``out`` records of its programme.
+
+        The programme file relative to the file's folder (no absolute path of the
+        manager's machine goes into a file that may be shared), so ``pairwise check`` and
+        ``rematch`` find it wherever the folder goes; on another drive, its name alone
+        (looked up beside the result).
+        """
+        try:
+            where = Path(os.path.relpath(self.path.resolve(), Path(out).resolve().parent))
+        except ValueError:
+            where = Path(self.path.name)
+        return {"programme": where.as_posix(), "kind": self.kind}
 
     def replace(self, **changes: Any) -> Programme:
         """A copy with some fields changed (e.g. ``weights`` in a sweep)."""
