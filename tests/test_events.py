@@ -352,3 +352,29 @@ def test_a_tampered_events_table_lists_every_problem(tmp_path: Path) -> None:
     ):
         assert what in text
     assert "SECRET" not in text
+
+
+def test_bad_inputs_to_the_programme_over_time_are_listed(tmp_path: Path) -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    mentor = str(p.mentor_ids[0])
+    for bad in (["x"], [None], [("a",)], [(1, 2, 3, 4, 5)]):
+        with pytest.raises(ValidationError, match="bad check-in"):
+            pairwise.checkin(v1, bad)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="bad not_working"):
+        pairwise.rematch(v1, p, not_working="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="bad capacity"):
+        pairwise.rematch(v1, p, capacity=[1, 2])  # type: ignore[arg-type]
+    for k in (float("nan"), float("inf"), 1.5, "2", None):
+        with pytest.raises(ValidationError, match="bad capacity"):
+            pairwise.rematch(v1, p, capacity={mentor: k})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="cannot read the result file"):
+        PairProblem.from_compatibility(
+            p.compat, [pairwise.rules.NoRepeat(earlier=(str(tmp_path / "missing.json"),))]
+        )
+    (tmp_path / "p.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "x.csv"\n'
+        '[[rules]]\ntype = "NoRepeat"\nearlier = "last-year.xlsx"\n'
+    )
+    with pytest.raises(ValidationError, match="bad NoRepeat earlier"):
+        pairwise.Programme.from_toml(tmp_path / "p.toml")
