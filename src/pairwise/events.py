@@ -112,7 +112,9 @@ class Events:
         return replace(self, checkins=self.checkins + new)
 
     def __bool__(self) -> bool:
-        return bool(self.left or self.broken or self.joined or self.round or self.checkins)
+        return bool(
+            self.left or self.broken or self.joined or self.round or self.checkins or self.capacity
+        )
 
     def add(
         self,
