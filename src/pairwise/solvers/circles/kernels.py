@@ -427,6 +427,42 @@ def _shortfall_change(data, state, shortfall, a, b):
     return _shortfall(data, state, a) + _shortfall(data, state, b) - shortfall[a] - shortfall[b]
 
 
+@_no_refcount
+def _eject(data, state, shortfall, u):
+    """Place the benched unit ``u`` by an ejection chain; the work done.
+
+    ``u`` takes the place of a unit ``v`` in circle ``b`` and ``v`` moves to a circle
+    ``c`` with room, every ceiling kept (the chain with the least shortfall wins, if it
+    lowers the total): where every circle is full but the ones ``u`` cannot join (a count
+    at which all circles are at their ceiling), no single move or swap places ``u``.
+    """
+    m = data.n_circles
+    circle_of = state.circle_of
+    work = 0
+    pick_v, pick_c, pick_change = -1, -1, -1000 * data.weight[u] + 1
+    for v in range(data.affinity.shape[0]):
+        b = circle_of[v]
+        work += 1
+        if b == m or not can_add(data, state, u, b, v, False):
+            continue
+        for c in range(m):
+            work += 1
+            if c == b or not can_add(data, state, v, c, -1, False):
+                continue
+            apply_move(data, state, v, c)
+            apply_move(data, state, u, b)
+            change = _shortfall_change(data, state, shortfall, b, c) - 1000 * data.weight[u]
+            apply_move(data, state, u, m)
+            apply_move(data, state, v, b)
+            if change < pick_change:
+                pick_v, pick_c, pick_change = v, c, change
+    if pick_v >= 0:
+        b = circle_of[pick_v]
+        apply_move(data, state, pick_v, pick_c)
+        apply_move(data, state, u, b)
+    return work
+
+
 @njit(cache=True)
 def construct(data, circle_of, order, flex, target, seed, budget):
     """Greedy placement from the bench, then a shortfall-driven repair.
@@ -497,6 +533,14 @@ def construct(data, circle_of, order, flex, target, seed, budget):
     it = 0
     while total > 0 and work < budget:
         it += 1
+        if total >= 1000:  # someone on the bench: an ejection chain may place them
+            for u in range(U):
+                if circle_of[u] == m and not is_place[u]:
+                    work += _eject(data, state, shortfall, u)
+            placed = _total_shortfall(data, state, shortfall)
+            if placed < total:
+                total = placed
+                continue
         pick_u, pick_v, pick_b, pick_change = -1, -1, -1, 1 << 60
         for u in range(U):
             a = circle_of[u]
@@ -837,7 +881,9 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     gain = _mean_gain(
                         data, state, a, b, -u_in_a - intra[u], u_in_b + intra[u], -weight[u]
                     )
-                elif maxmin:
+                if not maxmin and pick_u >= 0 and gain < pick_gain - eps:
+                    continue  # worse than the pick, tabu or not (what _rank would say)
+                if maxmin:
                     others = _other_worst(floor, worst1, worst2, worst3, a, b)
                     fa = _member_floor(data, state, members, ptr, a, u, -1, size[a] - weight[u])
                     fb = _member_floor(data, state, members, ptr, b, -1, u, size[b] + weight[u])
@@ -885,7 +931,9 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                         u_in_b + intra[u] - v_in_b - intra[v],
                         weight[v] - weight[u],
                     )
-                elif maxmin:
+                if not maxmin and pick_u >= 0 and gain < pick_gain - eps:
+                    continue
+                if maxmin:
                     others = _other_worst(floor, worst1, worst2, worst3, a, b)
                     grown = weight[v] - weight[u]
                     fa = _member_floor(data, state, members, ptr, a, u, v, size[a] + grown)
