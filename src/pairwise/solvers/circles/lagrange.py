@@ -70,6 +70,7 @@ __all__ = [
     "BOUND_CAP",
     "BOUND_SHARE",
     "MIN_PEOPLE",
+    "RANGE_CAP",
     "WORK_PER_SECOND",
     "best_bound",
     "compile_kernels",
@@ -518,6 +519,10 @@ def _label_tops(
 #: Share of a solve's limit the Lagrangian bound is planned for (mentor-led cohorts), and
 #: the most seconds planned (it runs before the search: the first answer waits for it).
 BOUND_SHARE, BOUND_CAP = 0.1, 3.0
+#: The most seconds planned for the one bound over a count search's range (the bound the
+#: answer is reported with; planned 3 s it ends 1553.6, 6 s 1539.6, 9 s 1537.1 on
+#: benchmark (b), 850 mentees and 150 mentors over counts 170-283).
+RANGE_CAP = 6.0
 #: Mentor-led cohorts of at least this many people get the Lagrangian bound.
 MIN_PEOPLE = 31
 #: Pricing work (candidates selected and scanned, partner pairs, search nodes) per planned
@@ -802,13 +807,15 @@ def count_range_bound(
 ) -> float | None:
     """One Lagrangian bound for every count in ``counts`` (a count search), or None.
 
-    Where :func:`best_bound` applies (mentor-led, total, at least :data:`MIN_PEOPLE`), with
-    the same plan of seconds; None elsewhere, or while the kernels are compiling. ``plan``
-    is the caller's (the clock net is the bound's own: twice its seconds).
+    Where :func:`best_bound` applies (mentor-led, total, at least :data:`MIN_PEOPLE`),
+    planned for :data:`BOUND_SHARE` of ``limit``, at most :data:`RANGE_CAP` seconds (it
+    runs once per count search, and its value is the answer's bound); None elsewhere, or
+    while the kernels are compiling. ``plan`` is the caller's (the clock net is the bound's
+    own: twice its seconds).
     """
     if not p.mentor_led or p.objective != "total" or p.n < MIN_PEOPLE:
         return None
-    seconds = min(BOUND_SHARE * limit, BOUND_CAP)
+    seconds = min(BOUND_SHARE * limit, RANGE_CAP)
     if not _ready(seconds):
         return None
     # its own clock net (twice its seconds): the count screening may have used half the
