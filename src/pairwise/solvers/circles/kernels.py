@@ -24,9 +24,14 @@ each iteration, tabu on returning a unit to the circle it left, aspiration on a 
 and a perturbation of the best solution after a stall: random swaps, and where circle sizes
 may vary, half of the times first a change of the size mix (one circle pushed by greedy
 moves to its other size bound; local optima sit near the bounds, where every single move
-is uphill, as in the size-changing perturbations of [3]_). Work is counted in neighbour
-evaluations, so a run with the same seed and the same work budget is reproducible whatever
-the machine's speed.
+is uphill, as in the size-changing perturbations of [3]_). Under the total objective
+without leading places, swap partners are scanned circle by circle and a circle is passed
+over whole when a bound on its best swap (the unit's move gain, plus the most any unit of
+that circle gains by moving to the unit's circle, less twice the least affinity) cannot
+beat the pick so far; a neighbour worse than the pick is dropped before its tabu checks.
+Work is counted in neighbour evaluations (a circle's bound counts one, its upkeep a
+quarter per circle and unit), so a run with the same seed and the same work budget is
+reproducible whatever the machine's speed.
 
 The kernels carry their state in named tuples, which numba compiles in nopython mode as
 arguments and return values:
@@ -712,6 +717,65 @@ def _mean_gain(data, state, a, b, change_a, change_b, moved):
 _ITERATION_WORK = 256
 
 
+# the bound's upkeep per tabu iteration, in candidate evaluations per circle and unit
+# (a subtraction and a comparison each: several of them take one candidate's time)
+_UPKEEP = 4
+
+
+@_no_refcount
+def _group_into(circle_of, m, members, ptr):
+    """:func:`group_members` into the given arrays (``ptr`` of ``m + 2`` offsets)."""
+    for g in range(m + 2):
+        ptr[g] = 0
+    for u in range(circle_of.shape[0]):
+        ptr[circle_of[u] + 1] += 1
+    for g in range(m + 1):
+        ptr[g + 1] += ptr[g]
+    for u in range(circle_of.shape[0]):
+        g = circle_of[u]
+        members[ptr[g]] = u
+        ptr[g] += 1
+    for g in range(m, 0, -1):
+        ptr[g] = ptr[g - 1]
+    ptr[0] = 0
+
+
+@_no_refcount
+def _best_arrivals(to_circle, members, ptr, m, best_in):
+    """``best_in[b, a]``: the most a unit of circle ``b`` gains by its move to circle ``a``."""
+    for b in range(m):
+        for a in range(m):
+            best_in[b, a] = _NEG
+        for k in range(ptr[b], ptr[b + 1]):
+            v = members[k]
+            own = to_circle[v, b]
+            for a in range(m):
+                if to_circle[v, a] - own > best_in[b, a]:
+                    best_in[b, a] = to_circle[v, a] - own
+
+
+@_no_refcount
+def _swap_partners(to_circle, members, ptr, best_in, u, a, low, bar, cand):
+    """The swap partners of ``u`` (in circle ``a``) that may reach ``bar``: their count.
+
+    A swap of ``u`` with ``v`` of circle ``b`` gains ``to_circle[u, b] - to_circle[u, a]
+    + to_circle[v, a] - to_circle[v, b] - 2 affinity[u, v]``, at most ``to_circle[u, b] -
+    to_circle[u, a] + best_in[b, a]`` less twice the least affinity (the caller's ``bar``
+    has it): circles whose bound is below ``bar`` are passed over whole. Fills ``cand``
+    with the units of the others of index ``low`` or more.
+    """
+    m = best_in.shape[0]
+    n = 0
+    for b in range(m):
+        if b == a or to_circle[u, b] - to_circle[u, a] + best_in[b, a] < bar:
+            continue
+        for k in range(ptr[b], ptr[b + 1]):
+            if members[k] >= low:
+                cand[n] = members[k]
+                n += 1
+    return n
+
+
 @_no_refcount
 def _other_worst(score, worst1, worst2, worst3, a, b):
     """The worst score among circles other than ``a`` and ``b``.
@@ -833,8 +897,21 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
     pos = 0
     ranged_circles = np.flatnonzero(min_size < max_size)
     ranged = ranged_circles.shape[0] > 0
+    # swap partners by circle, whole circles passed over by a bound on their gain (the
+    # total objective, no bench; where the bound's upkeep costs less than the scan)
+    scanned = U * (U - 1) // 2 if full else params.sample * U
+    prune = mode == TOTAL and not is_place.any() and m * U <= scanned
+    least = affinity.min() if prune else 0.0
+    by_circle = np.empty(U, np.int64)
+    circle_ptr = np.zeros(m + 2, np.int64)
+    best_in = np.empty((m, m))
+    cand = np.empty(U, np.int64)
     while work < budget:
         it += 1
+        if prune:
+            _group_into(circle_of, m, by_circle, circle_ptr)
+            _best_arrivals(to_circle, by_circle, circle_ptr, m, best_in)
+            work += m * U // _UPKEEP
         total = objective(data, state, mode)[1] if mean else _total(score, m)
         # the three worst circles, to score the worst circle after a move in O(1)
         worst1, worst2, worst3 = -1, -1, -1
@@ -906,8 +983,17 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                 if take:
                     pick_u, pick_v, pick_b, pick_worst, pick_gain = u, -1, b, new_worst, gain
             # swaps
-            for v in range(u + 1 if full else 0, U):
-                work += 1
+            low = u + 1 if full else 0
+            n_cand = U - low
+            if prune:
+                bar = pick_gain - eps + 2.0 * least if pick_u >= 0 else _NEG
+                n_cand = _swap_partners(
+                    to_circle, by_circle, circle_ptr, best_in, u, a, low, bar, cand
+                )
+                work += m  # a bound per circle, then the candidates scanned
+            work += n_cand
+            for k in range(n_cand):
+                v = cand[k] if prune else low + k
                 b = circle_of[v]
                 if b == a:
                     continue
