@@ -10,6 +10,7 @@ Messages name participants by id only: never a name or a free-text answer.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "Problem",
     "SolverError",
     "ValidationError",
+    "did_you_mean",
 ]
 
 #: Past this many problems, ``str(ValidationError)`` summarises the rest by count.
@@ -96,6 +98,27 @@ class Problem:
     def has_value(self) -> bool:
         """Whether an offending value was recorded."""
         return self.value is not _NO_VALUE
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the choice closest to ``name``, or ``""``.
+
+    Only for the programme's own vocabulary (rules, fields, column names), never for a
+    participant's answer. Case and surrounding spaces are ignored.
+
+    Examples
+    --------
+    >>> did_you_mean("SharedLangauge", ["SharedLanguage", "SharedSlot"])
+    " (did you mean 'SharedLanguage'?)"
+    >>> did_you_mean("zzz", ["SharedLanguage"])
+    ''
+    """
+    folded: dict[str, str] = {}
+    for choice in choices:
+        folded.setdefault(" ".join(str(choice).split()).casefold(), str(choice))
+    key = " ".join(str(name).split()).casefold()
+    hits = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[hits[0]]!r}?)" if hits and folded[hits[0]] != name else ""
 
 
 class PairwiseError(Exception):

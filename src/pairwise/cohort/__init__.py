@@ -42,6 +42,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from pairwise._validate import id_text, positions, readonly
+from pairwise.cohort._form import find_column, options_problems, resolve_sources
 from pairwise.cohort._parse import build_columns
 from pairwise.cohort._schema import (
     CANONICAL_COLUMNS,
@@ -67,6 +68,7 @@ __all__ = [
     "Cohort",
     "Levels",
     "Tags",
+    "mapping_problems",
 ]
 
 
@@ -92,6 +94,10 @@ class Cohort:
         Ids per participant, sorted.
     extra : pandas.DataFrame
         Other columns, kept as given (index 0..n-1).
+    notes : tuple of str
+        What reading the table left out or merged: blank rows skipped, earlier submissions
+        dropped (by row number and id), labels folded into one spelling. Never an answer of
+        free text; not compared by ``==``.
     """
 
     ids: ObjArray
@@ -111,6 +117,7 @@ class Cohort:
     previous: tuple[tuple[str, ...], ...]
     prefer: tuple[tuple[str, ...], ...]
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("ids", "role", "region", "cluster", "chapter", "mode", "capacity", "vetted"):
@@ -219,6 +226,7 @@ class Cohort:
             previous=tuple(self.previous[i] for i in r),
             prefer=tuple(self.prefer[i] for i in r),
             extra=self.extra.iloc[r].reset_index(drop=True),
+            notes=self.notes,
         )
 
     def index_of(self, ids: Iterable[Any]) -> IntArray:
@@ -314,34 +322,67 @@ class Cohort:
         cls,
         df: pd.DataFrame,
         *,
-        columns: Mapping[str, str] | None = None,
+        columns: Mapping[str, str | Mapping[str, str]] | None = None,
         list_sep: str = ";",
+        values: Mapping[str, Mapping[str, str | int]] | None = None,
+        role: str | None = None,
+        keep_latest: str | None = None,
+        fold_labels: bool = False,
+        first_row: int = 2,
     ) -> Cohort:
         """Validate a questionnaire table and build a cohort from it.
 
         Parameters
         ----------
         df : pandas.DataFrame
-            One row per participant.
-        columns : mapping of str to str, optional
+            One row per participant. Wholly blank rows are skipped.
+        columns : mapping, optional
             The user's column name -> canonical name (e.g. ``{"Email": "id",
-            "Which topics?": "needs"}``). Columns whose names already equal a canonical
-            name (ignoring case and surrounding spaces) need no entry.
+            "Which topics?": "needs"}``), or -> ``{"field": name, "role": role}`` for a
+            question only people of that role answer. Several columns may feed one
+            canonical column (not ``id`` or ``role``): each person's first non-blank
+            answer among them counts, in mapping order. Names match ignoring case and
+            stray spaces. An explicit mapping wins: another column that is merely named
+            like a canonical column (a Microsoft Forms ``ID``) is then kept as an extra
+            column. Columns whose names equal a canonical name need no entry.
         list_sep : str, default ";"
-            Separator of list cells written as text (``"en;fr"``); topic cells use it between
-            entries and ``:`` between topic and level (``"fundraising:3;polling:1"``).
+            Separator of list cells written as text (``"en;fr"``; a Google Forms
+            multi-select answer uses ``", "``); topic cells use it between entries and
+            ``:`` between topic and level (``"fundraising:3;polling:1"``).
+        values : mapping of str to mapping, optional
+            Per canonical column, the form's answer -> the programme's value (``{"role":
+            {"Mentee (I want support)": "mentee"}, "capacity": {"2-3": 3}}``). Answers
+            match ignoring case and spaces; in list columns each answer of a cell is
+            recoded (an answer holding ``list_sep`` is kept whole); a key ending in ``*``
+            matches answers starting with the rest (``"Other: *"``), ``"*"`` any answer;
+            the value ``""`` drops the answer. Every answer of a recoded column must be
+            listed (or be one of the values already): the others are problems, by row and
+            column, the answer never shown.
+        role : {"mentee", "mentor", "peer"}, optional
+            Everyone's role, for a form with no role question.
+        keep_latest : str, optional
+            A timestamp column: of the rows sharing an id, only the latest submission is
+            kept (the others are listed in :attr:`notes`).
+        fold_labels : bool, default False
+            Make labels that differ only in case or spaces one label (regions, clusters,
+            chapters, languages, stages, slots, topics), keeping the most written
+            spelling; what was merged is listed in :attr:`notes`.
+        first_row : int, default 2
+            The spreadsheet row number of ``df``'s first row (the header is row 1), used
+            in problems.
 
         Returns
         -------
         Cohort
-            Rows in the order of ``df``.
+            Rows in the order of ``df`` (without the rows left out).
 
         Raises
         ------
         ValidationError
             Lists every problem found: missing required columns, duplicate or empty ids,
             unknown roles or modes, bad levels, negative capacities, links to unknown ids or
-            to oneself, wrong cell types, an empty cohort, mentees without any mentor.
+            to oneself, wrong cell types, answers no ``values`` entry recodes, an empty
+            cohort, mentees without any mentor. Problems never show a participant's answer.
 
         Examples
         --------
@@ -355,8 +396,75 @@ class Cohort:
         Cohort(n=3: 2 mentees, 1 mentors, 0 peers; topics=3)
         >>> c.needs.row(0)
         {'fundraising': 3, 'media': 2}
+
+        A form export: its own answers recoded, two questions feeding ``stage``:
+
+        >>> form = pd.DataFrame({
+        ...     "Email": ["a1", "b2", "c3"],
+        ...     "I am a": ["Mentee (I want support)", "Mentor (I can help)", "mentor"],
+        ...     "Where are you?": ["Candidate", None, None],
+        ...     "Which stages have you been through?": [None, "Candidate, Elected",
+        ...                                             "candidate "],
+        ... })
+        >>> c = Cohort.from_frame(
+        ...     form, list_sep=", ", fold_labels=True,
+        ...     columns={"Email": "id", "I am a": "role", "Where are you?": "stage",
+        ...              "Which stages have you been through?": "stage"},
+        ...     values={"role": {"Mentee (I want support)": "mentee",
+        ...                      "Mentor (I can help)": "mentor"}})
+        >>> c.role.tolist(), [c.stage.row(i) for i in range(3)]
+        (['mentee', 'mentor', 'mentor'], [['Candidate'], ['Candidate', 'Elected'], ['Candidate']])
+        >>> c.notes
+        ("stage: 'candidate' folded into 'Candidate'",)
         """
-        return cls(**build_columns(df, columns=columns, list_sep=list_sep))
+        built = build_columns(
+            df,
+            columns=columns,
+            list_sep=list_sep,
+            values=values,
+            role=role,
+            keep_latest=keep_latest,
+            fold_labels=fold_labels,
+            first_row=first_row,
+        )
+        return cls(**built)
+
+
+def mapping_problems(
+    labels: Sequence[Any] | None,
+    *,
+    columns: Mapping[str, str | Mapping[str, str]] | None = None,
+    values: Mapping[str, Mapping[str, str | int]] | None = None,
+    role: str | None = None,
+    keep_latest: str | None = None,
+) -> list[Problem]:
+    """The problems :meth:`Cohort.from_frame` would find in these options and header alone.
+
+    For checking a programme file before its export is read in full: the mapping's
+    canonical names, the ``values`` tables, the constant role, and, given the table's
+    column ``labels`` (its header), every mapped or timestamp column that is not there
+    (with a "did you mean") and the required columns. ``labels=None`` checks the options
+    only.
+
+    Examples
+    --------
+    >>> from pairwise.cohort import mapping_problems
+    >>> found = mapping_problems(["Email", "Role "], columns={"Emial": "id", "Role": "role"})
+    >>> for p in found:  # "Role" matches "Role " (a stray space)
+    ...     print(p.column, "|", p.message)
+    Emial | mapped column not in the table (did you mean 'Email'?)
+    id | missing required column
+    """
+    problems = options_problems(values, role, keep_latest)
+    if labels is None:
+        known = [str(k) for k in (columns or {})]  # the header is unknown: take it as given
+        scratch: list[Problem] = []
+        resolve_sources(known, columns, role, scratch)
+        return problems + [p for p in scratch if p.message != "missing required column"]
+    resolve_sources(list(labels), columns, role if role in ROLES else None, problems)
+    if isinstance(keep_latest, str):
+        find_column(keep_latest, list(labels), problems)
+    return problems
 
 
 def _canon_cell(v: Any) -> Any:

@@ -9,7 +9,6 @@ are raised at once in one :class:`~pairwise.errors.ValidationError`.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,14 +17,25 @@ import numpy as np
 import pandas as pd
 
 from pairwise._validate import id_text, is_int
+from pairwise.cohort._form import (
+    REPORTED,
+    Source,
+    blank_rows,
+    find_column,
+    fold,
+    is_blank,
+    latest_submissions,
+    merge_sources,
+    options_problems,
+    recode,
+    resolve_sources,
+)
 from pairwise.cohort._schema import (
-    CANONICAL_COLUMNS,
     DEFAULT_LEVEL,
     LEVEL_COLUMNS,
     LEVEL_MAX,
     LEVEL_MIN,
     LINK_COLUMNS,
-    REQUIRED_COLUMNS,
     ROLES,
     TAG_COLUMNS,
     TEXT_COLUMNS,
@@ -57,21 +67,31 @@ _FALSE = {"false", "no", "n", "0", "f"}
 _NOT_SHOWN: Any = object()
 
 
-def build_columns(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) -> dict[str, Any]:
+def build_columns(
+    df: Any,
+    *,
+    columns: Mapping[str, Any] | None,
+    list_sep: str,
+    values: Mapping[str, Mapping[str, Any]] | None = None,
+    role: str | None = None,
+    keep_latest: str | None = None,
+    fold_labels: bool = False,
+    first_row: int = 2,
+) -> dict[str, Any]:
     """The columns of the cohort of a questionnaire table (``Cohort(**columns)``).
 
     The work behind :meth:`Cohort.from_frame`.
 
     Parameters
     ----------
-    df, columns, list_sep
+    df, columns, list_sep, values, role, keep_latest, fold_labels, first_row
         As for :meth:`~pairwise.cohort.Cohort.from_frame`.
 
     Returns
     -------
     dict
         The keyword arguments of :class:`~pairwise.cohort.Cohort`: one participant per
-        row of ``df``, in order.
+        kept row of ``df``, in order, and the ``notes`` of what was left out or merged.
 
     Raises
     ------
@@ -79,10 +99,48 @@ def build_columns(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) 
         Every problem of the table, in the order this module's docstring gives.
     """
     problems: list[Problem] = []
-    mapping = _check_table(df, columns, list_sep, problems)
-    parse = _RowParser(problems, list_sep, {c: df[mapping[c]].tolist() for c in mapping}, len(df))
+    notes: list[str] = []
+    sources, stamp = _check_table(df, columns, list_sep, values, role, keep_latest, problems)
+    rows, rownums = _kept_rows(df, sources, stamp, first_row, problems, notes)
+    sub = df.iloc[rows]
+    cells = {s.label: sub[s.label].tolist() for srcs in sources.values() for s in srcs}
+    n = len(rows)
+    first = {c: cells[srcs[0].label] for c, srcs in sources.items() if c in ("id", "role")}
+    if role is not None:
+        first["role"] = [role] * n
+    parse = _RowParser(problems, list_sep, first, n, rownums)
     ids = parse.ids()
+    recoding = dict(values or {})
+    where = [f"row {num}" + (f", id {i}" if i else "") for num, i in zip(rownums, ids, strict=True)]
+    if "role" in recoding:
+        origin = [sources["role"][0].label if "role" in sources else "role"] * n
+        parse.cells["role"] = recode(
+            "role", first["role"], origin, recoding["role"], sep=list_sep,
+            rows=where, problems=problems,
+        )  # fmt: skip
     roles = parse.column("role", parse.role, "")
+    for c, srcs in sources.items():
+        if c in ("id", "role"):
+            continue
+        merged, origin = merge_sources(cells, srcs, roles)
+        if c in recoding:
+            merged = recode(
+                c, merged, origin, recoding[c], sep=list_sep, rows=where, problems=problems
+            )
+        parse.cells[c] = merged
+    parsed = _parse_cells(parse, ids, roles, fold_labels, notes)
+    if problems:
+        raise ValidationError(problems)
+    used = {s.label for srcs in sources.values() for s in srcs}
+    extra_cols = [c for c in df.columns if c not in used]
+    extra = sub[extra_cols].reset_index(drop=True) if extra_cols else pd.DataFrame(index=range(n))
+    return {**_assemble(**parsed, extra=extra), "notes": tuple(notes)}
+
+
+def _parse_cells(
+    parse: _RowParser, ids: list[str], roles: list[str], fold_labels: bool, notes: list[str]
+) -> dict[str, Any]:
+    """Every column parsed (and folded), then what spans rows checked."""
     known = _check_duplicates(ids, roles, parse)
     text = {c: parse.column(c, parse.text, None) for c in TEXT_COLUMNS}
     tags = {c: parse.column(c, parse.items, list) for c in TAG_COLUMNS}
@@ -99,13 +157,11 @@ def build_columns(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) 
             "role",
             expected="at least one mentor for a mentee cohort",
         )
-    if problems:
-        raise ValidationError(problems)
-
-    extra_cols = [c for c in df.columns if c not in set(mapping.values())]
-    n = len(df)
-    extra = df[extra_cols].reset_index(drop=True) if extra_cols else pd.DataFrame(index=range(n))
-    return _assemble(
+    if fold_labels:
+        topics = levels["needs"] + levels["expertise"]
+        fold({**text, **tags, "topics": topics}, notes)
+        levels = {"needs": topics[: len(ids)], "expertise": topics[len(ids) :]}
+    return dict(
         ids=ids,
         role=roles,
         text=text,
@@ -115,14 +171,22 @@ def build_columns(df: Any, *, columns: Mapping[str, str] | None, list_sep: str) 
         capacity=capacity,
         vetted=vetted,
         links=links,
-        extra=extra,
     )
 
 
 def _check_table(
-    df: Any, columns: Mapping[str, str] | None, list_sep: str, problems: list[Problem]
-) -> dict[str, Any]:
-    """Canonical name -> the frame's column label; raises when no cell can be parsed."""
+    df: Any,
+    columns: Mapping[str, Any] | None,
+    list_sep: str,
+    values: Mapping[str, Mapping[str, Any]] | None,
+    role: str | None,
+    keep_latest: str | None,
+    problems: list[Problem],
+) -> tuple[dict[str, list[Source]], Any]:
+    """The sources of each canonical column and the timestamp column (see :mod:`._form`).
+
+    Raises when no cell can be parsed.
+    """
     if not isinstance(df, pd.DataFrame):
         raise ValidationError(
             [Problem("not a table", value=type(df).__name__, expected="a pandas DataFrame")]
@@ -138,83 +202,57 @@ def _check_table(
             for c in dup
         )
         raise ValidationError(problems)
-    mapping = _resolve_columns(df, columns, problems)
+    options = options_problems(values, role, keep_latest)
+    problems.extend(options)
+    sources = resolve_sources(list(df.columns), columns, role if role in ROLES else None, problems)
+    stamp = None
+    if isinstance(keep_latest, str):
+        stamp = find_column(keep_latest, list(df.columns), problems)
+        options += [] if stamp is not None else problems[-1:]
     if len(df) == 0:
         problems.append(Problem("empty cohort", expected="at least one participant"))
-    if "id" not in mapping or "role" not in mapping or len(df) == 0:
+    has_role = "role" in sources or role in ROLES
+    if options or "id" not in sources or not has_role or len(df) == 0:
         raise ValidationError(problems)
-    return mapping
+    return sources, stamp
 
 
-def _resolve_columns(
-    df: pd.DataFrame, columns: Mapping[str, str] | None, problems: list[Problem]
-) -> dict[str, Any]:
-    """Map canonical name -> the frame's column label; record mapping problems."""
-    mapping: dict[str, Any] = {}
-    columns = dict(columns or {})
-    labels = list(df.columns)
-    for src, dst in columns.items():
-        if dst not in CANONICAL_COLUMNS:
-            problems.append(
-                Problem(
-                    "column mapping names an unknown canonical column",
-                    column=str(src),
-                    value=dst,
-                    expected="one of " + ", ".join(CANONICAL_COLUMNS),
-                )
-            )
-            continue
-        if src not in labels:
-            problems.append(
-                Problem(
-                    "mapped column not in the table",
-                    column=str(src),
-                    expected=f"a column named {src!r} (mapped to {dst!r})",
-                )
-            )
-            continue
-        if dst in mapping:
-            problems.append(
-                Problem(
-                    f"two columns are mapped to {dst!r}",
-                    column=str(src),
-                    expected="one source column per canonical column",
-                )
-            )
-            continue
-        mapping[dst] = src
-    mapped_sources = set(columns)
-    for label in labels:
-        if label in mapped_sources or not isinstance(label, str):
-            continue
-        key = label.strip().lower()
-        if key in CANONICAL_COLUMNS:
-            if key in mapping:
-                if mapping[key] != label:
-                    problems.append(
-                        Problem(
-                            f"ambiguous column for {key!r}: both {mapping[key]!r} and this one",
-                            column=label,
-                            expected="map one of them explicitly, or drop one",
-                        )
-                    )
-                continue
-            mapping[key] = label
-    for req in REQUIRED_COLUMNS:
-        if req not in mapping:
-            problems.append(
-                Problem(
-                    "missing required column",
-                    column=req,
-                    expected=f"a column {req!r}, or a mapping to it in columns=",
-                )
-            )
-    return mapping
+def _kept_rows(
+    df: pd.DataFrame,
+    sources: Mapping[str, list[Source]],
+    stamp: Any,
+    first_row: int,
+    problems: list[Problem],
+    notes: list[str],
+) -> tuple[list[int], list[int]]:
+    """Positions of the rows read (no blank rows, latest submissions) and their row numbers."""
+    blank = set(blank_rows(df))
+    rows = [i for i in range(len(df)) if i not in blank]
+    if blank:
+        notes.append("blank rows skipped: " + ", ".join(str(first_row + i) for i in sorted(blank)))
+    if stamp is not None and rows:
+        label = sources["id"][0].label
+        dropped, more = latest_submissions(
+            df[label].iloc[rows].tolist(),
+            df[stamp].iloc[rows].tolist(),
+            [first_row + i for i in rows],
+            str(stamp),
+            problems,
+        )
+        notes += more
+        gone = set(dropped)
+        rows = [i for j, i in enumerate(rows) if j not in gone]
+    if not rows:
+        problems.append(Problem("empty cohort", expected="at least one participant"))
+    if problems:
+        raise ValidationError(problems)
+    return rows, [first_row + i for i in rows]
 
 
 def _check_duplicates(ids: list[str], roles: list[str], parse: _RowParser) -> set[str]:
     """Record ids given twice (or a person given both roles); return the set of ids."""
     first_seen: dict[str, int] = {}
+    num = parse.rownums
     for r, text in enumerate(ids):
         if not text:
             continue
@@ -223,14 +261,19 @@ def _check_duplicates(ids: list[str], roles: list[str], parse: _RowParser) -> se
             continue
         if roles[r] and roles[j] and roles[r] != roles[j]:
             parse.add(
-                f"person listed in both roles ({roles[j]} in row {j + 1}, "
-                f"{roles[r]} in row {r + 1})",
+                f"person listed in both roles ({roles[j]} in row {num[j]}, "
+                f"{roles[r]} in row {num[r]})",
                 text,
                 "role",
                 expected="one role per person",
             )
         else:
-            parse.add(f"duplicate id (rows {j + 1} and {r + 1})", text, "id", expected="unique ids")
+            parse.add(
+                f"duplicate id (rows {num[j]} and {num[r]})",
+                text,
+                "id",
+                expected="unique ids, or keep only the latest submission (keep_latest=)",
+            )
     return set(first_seen)
 
 
@@ -270,12 +313,18 @@ class _RowParser:
     """
 
     def __init__(
-        self, problems: list[Problem], list_sep: str, cells: dict[str, list[Any]], n: int
+        self,
+        problems: list[Problem],
+        list_sep: str,
+        cells: dict[str, list[Any]],
+        n: int,
+        rownums: list[int],
     ) -> None:
         self.problems = problems
         self.sep = list_sep
         self.cells = cells
         self.n = n
+        self.rownums = rownums
         self.labels: list[str] = []
 
     def add(
@@ -287,21 +336,26 @@ class _RowParser:
         *,
         expected: str,
     ) -> None:
-        """Record a problem; ``value`` is the offending value, when one is shown."""
-        shown = {} if value is _NOT_SHOWN else {"value": value}
-        self.problems.append(Problem(message, row=row, column=column, expected=expected, **shown))
+        """Record a problem; ``value``, a participant's answer, is never shown (nor kept)."""
+        hidden = "" if value is _NOT_SHOWN else " (value hidden)"
+        self.problems.append(Problem(message + hidden, row=row, column=column, expected=expected))
 
     def column(self, name: str, fn: Callable[[Any, str, str], Any], default: Any) -> list[Any]:
         """``fn(cell, row label, name)`` for each cell of column ``name``; ``default`` if absent."""
         if name not in self.cells:
             return [default() if callable(default) else default for _ in range(self.n)]
-        return [fn(v, self.labels[r], name) for r, v in enumerate(self.cells[name])]
+        return [
+            fn(v, self.labels[r], name)
+            if v is not REPORTED
+            else (default() if callable(default) else default)
+            for r, v in enumerate(self.cells[name])
+        ]
 
     def ids(self) -> list[str]:
         """The ids as text ("" where unusable); sets :attr:`labels`."""
         ids: list[str] = []
         for r, v in enumerate(self.cells["id"]):
-            text, label = "", f"row {r + 1}"
+            text, label = "", f"row {self.rownums[r]}"
             if _is_missing(v):
                 self.add("empty id", label, "id", expected="a unique id")
             elif not isinstance(v, str | numbers.Integral | float | np.floating) or isinstance(
@@ -427,7 +481,7 @@ class _RowParser:
             lev = _as_int(level)
             if lev is None or not LEVEL_MIN <= lev <= LEVEL_MAX:
                 self.add(
-                    f"bad level for topic {name!r}",
+                    "bad level for a topic",
                     row,
                     column,
                     level,
@@ -442,11 +496,7 @@ class _RowParser:
 
 
 def _is_missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float | np.floating) and math.isnan(float(v)):
-        return True
-    return isinstance(v, str) and not v.strip()
+    return is_blank(v)
 
 
 def _unwrap_0d(v: Any) -> Any:
