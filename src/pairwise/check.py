@@ -68,8 +68,9 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
             out.append(f"pair ({mentee_ids[i]}, {mentor_ids[j]}) is not allowed")
         per_mentee[i] += 1
         per_mentor[j] += 1
+    changed = result.events.capacities  # changed at a re-match: the latest holds
     for j, count in per_mentor.items():
-        if 0 <= j < m and count > int(problem.capacity[j]):
+        if 0 <= j < m and mentor_ids[j] not in changed and count > int(problem.capacity[j]):
             out.append(
                 f"mentor {mentor_ids[j]} has {count} mentees, capacity {problem.capacity[j]}"
             )
@@ -86,11 +87,12 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
     if problem.panel is not None:
         out.extend(_panel_violations(problem, result, pairs, mentee_ids, mentor_ids))
     where = {x: j for j, x in enumerate(mentor_ids)}
-    for x, k in sorted(result.events.capacities.items()):  # changed at a re-match
+    for x, k in sorted(changed.items()):
         if x in where and per_mentor[where[x]] > k:
             out.append(f"mentor {x} has {per_mentor[where[x]]} mentees, capacity now {k}")
     named = [(mentee_ids[i], mentor_ids[j]) for i, j in pairs if 0 <= i < n and 0 <= j < m]
-    out.extend(_event_violations(result.events, [(f"pair ({a}, {b})", [a, b]) for a, b in named]))
+    groups = [(f"pair ({a}, {b})", [a, b]) for a, b in named]
+    out.extend(_event_violations(result.events, groups, set(mentee_ids) | set(mentor_ids)))
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)
     out.extend(_objective_violations(result.objective, result.bound, total))
     return sorted(out)
@@ -114,11 +116,20 @@ def _by_ids(problem: CircleProblem, result: Circles) -> tuple[Circles, list[str]
     return moved, [f"{x} is in the result but not in the problem" for x in unknown]
 
 
-def _event_violations(events: Events, groups: list[tuple[str, list[str]]]) -> list[str]:
-    """Leavers placed, broken pairs together again; ``groups``: (name, ids) of pairs or circles."""
+def _event_violations(
+    events: Events, groups: list[tuple[str, list[str]]], present: set[str]
+) -> list[str]:
+    """What the events forbid or require; ``groups``: (name, ids) of pairs or circles.
+
+    Leavers placed, broken pairs or pairs forbidden by hand together again, and pairs
+    required by hand apart although both are ``present`` (in the problem, or placed in a
+    circle) and neither left.
+    """
     out = []
     gone = events.leavers
     broken = events.broken_pairs
+    forbidden, required = events.by_hand
+    together: set[frozenset[str]] = set()
     for name, group in groups:
         here = set(group)
         for x in sorted(here & gone):
@@ -126,6 +137,13 @@ def _event_violations(events: Events, groups: list[tuple[str, list[str]]]) -> li
         for a, b in sorted(broken):
             if a in here and b in here:
                 out.append(f"broken pair ({a}, {b}) is together again in {name}")
+        for a, b in sorted(forbidden):
+            if a in here and b in here:
+                out.append(f"pair ({a}, {b}) forbidden by hand is together in {name}")
+        together |= {frozenset((a, b)) for a, b in required if a in here and b in here}
+    for a, b in sorted(required):
+        if {a, b} <= present - gone and frozenset((a, b)) not in together:
+            out.append(f"pair ({a}, {b}) required by hand is not together")
     return out
 
 
@@ -292,7 +310,7 @@ def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:
             out.append(f"{', '.join(ids[i] for i in group)} must share a circle")
     out.extend(_objective_violations(result.objective, result.bound, _value(problem, circles)))
     named = [(f"circle {g}", [ids[i] for i in ms]) for g, ms in enumerate(circles)]
-    out.extend(_event_violations(result.events, named))
+    out.extend(_event_violations(result.events, named, {x for _, ms in named for x in ms}))
     return sorted(out)
 
 

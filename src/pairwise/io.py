@@ -427,16 +427,20 @@ def _for_participants(result: Matching | Circles) -> dict[str, pd.DataFrame]:
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The ``meta`` table of a JSON or Excel export (empty when there is none)."""
+    """The ``meta`` table of a JSON or Excel export (empty when there is none).
+
+    Raises
+    ------
+    ValidationError
+        When the file is missing or not a result export (never a bare OSError).
+    """
     target = Path(path)
-    if target.suffix.lower() == ".json":
-        data = json.loads(target.read_text(encoding="utf-8"))
-        return {str(r["key"]): str(r["value"]) for r in data.get("meta", [])}
-    if target.suffix.lower() in _EXCEL_SUFFIXES:
-        sheets = pd.read_excel(target, sheet_name=None, dtype=str)
-        meta = sheets.get("meta")
-        return {} if meta is None else dict(zip(meta.key, meta.value, strict=True))
-    return {}
+    if target.suffix.lower() not in (".json", *_EXCEL_SUFFIXES):
+        return {}
+    meta = _result_tables(target).get("meta")
+    if meta is None or not {"key", "value"} <= set(meta.columns):
+        return {}
+    return {str(k): str(v) for k, v in zip(meta.key, meta.value, strict=True)}
 
 
 def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circles:
