@@ -242,7 +242,7 @@ def test_next_year_starts_from_the_history(tmp_path: Path, monkeypatch) -> None:
         '[[rules]]\ntype = "NoRepeat"\nearlier = ["year1.json", "year1-v2.json"]\n'
     )
     assert main(["match", "next.toml", "--out", "year2.json"]) == EXIT_OK
-    year2 = pairwise.io.read_partners("year2.json")
+    year2 = pairwise.io.read_partners("year2.json", history=False)
     assert not year2 & earlier
     assert len(year2) > 0
     # the API: a result's pairs, or any (id, id) pairs, either order
@@ -378,3 +378,108 @@ def test_bad_inputs_to_the_programme_over_time_are_listed(tmp_path: Path) -> Non
     )
     with pytest.raises(ValidationError, match="bad NoRepeat earlier"):
         pairwise.Programme.from_toml(tmp_path / "p.toml")
+
+
+def test_pairs_forbidden_and_required_by_hand_hold_in_every_later_round() -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    pairs = sorted(_pairs(v1))
+    (a, b) = pairs[0]
+    mentees, mentors = [str(x) for x in p.mentee_ids], [str(x) for x in p.mentor_ids]
+    want = next(
+        (x, y)
+        for i, x in enumerate(mentees)
+        for j, y in enumerate(mentors)
+        if p.allowed[i, j] and (x, y) not in pairs and x != a and y != b
+    )
+    done = pairwise.rematch(v1, p, forbid=[(b, a)], require=[(want[1], want[0])])  # either order
+    v2 = done.result
+    assert (a, b) not in _pairs(v2) and want in _pairs(v2)
+    assert v2.events.by_hand == ({(a, b)}, {want})
+    assert any("by hand" in str(r) for r in done.changes.reason)
+    v3 = pairwise.rematch(v2, p).result  # the original problem: the rules still hold
+    assert (a, b) not in _pairs(v3) and want in _pairs(v3)
+    assert check(p, v3) == []
+    # check sees a result that breaks them
+    assert any("forbidden by hand" in x for x in check(p, replace(v1, events=v2.events)))
+    assert any("required by hand" in x for x in check(p, replace(v1, events=v2.events)))
+    # a later round lifts a rule by giving the other one; a break ends a requirement
+    v4 = pairwise.rematch(v3, p, require=[(a, b)], broken=[want]).result
+    assert v4.events.by_hand == (set(), {(a, b)})
+    assert want not in _pairs(v4) and (a, b) in _pairs(v4)
+    assert check(p, v4) == []
+
+
+def test_bad_pairs_by_hand_are_listed_together() -> None:
+    p = _problem()
+    v1 = pairwise.solve(p, time_limit=5)
+    (a, b), *_ = sorted(_pairs(v1))
+    v2 = pairwise.rematch(v1, p, broken=[(a, b)]).result
+    with pytest.raises(ValidationError) as info:
+        pairwise.rematch(
+            v2,
+            p,
+            forbid=[(a, "nobody"), "x", (a, str(p.mentee_ids[1]))],
+            require=[(a, b), (str(p.mentee_ids[2]), str(p.mentor_ids[0]))],
+            broken=[],
+        )
+    text = str(info.value)
+    assert "forbid: not a possible pair" in text and "forbid: bad pair" in text
+    assert "required pair is broken" in text
+    assert len(info.value.problems) == 4
+    m, x = str(p.mentee_ids[3]), str(p.mentor_ids[1])
+    with pytest.raises(ValidationError, match="both forbidden and required"):
+        pairwise.rematch(v2, p, forbid=[(m, x)], require=[(x, m)])
+
+
+def test_circles_keep_required_pairs_together_and_forbidden_apart() -> None:
+    aff = pairwise.affinity(pairwise.make_peers(24, seed=2))
+    p = pairwise.CircleProblem.from_compatibility(aff, n_circles=5, min_size=4, max_size=6)
+    v1 = pairwise.solve(p, time_limit=2)
+    ids = [str(x) for x in p.person_ids]
+    of = {ids[i]: g for g, i in v1.assignment.tolist()}
+    first = [ids[i] for i in v1.members(0)]
+    other = next(x for x in ids if of[x] != 0)
+    done = pairwise.rematch(
+        v1, p, forbid=[(first[0], first[1])], require=[(first[2], other)], time_limit=2
+    )
+    v2 = done.result
+    ids2 = [str(x) for x in v2.problem.person_ids]
+    of2 = {ids2[i]: g for g, i in v2.assignment.tolist()}
+    assert of2[first[0]] != of2[first[1]] and of2[first[2]] == of2[other]
+    assert check(p, v2) == []
+    v3 = pairwise.rematch(v2, p, time_limit=2).result
+    of3 = {str(v3.problem.person_ids[i]): g for g, i in v3.assignment.tolist()}
+    assert of3[first[0]] != of3[first[1]] and of3[first[2]] == of3[other]
+
+
+def test_history_lists_rounds_and_norepeat_reads_it(tmp_path: Path, monkeypatch, capsys) -> None:
+    _, v1 = _first_round(tmp_path, monkeypatch, "v1.json")
+    (a, b), *_ = sorted(_pairs(v1))
+    assert main(["rematch", "v1.json", "--broken", f"{a},{b}", "--out", "v2.json"]) == EXIT_OK
+    m, x = sorted(_pairs(pairwise.io.read_result("v2.json", v1.problem)))[-1]
+    assert main(["rematch", "v2.json", "--forbid", f"{m},{x}", "--out", "v3.json"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["history", "v3.json"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "2 re-match(es)" in out and "forbidden" in out and "paired" not in out
+    lines = [line.split() for line in out.splitlines()]
+    rounds = [row for row in lines if row and row[0] in ("0", "1", "2") and len(row) == 9]
+    assert [int(row[1]) for row in rounds[:2]] == [len(_pairs(v1))] * 2  # pairs per round
+    assert main(["history", "v3.json", "--pairs"]) == EXIT_OK
+    assert "paired" in capsys.readouterr().out
+    # every round's pairs, from the last file alone
+    every = set()
+    for name in ("v1.json", "v2.json", "v3.json"):
+        every |= pairwise.io.read_partners(name, history=False)
+    assert pairwise.io.read_partners("v3.json") == every
+    # next year, NoRepeat over the last file: no pair of any round again, and the new
+    # result carries them, so the year after is kept apart from both years
+    Path("next.toml").write_text(
+        '[programme]\nname = "y2"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+        '[[rules]]\ntype = "NoRepeat"\nearlier = ["v3.json"]\n'
+    )
+    assert main(["match", "next.toml", "--out", "y2.json"]) == EXIT_OK
+    year2 = pairwise.io.read_partners("y2.json", history=False)
+    assert year2 and not year2 & every
+    assert pairwise.io.read_partners("y2.json") >= every | year2

@@ -188,7 +188,7 @@ def test_bad_penalty_broken_pairs_and_seed_are_listed_together() -> None:
     with pytest.raises(ValidationError) as err:
         pairwise.rematch(before, p, broken=[("a",), "ax"], penalty=float("inf"), seed=-3)  # type: ignore[list-item]
     messages = [q.message for q in err.value.problems]
-    assert messages.count("broken pair") == 2
+    assert messages.count("broken: bad pair") == 2
     assert "bad penalty" in messages and "bad seed" in messages
 
 

@@ -61,10 +61,13 @@ def table(
     return found
 
 
-def read_partners(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
+def read_partners(path: str | os.PathLike[str], *, history: bool = True) -> set[tuple[str, str]]:
     """Who was with whom in a result file: its pairs, or every two circle-mates (both orders).
 
-    Reads the ids only (no programme needed), for :class:`pairwise.rules.NoRepeat`.
+    The pairs of the file's own round and of every earlier round of the programme its
+    events record (a re-matched result carries its history). Reads the ids only (no
+    programme needed), for :class:`pairwise.rules.NoRepeat`. ``history=False``: the
+    file's own round only.
 
     Raises
     ------
@@ -72,6 +75,12 @@ def read_partners(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
         When the file is not a result export.
     """
     tables = result_tables(Path(path))
+    earlier = _earlier_partners(tables) if history else set()
+    return _current_partners(tables) | earlier
+
+
+def _current_partners(tables: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    """The pairs of a result's own round (circles: every two circle-mates, both orders)."""
     if "pairs" in tables and {"mentee_id", "mentor_id"} <= set(tables["pairs"].columns):
         pairs = tables["pairs"]
         return {
@@ -83,6 +92,19 @@ def read_partners(path: str | os.PathLike[str]) -> set[tuple[str, str]]:
     for g, x in zip(members.circle, members.person_id, strict=True):
         by_circle.setdefault(str(g), []).append(unguard(str(x)))
     return {(x, y) for ms in by_circle.values() for x in ms for y in ms if x != y}
+
+
+def _earlier_partners(tables: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    """The earlier partners a result's events table records (``paired``, ``earlier`` rows)."""
+    events = tables.get("events")
+    if events is None or not {"event", "id", "other_id"} <= set(events.columns):
+        return set()
+    rows = events[events.event.isin(["paired", "earlier"])]
+    return {
+        (unguard(str(a)), unguard(str(b)))
+        for a, b in zip(rows.id, rows.other_id, strict=True)
+        if isinstance(a, str) and isinstance(b, str)
+    }
 
 
 def unguard(text: str) -> str:

@@ -21,7 +21,15 @@ from pairwise._validate import id_text, ids_array, is_int, per_entity, positions
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
 from pairwise.labels import Labels
-from pairwise.rules import CircleCompiled, CircleRule, CountRule, KeepApart, PairRule, SetRule
+from pairwise.rules import (
+    CircleCompiled,
+    CircleRule,
+    CountRule,
+    KeepApart,
+    PairRule,
+    SetRule,
+    earlier_partners,
+)
 from pairwise.scoring import Compatibility
 
 __all__ = [
@@ -115,6 +123,11 @@ class CircleProblem:
     size_range : (int, int) or None
         The one size range asked for (``min_size``, ``max_size`` before ``balanced``
         narrowed them); ``None`` for per-circle sizes.
+    earlier : tuple of (str, str)
+        Partners from before the programme's first round that its
+        :class:`~pairwise.rules.NoRepeat` rules read from earlier result files (each
+        file's history too); every result of the problem carries them in its events, so
+        next year's ``NoRepeat`` over this year's result keeps every year's pairs apart.
     """
 
     affinity: FloatArray
@@ -136,6 +149,7 @@ class CircleProblem:
     count_free: bool = False
     balanced: bool = False
     size_range: tuple[int, int] | None = None
+    earlier: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         for a in (self.affinity, self.person_ids, self.min_size, self.max_size, self.apart):
@@ -207,6 +221,7 @@ class CircleProblem:
             count_free=self.count_free,
             balanced=self.balanced,
             size_range=self.size_range,
+            earlier=self.earlier,
         )
 
     def circle_scores(self, rows: npt.ArrayLike) -> FloatArray:
@@ -647,6 +662,7 @@ class CircleProblem:
             count_free=_count_free(n_circles, min_size, max_size),
             balanced=balanced,
             size_range=_size_range(min_size, max_size),
+            earlier=earlier_partners(rules),
         )
 
 

@@ -7,6 +7,7 @@ listed), 3 no solution within the time limit.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -99,14 +100,35 @@ def _parser() -> argparse.ArgumentParser:
 def _rematch_options(rematch: argparse.ArgumentParser) -> None:
     """The options of ``rematch``."""
     rematch.add_argument(
-        "--broken", action="append", default=[], help="ID,ID of a pair that did not work"
+        "--broken",
+        action="append",
+        default=[],
+        help="ID,ID of a pair that did not work (repeat for several)",
     )
-    rematch.add_argument("--leaving", action="append", default=[], help="id of a leaver")
+    rematch.add_argument(
+        "--leaving", action="append", default=[], help="id of a leaver (repeat for several)"
+    )
+    rematch.add_argument(
+        "--forbid",
+        action="append",
+        default=[],
+        help="ID,ID of a pair never to be made from now on (repeat for several)",
+    )
+    rematch.add_argument(
+        "--require",
+        action="append",
+        default=[],
+        help="ID,ID of a pair to be made from now on (repeat for several)",
+    )
     rematch.add_argument(
         "--capacity", action="append", default=[], help="ID=K: a mentor's capacity from now on"
     )
     # earlier rounds' leavers and broken pairs travel in the result file's events table
-    rematch.add_argument("--max-changes", type=int)
+    rematch.add_argument("--max-changes", type=int, help="most previous pairs that may change")
+    rematch.add_argument(
+        "--time-limit", type=float, help="seconds (default: the programme's [solve] time_limit)"
+    )
+    rematch.add_argument("--seed", type=int, help="default: the programme's [solve] seed, or 0")
     rematch.add_argument(
         "--priority",
         choices=["waiting"],
@@ -144,6 +166,9 @@ def _history_commands(sub: Any, formatter: Any) -> None:
         formatter_class=formatter,
     )
     history.add_argument("result")
+    history.add_argument(
+        "--pairs", action="store_true", help="also list every earlier round's pairs"
+    )
 
 
 #: Help of ``--programme`` (check, explain, rematch).
@@ -301,10 +326,14 @@ def _rematch(args: argparse.Namespace) -> int:
     from pairwise.rematch import rematch
 
     programme, problem, previous = _load(args.result, args.programme)
-    broken = [tuple(part.strip() for part in x.split(",", 1)) for x in args.broken]
-    bad = [x for x in args.broken if "," not in x]
-    if bad:
-        raise ValidationError([programme_problem("--broken takes ID,ID", "e.g. a1,b2")])
+    broken, forbid, require = (
+        _id_pairs(option, given)
+        for option, given in (
+            ("--broken", args.broken),
+            ("--forbid", args.forbid),
+            ("--require", args.require),
+        )
+    )
     bad_caps = [x for x in args.capacity if "=" not in x]
     if bad_caps:
         raise ValidationError([programme_problem("--capacity takes ID=K", "e.g. mentor-0003=2")])
@@ -322,6 +351,12 @@ def _rematch(args: argparse.Namespace) -> int:
             priority=args.priority,
             not_working=args.not_working,
             capacity=caps or None,
+            forbid=forbid,
+            require=require,
+            time_limit=programme.solve.get("time_limit")
+            if args.time_limit is None
+            else args.time_limit,
+            seed=programme.solve.get("seed", 0) if args.seed is None else args.seed,
         ),
     )
     print(repr(answer.result))
@@ -334,14 +369,19 @@ def _rematch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _id_pairs(option: str, given: list[str]) -> list[tuple[str, str]]:
+    """``ID,ID`` values of a repeatable option as pairs (spaces around the comma allowed)."""
+    if any("," not in x for x in given):
+        raise ValidationError([programme_problem(f"{option} takes ID,ID", "e.g. a1,b2")])
+    return [(a.strip(), b.strip()) for a, b in (x.split(",", 1) for x in given)]
+
+
 def _checkin(args: argparse.Namespace) -> int:
     from pairwise.io import write_result
     from pairwise.rematch import checkin
 
     programme, _, result = _load(args.result, args.programme)
-    if "," not in args.pair:
-        raise ValidationError([programme_problem("--pair takes ID,ID", "e.g. a1,b2")])
-    a, b = (part.strip() for part in args.pair.split(",", 1))
+    ((a, b),) = _id_pairs("--pair", [args.pair])
     updated = checkin(result, [(a, b, args.status, args.by)])
     out = args.out or args.result
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -351,17 +391,29 @@ def _checkin(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from pairwise._tables import result_tables
     from pairwise.events import Events
-    from pairwise.io import read_events
+    from pairwise.io import read_events, read_partners
 
     events: Events = read_events(args.result)
-    print(f"{events.rounds} re-match(es) after the first round")
+    circles = "members" in result_tables(Path(args.result))
+    now = read_partners(args.result, history=False)
+    rounds = events.history(current=len(now) // 2 if circles else len(now))
+    print(f"{events.rounds} re-match(es) after the first round (round 0)")
     frame = events.to_frame()
-    if len(frame):
-        with pd_options():
+    if not args.pairs:
+        frame = frame[frame.event != "paired"]
+    with pd_options():
+        print(
+            rounds.rename(columns={"pairs": "circle-mates" if circles else "pairs"}).to_string(
+                index=False
+            )
+        )
+        if len(frame):
+            print()
             print(frame.fillna("").to_string(index=False))
-    else:
-        print("no events: a first solve")
+        else:
+            print("no events: a first solve")
     return EXIT_OK
 
 
@@ -405,6 +457,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PairwiseError as exc:  # pragma: no cover - every subclass is handled above
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader stopped early (``| head``): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -27,7 +27,18 @@ from pairwise.errors import Problem
 __all__ = ["CHECKIN_BY", "CHECKIN_STATUSES", "EVENT_KINDS", "Events"]
 
 #: The kinds of event a result records, as they appear in the ``event`` column.
-EVENT_KINDS: tuple[str, ...] = ("rematch", "left", "broken", "joined", "checkin", "capacity")
+EVENT_KINDS: tuple[str, ...] = (
+    "rematch",
+    "left",
+    "broken",
+    "joined",
+    "checkin",
+    "capacity",
+    "forbidden",
+    "required",
+    "paired",
+    "earlier",
+)
 #: What a confidential check-in may say about a pair (a fixed vocabulary: no free text).
 CHECKIN_STATUSES: tuple[str, ...] = ("working", "at risk", "not working")
 #: Who gave a check-in.
@@ -55,6 +66,17 @@ class Events:
     capacity : tuple of (int, str, int)
         (round, mentor id, capacity) of every capacity changed at a re-match; the latest
         one holds.
+    forbidden, required : tuple of (int, str, str)
+        (round, id, id) of every pair forbidden or required by hand at a re-match (mentee,
+        mentor for pairs; two people for circles). For each pair the latest of the two
+        holds, so a pair required in round 3 and forbidden in round 5 is forbidden.
+    paired : tuple of (int, str, str)
+        (round, id, id): who was with whom in each earlier round's result (its pairs, or
+        every two circle-mates once), so a result carries its programme's history.
+    earlier : tuple of (str, str)
+        Partners from before the programme's first round (an earlier year's results that
+        a :class:`~pairwise.rules.NoRepeat` rule read), carried so that next year's
+        ``NoRepeat`` over this result keeps every year's pairs apart.
 
     Examples
     --------
@@ -71,6 +93,10 @@ class Events:
     round: int = 0
     checkins: tuple[tuple[int, str, str, str, str], ...] = ()
     capacity: tuple[tuple[int, str, int], ...] = ()
+    forbidden: tuple[tuple[int, str, str], ...] = ()
+    required: tuple[tuple[int, str, str], ...] = ()
+    paired: tuple[tuple[int, str, str], ...] = ()
+    earlier: tuple[tuple[str, str], ...] = ()
 
     @property
     def leavers(self) -> set[str]:
@@ -86,7 +112,63 @@ class Events:
     def rounds(self) -> int:
         """The number of re-matches behind the result (0: a first solve)."""
         rounds = [r for r, _ in self.left] + [r for r, _, _ in self.broken]
+        rounds += [r for r, _, _ in self.forbidden + self.required]
         return max([self.round, *rounds, *(r for r, _ in self.joined)])
+
+    @property
+    def by_hand(self) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """The pairs forbidden and required by hand as they hold now.
+
+        For each pair the latest of the two holds; a required pair that broke is no longer
+        required (it is never made again).
+        """
+        latest: dict[frozenset[str], tuple[tuple[str, str], bool]] = {}
+        rows = [(r, a, b, False) for r, a, b in self.forbidden]
+        rows += [(r, a, b, True) for r, a, b in self.required]
+        for _, a, b, req in sorted(rows, key=lambda row: row[0]):  # stable: in round order
+            latest[frozenset((a, b))] = ((a, b), req)
+        forbid = {pair for pair, req in latest.values() if not req}
+        broken = {frozenset(pair) for pair in self.broken_pairs}  # a break ends a requirement
+        require = {pair for pair, req in latest.values() if req and frozenset(pair) not in broken}
+        return forbid, require
+
+    @property
+    def partners(self) -> set[tuple[str, str]]:
+        """Everyone who was together before: earlier rounds (``paired``) and ``earlier``."""
+        return {(a, b) for _, a, b in self.paired} | set(self.earlier)
+
+    def with_earlier(self, pairs: Iterable[tuple[str, str]]) -> Events:
+        """These events with partners from before the first round added (see ``earlier``)."""
+        known = set(self.earlier)
+        new = [p for p in dict.fromkeys(pairs) if p not in known]
+        return replace(self, earlier=self.earlier + tuple(new))
+
+    def history(self, current: int | None = None) -> pd.DataFrame:
+        """One row per round: how many pairs it had and what happened in it.
+
+        Columns ``round``, ``pairs`` (the round's pairs, or two circle-mates, as recorded
+        in ``paired``; for the current round, which is the result itself, ``current``),
+        and the number of each kind of event in the round (``left``, ``broken``,
+        ``joined``, ``checkin``, ``capacity``, ``forbidden``, ``required``).
+
+        Examples
+        --------
+        >>> e = Events().add(1, left=["m2"], paired=[("a", "m2"), ("b", "m1")])
+        >>> e.history(current=1)[["round", "pairs", "left"]].values.tolist()
+        [[0, 2, 0], [1, 1, 1]]
+        """
+        kinds = ("left", "broken", "joined", "checkin", "capacity", "forbidden", "required")
+        frame = self.to_frame()
+        counts = frame[frame.event.isin(kinds)].groupby(["round", "event"]).size()
+        paired = pd.Series([r for r, _, _ in self.paired], dtype="int64").value_counts()
+        rows = []
+        for r in range(self.rounds + 1):
+            pairs = current if r == self.rounds else int(paired.get(r, 0))
+            row: dict[str, Any] = {"round": r, "pairs": pairs}
+            row.update({kind: int(counts.get((r, kind), 0)) for kind in kinds})
+            rows.append(row)
+        out = pd.DataFrame(rows, columns=["round", "pairs", *kinds])
+        return out.astype({"pairs": "Int64"})
 
     @property
     def not_working(self) -> set[tuple[str, str]]:
@@ -113,7 +195,16 @@ class Events:
 
     def __bool__(self) -> bool:
         return bool(
-            self.left or self.broken or self.joined or self.round or self.checkins or self.capacity
+            self.left
+            or self.broken
+            or self.joined
+            or self.round
+            or self.checkins
+            or self.capacity
+            or self.forbidden
+            or self.required
+            or self.paired
+            or self.earlier
         )
 
     def add(
@@ -123,8 +214,15 @@ class Events:
         left: Iterable[str] = (),
         broken: Iterable[tuple[str, str]] = (),
         joined: Iterable[str] = (),
+        forbidden: Iterable[tuple[str, str]] = (),
+        required: Iterable[tuple[str, str]] = (),
+        paired: Iterable[tuple[str, str]] = (),
     ) -> Events:
-        """These events with those of round ``round_`` added (repeats left out)."""
+        """These events with those of round ``round_`` added (repeats left out).
+
+        ``paired`` are the pairs of the result in force before round ``round_`` (they are
+        recorded as round ``round_ - 1``'s).
+        """
         was_left, was_broken = self.leavers, self.broken_pairs
         new_left = [(round_, x) for x in dict.fromkeys(left) if x not in was_left]
         new_broken = [
@@ -134,13 +232,15 @@ class Events:
         ]
         known_joined = {x for _, x in self.joined}
         new_joined = [(round_, x) for x in dict.fromkeys(joined) if x not in known_joined]
-        return Events(
-            self.left + tuple(new_left),
-            self.broken + tuple(new_broken),
-            self.joined + tuple(new_joined),
-            max(self.round, round_),
-            self.checkins,
-            self.capacity,
+        return replace(
+            self,
+            left=self.left + tuple(new_left),
+            broken=self.broken + tuple(new_broken),
+            joined=self.joined + tuple(new_joined),
+            round=max(self.round, round_),
+            forbidden=self.forbidden + tuple((round_, a, b) for a, b in dict.fromkeys(forbidden)),
+            required=self.required + tuple((round_, a, b) for a, b in dict.fromkeys(required)),
+            paired=self.paired + tuple((round_ - 1, a, b) for a, b in dict.fromkeys(paired)),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -148,7 +248,9 @@ class Events:
 
         ``event`` is ``rematch`` (one row per re-match, without ids, first in its round),
         ``left``, ``broken``, ``joined``, ``checkin`` (``status`` and ``by``) or
-        ``capacity`` (``status``: the new capacity); rows in round order.
+        ``capacity`` (``status``: the new capacity), ``forbidden``, ``required`` or
+        ``paired`` (a pair of that round's result) or ``earlier`` (partners from before the
+        first round, in round 0); rows in round order.
         """
         rows: list[tuple[int, str, str | None, str | None, str | None, str | None]] = []
         rows.extend((r, "rematch", None, None, None, None) for r in range(1, self.rounds + 1))
@@ -157,6 +259,10 @@ class Events:
         rows.extend((r, "joined", x, None, None, None) for r, x in self.joined)
         rows.extend((r, "checkin", a, b, st, by) for r, a, b, st, by in self.checkins)
         rows.extend((r, "capacity", x, None, str(k), None) for r, x, k in self.capacity)
+        rows.extend((r, "forbidden", a, b, None, None) for r, a, b in self.forbidden)
+        rows.extend((r, "required", a, b, None, None) for r, a, b in self.required)
+        rows.extend((r, "paired", a, b, None, None) for r, a, b in self.paired)
+        rows.extend((0, "earlier", a, b, None, None) for a, b in sorted(self.earlier))
         rows.sort(key=lambda row: row[0])  # round by round, each round's marker first
         return pd.DataFrame(
             {
@@ -210,7 +316,15 @@ class Events:
             last,
             tuple(found["checkin"]),
             tuple(found["capacity"]),
+            tuple(found["forbidden"]),
+            tuple(found["required"]),
+            tuple(found["paired"]),
+            tuple((a, b) for _, a, b in found["earlier"]),
         )
+
+
+#: Events about two people (``id`` and ``other_id``).
+_PAIR_KINDS = ("broken", "forbidden", "required", "paired", "earlier")
 
 
 def _event_row(
@@ -243,10 +357,10 @@ def _event_row(
                 expected=f"two ids, a status in {', '.join(CHECKIN_STATUSES)}",
             )
         )
-    elif kind == "broken" and not _blank(b):
+    elif kind in _PAIR_KINDS and not _blank(b):
         found[kind].append((round_, id_text(a), id_text(b)))
-    elif kind == "broken":
-        problems.append(Problem("broken pair without its second id", row=where, column="other_id"))
+    elif kind in _PAIR_KINDS:
+        problems.append(Problem(f"{kind} pair without its second id", row=where, column="other_id"))
     else:
         problems.append(
             Problem("unknown event", row=where, column="event", expected=", ".join(EVENT_KINDS))

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from pairwise._validate import ids_array, per_entity, readonly
 from pairwise.errors import Problem, ValidationError
 from pairwise.labels import Labels
-from pairwise.rules import Capacity, Compiled, Forbid, PairRule
+from pairwise.rules import Capacity, Compiled, Forbid, PairRule, earlier_partners
 from pairwise.scoring import Compatibility
 
 __all__ = ["OBJECTIVES", "PairProblem"]
@@ -70,6 +70,11 @@ class PairProblem:
         Per-topic expert panels (see :class:`~pairwise.rules.MentorsPerMentee`): each mentee
         gets, for every topic ``needs[i]`` marks, a different mentor ``j`` with
         ``offers[j, topic]``.
+    earlier : tuple of (str, str)
+        Partners from before the programme's first round that its
+        :class:`~pairwise.rules.NoRepeat` rules read from earlier result files (each
+        file's history too); every result of the problem carries them in its events, so
+        next year's ``NoRepeat`` over this year's result keeps every year's pairs apart.
     """
 
     scores: FloatArray
@@ -88,6 +93,7 @@ class PairProblem:
     mentee_labels: Labels | None = field(default=None, repr=False)
     mentor_labels: Labels | None = field(default=None, repr=False)
     criteria: Mapping[str, tuple[float, npt.NDArray[Any]]] = field(default_factory=dict, repr=False)
+    earlier: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         for a in (self.scores, self.allowed, self.capacity, self.demand):
@@ -386,6 +392,7 @@ class PairProblem:
             mentee_labels=Labels.of(compat.mentees),
             mentor_labels=Labels.of(compat.mentors),
             criteria={c: (float(w), compat.components[c]) for c, w in compat.weights.items()},
+            earlier=earlier_partners(all_rules),
         )
 
 

@@ -98,6 +98,8 @@ class _Options:
     progress: Callable[[dict[str, float]], None] | None = None
     priority: str | None = None
     capacity: tuple[tuple[str, int], ...] = ()
+    forbid: tuple[tuple[str, str], ...] = ()
+    require: tuple[tuple[str, str], ...] = ()
 
 
 def rematch(
@@ -115,6 +117,8 @@ def rematch(
     priority: Literal["waiting"] | None = None,
     not_working: bool = False,
     capacity: Mapping[Any, int] | None = None,
+    forbid: Iterable[Sequence[Any]] = (),
+    require: Iterable[Sequence[Any]] = (),
 ) -> Rematch:
     """Re-match with the fewest changes.
 
@@ -151,6 +155,12 @@ def rematch(
     not_working : bool, default False
         Also break every pair whose latest confidential check-in (:func:`checkin`) says
         ``"not working"``.
+    forbid, require : iterable of (id, id)
+        Pairs forbidden or required by hand from this round on (mentee and mentor in
+        either order, or two people for circles; a required pair of circles shares a
+        circle). Recorded in the result's events, so every later re-match and
+        :func:`pairwise.check` apply them; a later round may lift a pair's rule by giving
+        it the other one. A broken pair cannot be required.
     priority : {"waiting"}, optional
         Pairs only: mentees who wait (unmatched, or short of the mentors they asked for, in
         the previous result, or whose pair broke or whose mentor left in this round) are
@@ -184,6 +194,8 @@ def rematch(
     (2, 2)
     """
     pairs, leavers, found = _normalise(broken, leaving, max_changes, penalty, seed)
+    forbidden = _oriented("forbid", _pair_list("forbid", forbid, found), problem, found)
+    required = _oriented("require", _pair_list("require", require, found), problem, found)
     flag: object = not_working  # typed bool, but callers may pass anything
     if not isinstance(flag, bool):
         found.append(Problem("bad not_working", value=repr(flag)[:20], expected="bool"))
@@ -212,6 +224,8 @@ def rematch(
         progress,
         priority,
         caps,
+        tuple(forbidden),
+        tuple(required),
     )
     if isinstance(previous, Matching) and isinstance(problem, PairProblem):
         return _recorded(previous, _rematch_pairs(previous, problem, opts, found), opts)
@@ -336,9 +350,99 @@ def _recorded(previous: Matching | Circles, done: Rematch, opts: _Options) -> Re
         left=opts.leaving,
         broken=done.broken,
         joined=rows.loc[rows.change == "joined", who].tolist(),
+        forbidden=opts.forbid,
+        required=opts.require,
+        paired=_pairs_once(previous),
     )
     events = events.with_capacity(round_, dict(opts.capacity)) if opts.capacity else events
     return replace(done, result=replace(done.result, events=events))
+
+
+def _pair_list(
+    what: str, items: Iterable[Sequence[Any]], out: list[Problem]
+) -> list[tuple[str, str]]:
+    """``items`` as (id, id) pairs; each one that is not two ids is a problem."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        items = [items]
+    for k, pair in enumerate(items):
+        if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
+            out.append(Problem(f"{what}: bad pair", row=f"{what}[{k}]", expected="(id, id)"))
+        else:
+            pairs.append((id_text(pair[0]), id_text(pair[1])))
+    return pairs
+
+
+def _oriented(
+    what: str,
+    pairs: list[tuple[str, str]],
+    problem: PairProblem | CircleProblem,
+    out: list[Problem],
+) -> list[tuple[str, str]]:
+    """Pairs as (mentee, mentor) for pairs (either order given), or two distinct people."""
+    if isinstance(problem, PairProblem):
+        side_a, side_b = set(_ids(problem.mentee_ids)), set(_ids(problem.mentor_ids))
+    else:
+        side_a = side_b = set(_ids(problem.person_ids))
+    found = []
+    for a, b in pairs:
+        if a in side_a and b in side_b and a != b:
+            found.append((a, b))
+        elif b in side_a and a in side_b and a != b:
+            found.append((b, a))
+        else:
+            expected = "a mentee and a mentor of the problem, either order"
+            if isinstance(problem, CircleProblem):
+                expected = "two people of the problem"
+            out.append(
+                Problem(f"{what}: not a possible pair", value=f"({a}, {b})", expected=expected)
+            )
+    return found
+
+
+def _pairs_once(result: Matching | Circles) -> list[tuple[str, str]]:
+    """A result's pairs (mentee, mentor), or every two circle-mates once (by position)."""
+    if isinstance(result, Matching):
+        return sorted(_together(result))
+    ids = _ids(result.problem.person_ids)
+    where = {x: k for k, x in enumerate(ids)}
+    return sorted((a, b) for a, b in _together(result) if where[a] < where[b])
+
+
+def _by_hand(
+    previous: Matching | Circles, opts: _Options, present: set[str], problems: list[Problem]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The pairs forbidden and required by hand that hold now (earlier rounds' and these).
+
+    Pairs with someone no longer here are left out; a required pair that is broken, or
+    named both forbidden and required in this round, is a problem.
+    """
+    both = {frozenset(p) for p in opts.forbid} & {frozenset(p) for p in opts.require}
+    broken = {frozenset(p) for p in previous.events.broken_pairs} | {
+        frozenset(p) for p in opts.broken
+    }
+    for a, b in opts.require:
+        if frozenset((a, b)) in broken:
+            problems.append(
+                Problem(
+                    "required pair is broken", value=f"({a}, {b})", expected="a pair not broken"
+                )
+            )
+    for pair in sorted(tuple(sorted(x)) for x in both):
+        problems.append(
+            Problem(
+                "pair both forbidden and required", value=f"({pair[0]}, {pair[1]})", expected="one"
+            )
+        )
+    round_ = 1 + previous.events.rounds
+    events = previous.events.add(round_, broken=opts.broken, forbidden=opts.forbid)
+    events = events.add(round_, required=opts.require)
+    forbid, require = events.by_hand
+
+    def here(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
+        return sorted(p for p in pairs if p[0] in present and p[1] in present)
+
+    return here(forbid), here(require)
 
 
 def _all_events(
@@ -383,19 +487,7 @@ def _normalise(
     out.extend(seed_problems(seed))
     if isinstance(leaving, str | bytes) or not isinstance(leaving, Iterable):
         leaving = [leaving]
-    pairs: list[tuple[str, str]] = []
-    if isinstance(broken, str | bytes) or not isinstance(broken, Iterable):
-        broken = [broken]
-    for k, pair in enumerate(broken):
-        if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
-            out.append(
-                Problem(
-                    "broken pair", row=f"broken[{k}]", value=repr(pair)[:40], expected="(id, id)"
-                )
-            )
-        else:
-            pairs.append((id_text(pair[0]), id_text(pair[1])))
-    return pairs, _ids(leaving), out
+    return _pair_list("broken", broken, out), _ids(leaving), out
 
 
 def _check_ids(known: set[str], ids: Iterable[str], what: str, problems: list[Problem]) -> None:
@@ -425,13 +517,21 @@ def _rematch_pairs(
     present = set(mentees) | set(mentors)
     gone, broken = _all_events(previous, replace(opts, broken=tuple(new_broken)), present)
     _absent([a for a, _ in old] + [b for _, b in old], present, gone, problems)
+    forbid, require = _by_hand(previous, opts, present - gone, problems)
     if problems:
         raise ValidationError(problems)
-    p2 = _pairs_without(problem, broken, gone, pos_a, pos_b)
-    for i, j in problem.required:
+    removed = {"broken pair": broken, "forbidden by hand": forbid}
+    p2 = _pairs_without(problem, removed, gone, pos_a, pos_b)
+    hand = {(pos_a[a], pos_b[b]) for a, b in require}
+    p2 = replace(p2, required=tuple(sorted(set(p2.required) | hand)))
+    for i, j in p2.required:
         if not p2.allowed[i, j]:
+            why = [name for name, mask in p2.removed_by.items() if mask[i, j]]
             raise InfeasibleError(
-                [f"required pair ({mentees[i]}, {mentors[j]}) is broken or one of them left"]
+                [
+                    f"required pair ({mentees[i]}, {mentors[j]}) is not allowed: "
+                    + (", ".join(why) or "a hard rule forbids it")
+                ]
             )
     keep = [
         (pos_a[a], pos_b[b])
@@ -443,7 +543,11 @@ def _rematch_pairs(
     new = {(mentees[i], mentors[j]) for i, j in result.assignment.tolist()}
     kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
     joined = set(opts.joining) if opts.joining is not None else set(mentees) - old_ids
-    rows = _pair_changes(old, new, mentees, set(broken), gone, joined)
+    ended = {(a, b): f"pair with {b} broken" for a, b in broken}
+    ended.update({(a, b): f"pair with {b} forbidden by hand" for a, b in forbid})
+    ended.update({(a, ""): f"pair with {b} required by hand" for a, b in require})
+    ended.update({("", b): f"made room for a pair with {b} required by hand" for _, b in require})
+    rows = _pair_changes(old, new, mentees, ended, gone, joined)
     return Rematch(result, rows, kept, len(keep), tuple(new_broken))
 
 
@@ -468,20 +572,23 @@ def _existing_pairs(
 
 def _pairs_without(
     problem: PairProblem,
-    broken: Iterable[tuple[str, str]],
+    pairs: Mapping[str, Iterable[tuple[str, str]]],
     gone: set[str],
     pos_a: dict[str, int],
     pos_b: dict[str, int],
 ) -> PairProblem:
-    """The pair problem without the broken pairs and the leavers (recorded in ``removed_by``)."""
+    """The pair problem without ``pairs`` (by reason) and the leavers (in ``removed_by``)."""
     allowed = problem.allowed.copy()
     demand = problem.demand.copy()
     cap = problem.capacity.copy()
     removed = dict(problem.removed_by)
-    broken_mask = np.zeros_like(allowed)
-    for a, b in broken:
-        if a in pos_a and b in pos_b:
-            broken_mask[pos_a[a], pos_b[b]] = True
+    masks = []
+    for name, named in pairs.items():
+        mask = np.zeros_like(allowed)
+        for a, b in named:
+            if a in pos_a and b in pos_b:
+                mask[pos_a[a], pos_b[b]] = True
+        masks.append((name, mask))
     left_mask = np.zeros_like(allowed)
     for x in gone:
         if x in pos_a:
@@ -490,7 +597,7 @@ def _pairs_without(
         if x in pos_b:
             left_mask[:, pos_b[x]] = True
             cap[pos_b[x]] = 0
-    for name, mask in (("broken pair", broken_mask), ("left the programme", left_mask)):
+    for name, mask in [*masks, ("left the programme", left_mask)]:
         if mask.any():
             removed[name] = mask
             allowed &= ~mask
@@ -544,9 +651,11 @@ def _all_keepable(p2: PairProblem, keep: IntArray) -> bool:
 
     Then "fewest changes first" keeps them all, and the rest is the problem's own objective
     on what they leave (see :func:`_solve_around`). Plain: no panels, required pairs or
-    everyone-matched rule, objective ``total`` or ``matched-then-total``.
+    everyone-matched rule, every required pair among the kept, objective ``total`` or
+    ``matched-then-total``.
     """
-    if p2.panel is not None or len(p2.required) or p2.all_matched:
+    kept = set(map(tuple, keep.tolist()))
+    if p2.panel is not None or not set(p2.required) <= kept or p2.all_matched:
         return False
     if p2.objective not in ("total", "matched-then-total"):
         return False
@@ -573,6 +682,7 @@ def _solve_around(p2: PairProblem, keep: IntArray, opts: _Options, plan: TimePla
     allowed[keep[:, 0], keep[:, 1]] = False  # the same pair once
     rest = replace(
         p2,
+        required=(),  # every required pair is kept (see _all_keepable)
         allowed=allowed,
         scores=np.where(allowed, p2.scores, 0.0),
         capacity=p2.capacity - np.bincount(keep[:, 1], minlength=m),
@@ -595,10 +705,11 @@ def _pair_changes(
     old: list[list[str]],
     new: set[tuple[str, str]],
     mentees: list[str],
-    broken: set[tuple[str, str]],
+    ended: Mapping[tuple[str, str], str],
     gone: set[str],
     joined: set[str],
 ) -> pd.DataFrame:
+    """The changes table of a pair re-match; ``ended``: why a pair ended (see _why_changed)."""
     before: dict[str, list[str]] = {}
     for a, b in old:
         before.setdefault(a, []).append(b)
@@ -618,20 +729,32 @@ def _pair_changes(
                 reason = "now matched"
         elif not now:
             change = "unmatched"
-            reason = _why_changed(a, was, broken, gone)
+            reason = _why_changed(a, was, ended, gone)
         else:
             change = "changed"
-            reason = _why_changed(a, was, broken, gone)
+            reason = _why_changed(a, was, ended, gone)
         records.append((a, "; ".join(was) or None, "; ".join(now) or None, change, reason))
     return pd.DataFrame(records, columns=["mentee_id", "before", "after", "change", "reason"])
 
 
-def _why_changed(mentee: str, was: list[str], broken: set[tuple[str, str]], gone: set[str]) -> str:
+def _why_changed(
+    mentee: str, was: list[str], ended: Mapping[tuple[str, str], str], gone: set[str]
+) -> str:
+    """Why a mentee's mentors changed, in programme terms.
+
+    ``ended`` maps (mentee, mentor) to why that pair ended, (mentee, "") to why she moved
+    (a pair of hers required by hand), ("", mentor) to why that mentor's mentees moved.
+    """
     for b in was:
-        if (mentee, b) in broken:
-            return f"pair with {b} broken"
+        if (mentee, b) in ended:
+            return ended[mentee, b]
         if b in gone:
             return f"mentor {b} left"
+    if (mentee, "") in ended:
+        return ended[mentee, ""]
+    for b in was:
+        if ("", b) in ended:
+            return ended["", b]
     return "needed by the rules or capacities"
 
 
@@ -645,9 +768,11 @@ def _rematch_circles(
     gone, broken = _all_events(previous, replace(opts, broken=tuple(new_broken)), set(ids))
     placed = {old_ids[i] for i in previous.assignment[:, 1].tolist()}
     _absent(placed, set(ids), gone, problems)
+    forbid, require = _by_hand(previous, opts, set(ids) - gone, problems)
     if problems:
         raise ValidationError(problems)
-    p2 = _circles_without(problem, ids, gone, broken)
+    p2 = _circles_without(problem, ids, gone, {"broken pair": broken, "forbidden by hand": forbid})
+    p2 = _together_with(p2, require)
     pos2 = positions(_ids(p2.person_ids))
     # previous circle-mates who are both still here (and not broken apart)
     here = _still_here(previous, old_ids, pos2)
@@ -705,22 +830,62 @@ def _stable_numbers(result: Circles, successor: dict[int, int]) -> tuple[Circles
 
 
 def _circles_without(
-    problem: CircleProblem, ids: list[str], gone: set[str], broken: Iterable[tuple[str, str]]
+    problem: CircleProblem,
+    ids: list[str],
+    gone: set[str],
+    pairs: Mapping[str, Iterable[tuple[str, str]]],
 ) -> CircleProblem:
-    """The circle problem without the leavers, broken pairs kept apart (in ``removed_by``)."""
+    """The circle problem without the leavers, ``pairs`` (by reason) kept apart."""
     stay = np.array([i for i, x in enumerate(ids) if x not in gone], dtype=np.int64)
     p2 = problem.take(stay)
     pos2 = positions(_ids(p2.person_ids))
     apart = p2.apart.copy()
     removed = dict(p2.removed_by)
-    mask = np.zeros_like(apart)
-    for a, b in broken:
-        if a in pos2 and b in pos2:
-            mask[pos2[a], pos2[b]] = mask[pos2[b], pos2[a]] = True
-    if mask.any():
-        apart |= mask
-        removed["broken pair"] = mask
+    for name, named in pairs.items():
+        mask = np.zeros_like(apart)
+        for a, b in named:
+            if a in pos2 and b in pos2:
+                mask[pos2[a], pos2[b]] = mask[pos2[b], pos2[a]] = True
+        if mask.any():
+            apart |= mask
+            removed[name] = mask
     return replace(p2, apart=apart, removed_by=removed)
+
+
+def _together_with(p2: CircleProblem, pairs: Iterable[tuple[str, str]]) -> CircleProblem:
+    """``p2`` with each pair in one keep-together group (groups that meet are merged)."""
+    pos2 = positions(_ids(p2.person_ids))
+    links = [(pos2[a], pos2[b]) for a, b in pairs if a in pos2 and b in pos2]
+    if not links:
+        return p2
+    root = list(range(p2.n))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for group in p2.together:
+        for i in group[1:]:
+            root[find(i)] = find(group[0])
+    for i, j in links:
+        root[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(p2.n):
+        groups.setdefault(find(i), []).append(i)
+    together = tuple(tuple(g) for g in groups.values() if len(g) > 1)
+    for g in together:
+        if p2.apart[np.ix_(g, g)].any():
+            names = [name for name, mask in p2.removed_by.items() if mask[np.ix_(g, g)].any()]
+            ids = _ids(p2.person_ids[list(g)])
+            raise InfeasibleError(
+                [
+                    f"required together: {', '.join(ids)}, but kept apart by "
+                    + (", ".join(names) or "a hard rule")
+                ]
+            )
+    return replace(p2, together=together)
 
 
 def _still_here(previous: Circles, old_ids: list[str], pos2: dict[str, int]) -> list[list[int]]:

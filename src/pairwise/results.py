@@ -644,6 +644,7 @@ def build(
     bound is the answer's proven bound (never below the objective), or the objective plus
     the rounding slack when the answer is optimal, or ``None`` when nothing was proved.
     ``time_limit`` (the limit that applied) is recorded in ``timings["time_limit"]``.
+    The result's events start with the problem's ``earlier`` partners.
     """
     if isinstance(problem, CircleProblem):
         problem = _formed(problem, answer)
@@ -663,17 +664,8 @@ def build(
     if time_limit is not None:
         timings["time_limit"] = float(time_limit)
     status: Status = "optimal" if answer.optimal else "feasible"
+    events = Events().with_earlier(problem.earlier)
+    shared = (answer.rows, objective, bound, status, answer.method, timings)
     if isinstance(problem, CircleProblem):
-        return Circles(
-            answer.rows,
-            objective,
-            bound,
-            status,
-            answer.method,
-            timings,
-            problem,
-            dict(answer.left_out),
-        )
-    return Matching(
-        answer.rows, objective, bound, status, answer.method, timings, problem, answer.topics
-    )
+        return Circles(*shared, problem, dict(answer.left_out), events=events)
+    return Matching(*shared, problem, answer.topics, events=events)

@@ -580,11 +580,16 @@ class NoRepeat:
     relates_two: ClassVar[bool] = True
     name: str = "no repeat of previous partners"
 
-    def compile(self, compat: Compatibility) -> Compiled:
-        """Forbidden cells."""
+    def partners(self) -> set[tuple[str, str]]:
+        """The earlier partners of ``earlier`` (with each file's history) and ``pairs``.
+
+        Raises
+        ------
+        ValidationError
+            For an unreadable file or a pair that is not two ids.
+        """
         from pairwise._tables import read_partners
 
-        out = _link_mask(compat, "previous")
         known: set[tuple[str, str]] = set()
         for path in self.earlier:
             known |= read_partners(path)
@@ -599,12 +604,27 @@ class NoRepeat:
                 known.add((id_text(pair[0]), id_text(pair[1])))
         if problems:
             raise ValidationError(problems)
+        return known
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden cells."""
+        out = _link_mask(compat, "previous")
+        known = self.partners()
         rows, cols = positions(compat.mentee_ids), positions(compat.mentor_ids)
         for a, b in known:
             for x, y in ((a, b), (b, a)):
                 if x in rows and y in cols:
                     out[rows[x], cols[y]] = True
         return Compiled(forbidden=out)
+
+
+def earlier_partners(rules: Iterable[Any]) -> tuple[tuple[str, str], ...]:
+    """The partners the :class:`NoRepeat` rules among ``rules`` read, sorted."""
+    known: set[tuple[str, str]] = set()
+    for rule in rules:
+        if isinstance(rule, NoRepeat):
+            known |= rule.partners()
+    return tuple(sorted(known))
 
 
 @dataclass(frozen=True)
