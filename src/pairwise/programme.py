@@ -3,9 +3,9 @@
 :meth:`Programme.from_toml` validates every field and lists every problem at once, each at
 its line of the file (``[[rules]] #2 (line 31)``), with a "did you mean" for misspelt names,
 rule options checked against the rule's fields in TOML terms, and the export's header read
-to check the column mapping; :meth:`Programme.run` reads the questionnaire export, scores it, builds the problem, solves
-it and writes the output. The file holds no matching logic: it names the same building
-blocks the Python API offers.
+to check the column mapping; :meth:`Programme.run` reads the questionnaire export, scores
+it, builds the problem, solves it and writes the output. The file holds no matching logic:
+it names the same building blocks the Python API offers.
 
 .. code-block:: toml
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,10 +358,14 @@ class Recoder:
 
     Keys match ignoring case and spaces; a key ending in ``*`` matches every answer that
     starts with the rest (``"Other: *"``); ``"*"`` alone matches any answer. A value of
-    ``""`` drops the answer. An answer that is already one of the table's values is kept.
+    ``""`` drops the answer. An answer that is already one of the table's values, or one
+    the column reads as it is (``understood``: "online" for a mode), is kept.
     """
 
-    def __init__(self, table: Mapping[str, Any]) -> None:
+    def __init__(
+        self, table: Mapping[str, Any], understood: Callable[[Any], bool] | None = None
+    ) -> None:
+        self.understood = understood
         self.exact: dict[str, Any] = {}
         self.prefixes: list[tuple[str, Any]] = []
         for key, value in table.items():
@@ -387,6 +391,8 @@ class Recoder:
             if key.startswith(prefix):
                 return True, value if value != "" else None
         if key in self.targets or not isinstance(answer, str):
+            return True, answer
+        if self.understood is not None and self.understood(answer):
             return True, answer
         return False, None
 
@@ -426,13 +432,14 @@ def recode(
     sep: str,
     rows: Sequence[str],
     problems: list[Problem],
+    understood: Callable[[Any], bool] | None = None,
 ) -> list[Any]:
     """The cells of ``column`` with every answer recoded by ``table``.
 
-    Each cell holding an answer the table does not know is a problem, named by ``rows``
-    (row labels) and the column it came from; the answer itself is never shown.
+    Each cell holding an answer the table does not know (nor ``understood``) is a problem,
+    named by ``rows`` (row labels) and the column it came from; the answer is never shown.
     """
-    recoder = Recoder(table)
+    recoder = Recoder(table, understood)
     is_list = column in LIST_COLUMNS
     out: list[Any] = []
     for r, v in enumerate(cells):

@@ -116,7 +116,7 @@ def build_columns(
         origin = [sources["role"][0].label if "role" in sources else "role"] * n
         parse.cells["role"] = recode(
             "role", first["role"], origin, recoding["role"], sep=list_sep,
-            rows=where, problems=problems,
+            rows=where, problems=problems, understood=_UNDERSTOOD["role"],
         )  # fmt: skip
     roles = parse.column("role", parse.role, "")
     for c, srcs in sources.items():
@@ -125,8 +125,9 @@ def build_columns(
         merged, origin = merge_sources(cells, srcs, roles)
         if c in recoding:
             merged = recode(
-                c, merged, origin, recoding[c], sep=list_sep, rows=where, problems=problems
-            )
+                c, merged, origin, recoding[c], sep=list_sep, rows=where, problems=problems,
+                understood=_UNDERSTOOD.get(c),
+            )  # fmt: skip
         parse.cells[c] = merged
     parsed = _parse_cells(parse, ids, roles, fold_labels, notes)
     if problems:
@@ -135,6 +136,20 @@ def build_columns(
     extra_cols = [c for c in df.columns if c not in used]
     extra = sub[extra_cols].reset_index(drop=True) if extra_cols else pd.DataFrame(index=range(n))
     return {**_assemble(**parsed, extra=extra), "notes": tuple(notes)}
+
+
+def _mode_of(v: str) -> str | None:
+    key = v.strip().lower().replace("_", "-").replace(" ", "-")
+    return _MODE_ALIASES.get(key) or _MODE_ALIASES.get(key.replace("-", ""))
+
+
+#: Answers a column reads as they are, which a ``values`` table need not list.
+_UNDERSTOOD: dict[str, Callable[[Any], bool]] = {
+    "role": lambda v: isinstance(v, str) and v.strip().lower() in ROLES,
+    "mode": lambda v: isinstance(v, str) and _mode_of(v) is not None,
+    "capacity": lambda v: _as_int(v) is not None,
+    "vetted": lambda v: _as_bool(v) is not None,
+}
 
 
 def _parse_cells(
@@ -381,8 +396,7 @@ class _RowParser:
     def mode(self, v: Any, row: str, column: str) -> str:
         if _is_missing(v):
             return "either"
-        key = v.strip().lower().replace("_", "-").replace(" ", "-") if isinstance(v, str) else None
-        mode = _MODE_ALIASES.get(key or "") or _MODE_ALIASES.get((key or "").replace("-", ""))
+        mode = _mode_of(v) if isinstance(v, str) else None
         if mode is None:
             self.add("unknown mode", row, column, v, expected="online, in-person or either")
             return "either"
