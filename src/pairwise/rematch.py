@@ -584,11 +584,11 @@ def _pairs_without(
     removed = dict(problem.removed_by)
     masks = []
     for name, named in pairs.items():
-        mask = np.zeros_like(allowed)
-        for a, b in named:
-            if a in pos_a and b in pos_b:
-                mask[pos_a[a], pos_b[b]] = True
-        masks.append((name, mask))
+        cells = [(pos_a[a], pos_b[b]) for a, b in named if a in pos_a and b in pos_b]
+        if cells:  # a full mask only for a reason that removes something
+            mask = np.zeros_like(allowed)
+            mask[tuple(np.array(cells).T)] = True
+            masks.append((name, mask))
     left_mask = np.zeros_like(allowed)
     for x in gone:
         if x in pos_a:
@@ -680,11 +680,12 @@ def _solve_around(p2: PairProblem, keep: IntArray, opts: _Options, plan: TimePla
     n, m = p2.shape
     allowed = p2.allowed.copy()
     allowed[keep[:, 0], keep[:, 1]] = False  # the same pair once
+    # the solvers read scores only where allowed: the room shares p2's (no 8-byte copy per
+    # cell); it never leaves this function
     rest = replace(
         p2,
         required=(),  # every required pair is kept (see _all_keepable)
         allowed=allowed,
-        scores=np.where(allowed, p2.scores, 0.0),
         capacity=p2.capacity - np.bincount(keep[:, 1], minlength=m),
         demand=p2.demand - np.bincount(keep[:, 0], minlength=n),
     )
