@@ -353,3 +353,36 @@ def test_bad_circle_numbers_in_a_result_file_are_listed(tmp_path):
     with pytest.raises(ValidationError) as err:
         pairwise.io.read_result(path, p)
     assert [q.row for q in err.value.problems] == ["4", "5"]
+
+
+def test_exports_keep_permissions_and_refuse_folders_they_cannot_write(tmp_path) -> None:
+    # issue 14: every export became 0600; a folder or a read-only folder was a bare OSError
+    import os
+    import stat
+
+    import pairwise
+
+    p = pairwise.PairProblem.from_scores([[0.9, 0.1], [0.2, 0.8]])
+    result = pairwise.solve(p)
+    new = pairwise.write_result(result, tmp_path / "new.json")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
+    new.chmod(0o640)
+    again = pairwise.write_result(result, new)
+    assert stat.S_IMODE(again.stat().st_mode) == 0o640  # the replaced file's
+    (tmp_path / "folder.json").mkdir()
+    with pytest.raises(pairwise.ValidationError, match="the output is a folder"):
+        pairwise.write_result(result, tmp_path / "folder.json")
+    real_open = os.open
+
+    def read_only(path, flags, *args):  # a folder the user may not write to (root may)
+        if flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "open", read_only)
+        with pytest.raises(pairwise.ValidationError, match="cannot write in the folder"):
+            pairwise.write_result(result, tmp_path / "r.json")
+    assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".")] == []  # no temp left

@@ -96,6 +96,18 @@ def test_joining_mentee_is_matched_without_moving_anyone() -> None:
         ["c", "x"],
     ]
     assert after.changes[["mentee_id", "change"]].values.tolist() == [["c", "joined"]]
+    # a joiner no mentor has room for is listed too, with why
+    full = PairProblem.from_scores(
+        np.array([[0.9, 0.5], [0.4, 0.8], [0.1, 1.0]]),
+        capacity=[1, 1],
+        mentee_ids=["a", "b", "c"],
+        mentor_ids=["x", "y"],
+    )
+    first = PairProblem.from_scores(s, mentee_ids=["a", "b"], mentor_ids=["x", "y"])
+    late = pairwise.rematch(pairwise.solve(first), full)
+    row = late.changes.set_index("mentee_id").loc["c"]
+    assert row.change == "joined" and row.after is None
+    assert row.reason.startswith("new in the programme, unmatched: ") and "full" in row.reason
 
 
 def test_bad_input_is_listed() -> None:

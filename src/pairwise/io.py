@@ -14,7 +14,8 @@ import io as _io
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -300,14 +301,55 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> None:
         raise ValidationError(
             [Problem("folder does not exist", value=str(folder), expected="an existing folder")]
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
+    if path.is_dir():
+        raise ValidationError(
+            [Problem("the output is a folder", value=path.name, expected="a file name")]
+        )
+    try:
+        tmp = _new_file(folder, path.name)
+    except OSError as exc:  # read-only folder, no permission, full disk
+        raise ValidationError(
+            [
+                Problem(
+                    "cannot write in the folder",
+                    value=str(folder),
+                    expected=f"a folder you may write to ({type(exc).__name__})",
+                )
+            ]
+        ) from None
     try:
         write(Path(tmp))
+        if path.exists():  # keep the permissions of the file it replaces
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        with open(tmp, "rb+") as written:  # on disk before the rename: a crash leaves
+            os.fsync(written.fileno())  # the old file or the new one, never half of one
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_folder(folder)
+
+
+def _new_file(folder: Path, name: str) -> str:
+    """A new empty file beside ``name`` with the user's default permissions (umask)."""
+    while True:
+        tmp = str(folder / f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:  # pragma: no cover - 48 random bits taken already
+            continue
+        return tmp
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the folder's entry for a renamed file (POSIX; elsewhere a no-op)."""
+    if os.name != "posix":  # pragma: no cover - Windows has no directory handles
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _plain(x: Any) -> Any:

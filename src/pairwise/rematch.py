@@ -548,6 +548,14 @@ def _rematch_pairs(
     ended.update({(a, ""): f"pair with {b} required by hand" for a, b in require})
     ended.update({("", b): f"made room for a pair with {b} required by hand" for _, b in require})
     rows = _pair_changes(old, new, mentees, ended, gone, joined)
+    waiting = rows.change.eq("joined") & rows.after.isna()
+    if waiting.any():  # a joiner left unmatched is listed with the reason
+        left = result.unmatched
+        unmatched = dict(zip(left.mentee_id.astype(str), left.reason, strict=True))
+        rows["reason"] = [
+            f"new in the programme, unmatched: {unmatched.get(x, 'no room')}" if w else r
+            for x, w, r in zip(rows.mentee_id, waiting, rows.reason, strict=True)
+        ]
     return Rematch(result, rows, kept, len(keep), tuple(new_broken))
 
 
