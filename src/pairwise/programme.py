@@ -636,8 +636,7 @@ _TERMS = (
     ("(keep_latest=)", "([input] keep_latest = the timestamp column)"),
     ("keep_latest=", "[input] keep_latest"),
     ("in columns=", "in [input.columns]"),
-    ("the values of", "[input.values]"),
-    ("the values for", "[input.values] for"),
+    ("values=", "[input.values]"),
 )
 
 
@@ -645,7 +644,7 @@ def _toml_terms(text: str) -> str:
     """A reading function's message with its argument names put as programme-file keys."""
     for python, toml in _TERMS:
         text = text.replace(python, toml)
-    return text
+    return re.sub(r"values\['([a-z]+)'\]", r"[input.values] \1", text)
 
 
 def _mapping_problem(p: Problem, inp: dict[str, Any], lines: Lines) -> Problem:

@@ -453,7 +453,8 @@ def mapping_problems(
     >>> for p in found:  # "Role" matches "Role " (a stray space)
     ...     print(p.column, "|", p.message)
     Emial | mapped column not in the table (did you mean 'Email'?)
-    id | missing required column
+    >>> [p.column for p in mapping_problems(["Email", "Role"])]
+    ['id']
     """
     problems = options_problems(values, role, keep_latest)
     if labels is None:

@@ -105,8 +105,10 @@ def resolve_sources(
     """
     sources: dict[str, list[Source]] = {}
     explicit: set[Any] = set()
+    tried: set[str] = set()  # mapped, though to a missing column (that problem says it all)
     for src, target in dict(columns or {}).items():
         dst, only = _target(src, target, problems)
+        tried.add(dst or "")
         label = None if dst is None else _find_label(src, dst, labels, problems)
         if dst is None or label is None:
             continue
@@ -133,7 +135,7 @@ def resolve_sources(
         )
     _auto_detect(labels, explicit, sources, role, problems)
     for req in REQUIRED_COLUMNS:
-        if req not in sources and not (req == "role" and role is not None):
+        if req not in sources and req not in tried and not (req == "role" and role is not None):
             problems.append(
                 Problem(
                     "missing required column",
@@ -464,10 +466,11 @@ def recode(
         if missed:
             problems.append(
                 Problem(
-                    f"{missed} answer(s) with no entry in the values for {column!r} (hidden)",
+                    f"{missed} answer(s) not listed in values[{column!r}] (answers hidden)",
                     row=rows[r],
                     column=str(origin[r]),
-                    expected=f'each answer listed in the values of {column!r}, or "*" = ""',
+                    expected=f"each answer listed in values[{column!r}] (a key "
+                    '"Other: *" takes every answer starting "Other: "; "*" = "" drops the rest)',
                 )
             )
         out.append(values if is_list else (values[0] if values else REPORTED if missed else None))
