@@ -327,3 +327,22 @@ def test_a_rematch_is_the_lexicographic_best_by_brute_force(case, data) -> None:
     assert (sum(1 for x in got if x in keep), 0, len(got)) == best[:3]
     assert after.result.objective == pytest.approx(best[3], abs=1e-5)
     assert check(q, after.result) == []
+
+
+def test_circles_rematch_changes_the_count_only_when_it_no_longer_fits() -> None:
+    # 24 people in six circles of 4-6; one leaves: 23 cannot fill six (was InfeasibleError)
+    aff = pairwise.affinity(pairwise.make_peers(24, seed=0))
+    p = pairwise.CircleProblem.from_compatibility(aff, n_circles=6, min_size=4, max_size=6)
+    v1 = pairwise.solve(p, time_limit=2)
+    ids = [str(x) for x in p.person_ids]
+    done = pairwise.rematch(v1, p, leaving=[ids[0]], time_limit=2)
+    assert done.result.problem.n_circles == 5
+    assert check(p, done.result) == []
+    moved = done.changes[done.changes.change == "moved"]
+    assert len(moved) >= 1 and moved.reason.str.contains("5 circles now").all()
+    # the count stays where it still fits: one more person leaves a circle of five
+    again = pairwise.rematch(done.result, p, leaving=[ids[1]], time_limit=2)
+    assert again.result.problem.n_circles == 5 and check(p, again.result) == []
+    # check refuses a count change a first solve had no reason for
+    short = replace(done.result, events=pairwise.events.Events())
+    assert any("has 0 members" in x for x in check(p, short))

@@ -225,12 +225,27 @@ def _formed_sizes(
     differs = formed.n_circles != m or not (
         np.array_equal(formed.min_size, low) and np.array_equal(formed.max_size, high)
     )
-    if (problem.count_free or problem.balanced) and differs and problem.size_range is not None:
+    free = problem.count_free or problem.balanced or _count_moved(problem, result)
+    if free and differs and problem.size_range is not None:
         a, b = problem.size_range
         if len(formed.min_size) and formed.min_size.min() >= a and formed.max_size.max() <= b:
             return formed.n_circles, formed.min_size, formed.max_size
         out.append("the result's circles do not keep the problem's size range")
     return m, low, high
+
+
+def _count_moved(problem: CircleProblem, result: Circles) -> bool:
+    """Whether a re-match had to change the count: the problem's no longer fits its people.
+
+    Leavers may leave too few people for the problem's count, joiners too many; a
+    re-match then uses another count that fits (see :func:`pairwise.rematch`).
+    """
+    if result.events.rounds == 0:
+        return False
+    gone = result.events.leavers
+    stay = [i for i, x in enumerate(problem.person_ids) if str(x) not in gone]
+    counts = problem.take(np.array(stay, dtype=np.int64)).fitting_counts()
+    return bool(counts) and problem.n_circles not in counts
 
 
 def _check_circles(problem: CircleProblem, result: Circles) -> list[str]:

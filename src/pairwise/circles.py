@@ -315,6 +315,26 @@ class CircleProblem:
         """People the circles must place: everyone but the possible leaders when led."""
         return self.n - len(self.leaders) if self.mentor_led else self.n
 
+    def fitting_counts(self) -> list[int]:
+        """Circle counts its one size range allows for all its people (its own count aside).
+
+        ``[]`` for per-circle sizes. Mentor-led: one leader per circle, the other members
+        fill the rest, and the leading places cap the count.
+
+        Examples
+        --------
+        >>> import numpy as np, pairwise
+        >>> pairwise.CircleProblem.from_affinity(np.ones((23, 23)), n_circles=6,
+        ...                                      min_size=4, max_size=6).fitting_counts()
+        [4, 5]
+        """
+        if self.size_range is None:
+            return []
+        low, high = self.size_range
+        if self.mentor_led:
+            return fitting_counts(self.n_members, low - 1, high - 1, int(self.leads.sum()))
+        return fitting_counts(self.n, low, high)
+
     def with_count(self, k: int, *, spare: bool = False) -> CircleProblem:
         """The problem with ``k`` circles of its one size range (balanced when asked).
 

@@ -781,7 +781,7 @@ def _rematch_circles(
     if problems:
         raise ValidationError(problems)
     p2 = _circles_without(problem, ids, gone, {"broken pair": broken, "forbidden by hand": forbid})
-    p2 = _together_with(p2, require)
+    p2 = _fitting(_together_with(p2, require))
     pos2 = positions(_ids(p2.person_ids))
     # previous circle-mates who are both still here (and not broken apart)
     here = _still_here(previous, old_ids, pos2)
@@ -859,6 +859,19 @@ def _circles_without(
             apart |= mask
             removed[name] = mask
     return replace(p2, apart=apart, removed_by=removed)
+
+
+def _fitting(p2: CircleProblem) -> CircleProblem:
+    """``p2`` with the count nearest to its own that its sizes allow, if its own does not.
+
+    Leavers may leave too few people for the previous count (23 people cannot fill six
+    circles of 4-6), joiners too many; then the nearest count that fits is used (ties to
+    the fewer circles), and the members of a closed circle move.
+    """
+    counts = p2.fitting_counts()
+    if p2.count_free or not counts or p2.n_circles in counts:
+        return p2
+    return p2.with_count(min(counts, key=lambda k: (abs(k - p2.n_circles), k)))
 
 
 def _together_with(p2: CircleProblem, pairs: Iterable[tuple[str, str]]) -> CircleProblem:
@@ -951,6 +964,11 @@ def _circle_changes(
                 continue
             broke = [b for a, b in opts.broken if a == x] + [a for a, b in opts.broken if b == x]
             reason = f"pair with {broke[0]} broken" if broke else "rules, leavers or joiners"
+            if not broke and p2.n_circles != previous.problem.n_circles:
+                reason = (
+                    f"{p2.n_circles} circles now ({previous.problem.n_circles} no longer fit "
+                    "the people here)"
+                )
             records.append((x, g, int(new_of[k]), "moved", reason))
         else:
             reason = "new in the programme"
