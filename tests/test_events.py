@@ -154,6 +154,18 @@ def test_events_travel_through_files_and_the_command_line(tmp_path: Path, monkey
     assert v3.events.leavers == {leaver, later} and v3.events.broken_pairs == {(a, b)}
     assert _violations(v3, {leaver, later}, {(a, b)}) == []
     assert main(["check", "v3.json"]) == EXIT_OK
+    # each re-match's file has its changes table (who, before, after, why), read back
+    import openpyxl
+
+    assert "changes" in openpyxl.load_workbook("v2.xlsx").sheetnames
+    v2 = pairwise.io.read_result("v2.xlsx", problem)
+    assert v2.changes is not None
+    row = v2.changes.set_index("mentee_id").loc[a]
+    assert row.before == b and row.reason == f"pair with {b} broken"
+    assert set(v3.changes.reason) >= {f"mentor {later} left"}
+    pair = f"{v3.pairs.mentee_id.iloc[0]},{v3.pairs.mentor_id.iloc[0]}"
+    assert main(["checkin", "v3.json", "--pair", pair, "--status", "working"]) == EXIT_OK
+    assert pairwise.io.read_result("v3.json", problem).changes is not None  # kept
     # a broken pair that is not a pair: exit 2, named
     assert main(["rematch", "v3.json", "--broken", f"{a},{leaver}"]) == EXIT_BAD_INPUT
 

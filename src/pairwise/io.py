@@ -262,7 +262,8 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
     A Matching gives ``pairs``, ``unmatched`` (with reasons), ``load`` and ``metrics``; a
     Circles result gives ``circles``, ``members``, ``unplaced`` (with reasons) and
     ``metrics``. Both give ``events`` (:meth:`pairwise.events.Events.to_frame`: leavers,
-    broken pairs and joiners by round), which :func:`read_result` reads back.
+    broken pairs and joiners by round), which :func:`read_result` reads back, and a
+    re-match's result ``changes`` (who, before, after, why), read back too.
     """
     from pairwise.results import Circles, Matching
 
@@ -281,6 +282,7 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
             "load": result.load(),
             "metrics": pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
             "events": result.events.to_frame(),
+            **_changes(result),
         }
     if isinstance(result, Circles):
         metrics = {**summary, **result.metrics()}
@@ -290,8 +292,14 @@ def result_frames(result: Matching | Circles) -> dict[str, pd.DataFrame]:
             "unplaced": result.unplaced,
             "metrics": pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())}),
             "events": result.events.to_frame(),
+            **_changes(result),
         }
     raise ValidationError([Problem("not a result", value=type(result).__name__)])
+
+
+def _changes(result: Matching | Circles) -> dict[str, pd.DataFrame]:
+    """The ``changes`` table of a re-match's result (none for a first solve)."""
+    return {} if result.changes is None else {"changes": result.changes}
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -508,7 +516,10 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
         raise ValidationError([*exc.problems, *found]) from None
     if found:
         raise ValidationError(found)
-    return replace(result, events=events)
+    changes = tables.get("changes")
+    if changes is not None and len(changes.columns):  # a re-match's: kept as written
+        changes = changes.astype(object).where(changes.notna(), None)
+    return replace(result, events=events, changes=changes)
 
 
 def read_events(path: str | os.PathLike[str]) -> Events:

@@ -355,7 +355,7 @@ def _recorded(previous: Matching | Circles, done: Rematch, opts: _Options) -> Re
         paired=_pairs_once(previous),
     )
     events = events.with_capacity(round_, dict(opts.capacity)) if opts.capacity else events
-    return replace(done, result=replace(done.result, events=events))
+    return replace(done, result=replace(done.result, events=events, changes=done.changes))
 
 
 def _pair_list(

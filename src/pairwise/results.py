@@ -58,6 +58,9 @@ class Matching:
         What happened to the programme before this result (leavers, broken pairs, joiners,
         each with its round); empty for a first solve. :func:`pairwise.rematch` adds to it
         and applies all of it; :func:`pairwise.check` verifies it.
+    changes : pandas.DataFrame or None
+        For a re-match's result, what changed and why (:attr:`pairwise.Rematch.changes`);
+        written as the ``changes`` table of an export. ``None`` for a first solve.
     """
 
     assignment: IntArray
@@ -69,6 +72,7 @@ class Matching:
     problem: PairProblem = field(repr=False)
     topics: IntArray | None = field(default=None, repr=False)
     events: Events = field(default_factory=Events, repr=False)
+    changes: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)
@@ -348,6 +352,8 @@ class Circles:
         Positions of the people no circle could take, with the reason (``unplaced``).
     events : Events
         As for :class:`Matching`.
+    changes : pandas.DataFrame or None
+        As for :class:`Matching`.
     """
 
     assignment: IntArray
@@ -359,6 +365,7 @@ class Circles:
     problem: CircleProblem = field(repr=False)
     left_out: Mapping[int, str] = field(default_factory=dict, repr=False)
     events: Events = field(default_factory=Events, repr=False)
+    changes: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)
