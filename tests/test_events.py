@@ -495,3 +495,26 @@ def test_history_lists_rounds_and_norepeat_reads_it(tmp_path: Path, monkeypatch,
     year2 = pairwise.io.read_partners("y2.json", history=False)
     assert year2 and not year2 & every
     assert pairwise.io.read_partners("y2.json") >= every | year2
+
+
+def test_late_joiners_added_to_the_export_are_joiners(tmp_path: Path, monkeypatch) -> None:
+    # through files the previous result is read for the programme as it is now, late
+    # joiners included: they were not reported as joined at all
+    monkeypatch.chdir(tmp_path)
+    people = pairwise.make_cohort(20, 4, seed=2).to_frame(flat=True)
+    late = people.index[people.role.eq("mentee")][-2:]
+    people.drop(index=late).to_csv("answers.csv", index=False)
+    Path("programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+    )
+    assert main(["match", "programme.toml", "--out", "v1.json"]) == EXIT_OK
+    people.to_csv("answers.csv", index=False)
+    assert main(["rematch", "v1.json", "--out", "v2.json"]) == EXIT_OK
+    problem = pairwise.Programme.from_toml("programme.toml").problem()
+    v2 = pairwise.io.read_result("v2.json", problem)
+    ids = set(people.id[late])
+    assert {x for _, x in v2.events.joined} == ids
+    joined = v2.changes[v2.changes.change == "joined"]
+    assert set(joined.mentee_id) == ids
+    assert all(r.startswith("new in the programme") for r in joined.reason)
+    assert pairwise.io.read_result("v1.json", problem).roster == frozenset(set(people.id) - ids)

@@ -519,7 +519,23 @@ def read_result(path: str | os.PathLike[str], problem: Any) -> Matching | Circle
     changes = tables.get("changes")
     if changes is not None and len(changes.columns):  # a re-match's: kept as written
         changes = changes.astype(object).where(changes.notna(), None)
-    return replace(result, events=events, changes=changes)
+    return replace(result, events=events, changes=changes, roster=_roster(tables, problem))
+
+
+def _roster(tables: dict[str, pd.DataFrame], problem: Any) -> frozenset[str] | None:
+    """Everyone a result file lists, when the problem has people it does not (joiners)."""
+    listed = [("pairs", "mentee_id"), ("pairs", "mentor_id"), ("unmatched", "mentee_id")]
+    listed += [("load", "mentor_id"), ("members", "person_id"), ("unplaced", "person_id")]
+    known = {
+        unguard(str(x))
+        for name, column in listed
+        if name in tables and column in tables[name].columns
+        for x in tables[name][column]
+    }
+    ids = getattr(problem, "person_ids", None)
+    if ids is None:
+        ids = [*problem.mentee_ids, *problem.mentor_ids]
+    return None if {str(x) for x in ids} <= known else frozenset(known)
 
 
 def read_events(path: str | os.PathLike[str]) -> Events:

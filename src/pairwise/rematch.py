@@ -512,6 +512,8 @@ def _rematch_pairs(
         problem = replace(problem, capacity=cap)
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
+    if previous.roster is not None:  # read from a file: the people it was made for
+        old_ids &= previous.roster
     _check_ids(set(mentees) | set(mentors) | old_ids, opts.leaving, "leaving", problems)
     new_broken = _existing_pairs(opts.broken, {(a, b) for a, b in old}, problems)
     present = set(mentees) | set(mentors)
@@ -628,6 +630,8 @@ def _waiting(
     short = {
         x for x, k, d in zip(_ids(before.mentee_ids), had, before.demand, strict=True) if k < d
     }
+    if previous.roster is not None:  # a joiner since the file was written is not waiting
+        short &= previous.roster
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     hit = {a for a, b in old if (a, b) in set(broken) or b in gone}
     ids = _ids(p2.mentee_ids)

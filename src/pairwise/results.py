@@ -61,6 +61,11 @@ class Matching:
     changes : pandas.DataFrame or None
         For a re-match's result, what changed and why (:attr:`pairwise.Rematch.changes`);
         written as the ``changes`` table of an export. ``None`` for a first solve.
+    roster : frozenset of str or None
+        The people the result was made for, when it was read from a file
+        (:func:`pairwise.io.read_result`) whose programme has people the file never saw
+        (late joiners); ``None``: the people of ``problem``. :func:`pairwise.rematch`
+        reports everyone else as joined.
     """
 
     assignment: IntArray
@@ -73,6 +78,7 @@ class Matching:
     topics: IntArray | None = field(default=None, repr=False)
     events: Events = field(default_factory=Events, repr=False)
     changes: pd.DataFrame | None = field(default=None, repr=False)
+    roster: frozenset[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)
@@ -352,7 +358,7 @@ class Circles:
         Positions of the people no circle could take, with the reason (``unplaced``).
     events : Events
         As for :class:`Matching`.
-    changes : pandas.DataFrame or None
+    changes, roster
         As for :class:`Matching`.
     """
 
@@ -366,6 +372,7 @@ class Circles:
     left_out: Mapping[int, str] = field(default_factory=dict, repr=False)
     events: Events = field(default_factory=Events, repr=False)
     changes: pd.DataFrame | None = field(default=None, repr=False)
+    roster: frozenset[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.assignment.setflags(write=False)
