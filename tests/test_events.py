@@ -295,8 +295,10 @@ def test_a_capacity_change_holds_for_every_later_round(tmp_path: Path, monkeypat
     loads = v1.pairs.mentor_id.astype(str).value_counts()
     busy = str(loads.index[0])
     assert loads.iloc[0] >= 2
-    v2 = pairwise.rematch(v1, p, capacity={busy: 1}).result
+    done = pairwise.rematch(v1, p, capacity={busy: 1})
+    v2 = done.result
     assert (v2.pairs.mentor_id.astype(str) == busy).sum() <= 1
+    assert f"capacity of mentor {busy} now 1" in set(done.changes.reason)
     assert v2.events.capacities == {busy: 1}
     other = next(m for m in v2.pairs.mentor_id.astype(str) if m != busy)
     v3 = pairwise.rematch(v2, p, leaving=[other]).result  # the original problem again

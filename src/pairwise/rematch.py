@@ -549,6 +549,7 @@ def _rematch_pairs(
     ended.update({(a, b): f"pair with {b} forbidden by hand" for a, b in forbid})
     ended.update({(a, ""): f"pair with {b} required by hand" for a, b in require})
     ended.update({("", b): f"made room for a pair with {b} required by hand" for _, b in require})
+    ended.update({("", b): f"capacity of mentor {b} now {k}" for b, k in opts.capacity})
     rows = _pair_changes(old, new, mentees, ended, gone, joined)
     waiting = rows.change.eq("joined") & rows.after.isna()
     if waiting.any():  # a joiner left unmatched is listed with the reason
