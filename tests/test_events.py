@@ -497,6 +497,9 @@ def test_history_lists_rounds_and_norepeat_reads_it(tmp_path: Path, monkeypatch,
     year2 = pairwise.io.read_partners("y2.json", history=False)
     assert year2 and not year2 & every
     assert pairwise.io.read_partners("y2.json") >= every | year2
+    capsys.readouterr()
+    assert main(["history", "y2.json"]) == EXIT_OK
+    assert f"{len(every)} pairs from earlier results" in capsys.readouterr().out
 
 
 def test_late_joiners_added_to_the_export_are_joiners(tmp_path: Path, monkeypatch) -> None:

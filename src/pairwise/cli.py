@@ -400,6 +400,8 @@ def _history(args: argparse.Namespace) -> int:
     now = read_partners(args.result, history=False)
     rounds = events.history(current=len(now) // 2 if circles else len(now))
     print(f"{events.rounds} re-match(es) after the first round (round 0)")
+    if events.earlier:
+        print(f"{len(events.earlier)} pairs from earlier results kept apart (NoRepeat), carried")
     frame = events.to_frame()
     if not args.pairs:
         frame = frame[frame.event != "paired"]
