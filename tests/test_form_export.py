@@ -366,3 +366,45 @@ def test_answers_a_column_reads_as_they_are_need_no_values_entry() -> None:
     with pytest.raises(ValidationError, match=r"not listed in values\['mode'\]") as info:
         read(df, columns=columns, values=values)
     assert len(info.value.problems) == 1  # not also "unknown mode"
+
+
+_KEYS = {
+    "Media, press and comms": "media",
+    "Media": "media-only",
+    "press": "press",
+    "comms, and more": "more",
+    "Fundraising": "fundraising",
+}
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(sorted(_KEYS)), min_size=1, max_size=6))
+def test_multi_select_answers_holding_the_separator_are_recoded_whole(answers: list[str]) -> None:
+    df = pd.DataFrame(
+        {"id": ["a", "b"], "role": ["mentee", "mentor"], "needs": [", ".join(answers), None]}
+    )
+    c = Cohort.from_frame(df, list_sep=", ", values={"needs": _KEYS})
+    assert set(c.needs.row(0)) == {_KEYS[a] for a in answers}
+
+
+_SPELLINGS = st.sampled_from(["English", "english", " ENGLISH", "Welsh", "welsh ", "Urdu"])
+
+
+@SETTINGS
+@given(st.lists(st.lists(_SPELLINGS, min_size=1, max_size=3), min_size=2, max_size=8))
+def test_folding_leaves_one_label_per_spelling_and_is_stable(cells: list[list[str]]) -> None:
+    n = len(cells)
+    df = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(n)],
+            "role": ["peer"] * n,
+            "languages": [";".join(c) for c in cells],
+        }
+    )
+    c = Cohort.from_frame(df, fold_labels=True)
+    keys = {" ".join(x.split()).casefold() for cell in cells for x in cell}
+    assert len(c.languages.vocab) == len(keys)
+    for i, cell in enumerate(cells):
+        assert {x.casefold() for x in c.languages.row(i)} == {x.strip().casefold() for x in cell}
+    again = Cohort.from_frame(c.to_frame(), fold_labels=True)
+    assert again == c and again.notes == ()

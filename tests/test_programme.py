@@ -388,3 +388,37 @@ def test_a_wrong_sheet_lists_the_workbook_sheets(tmp_path: Path) -> None:
         assert "one of the workbook's sheets: 'Form responses 1', 'Notes'" in str(err.value)
     (tmp_path / "p.toml").write_text('[input]\nfile = "answers.xlsx"\nsheet = "Form responses 1"\n')
     assert len(Programme.from_toml(tmp_path / "p.toml").cohort()) == 8
+
+
+def test_a_peer_circle_form_with_no_role_question_and_a_microsoft_forms_id(tmp_path: Path) -> None:
+    peers = pd.read_csv(Path(__file__).parents[1] / "docs" / "recipes" / "peers.csv", dtype=str)
+    form = peers.drop(columns=["role"]).rename(columns={"id": "Email", "slots": "Evenings "})
+    form.insert(0, "ID", range(1, len(form) + 1))  # Microsoft Forms' response number
+    with pd.ExcelWriter(tmp_path / "answers.xlsx") as book:
+        form.to_excel(book, sheet_name="Sheet1", index=False)
+    (tmp_path / "p.toml").write_text(
+        '[programme]\nkind = "circles"\n[input]\nfile = "answers.xlsx"\nrole = "peer"\n'
+        '[input.columns]\n"Email" = "id"\n"Evenings" = "slots"\n'
+        '[[rules]]\ntype = "SharedSlot"\n[circles]\nmin_size = 4\nmax_size = 6\n'
+        "[solve]\ntime_limit = 2\n"
+    )
+    programme = Programme.from_toml(tmp_path / "p.toml")
+    cohort = programme.cohort()
+    assert set(cohort.role) == {"peer"} and cohort.ids.tolist() == peers["id"].tolist()
+    assert cohort.extra["ID"].tolist() == list(range(1, len(form) + 1))
+    circles = programme.run(write=False)
+    assert check(programme.problem(), circles) == []
+
+
+def test_circles_fields_of_the_wrong_type_are_located(tmp_path: Path) -> None:
+    peers = Path(__file__).parents[1] / "docs" / "recipes" / "peers.csv"
+    (tmp_path / "p.toml").write_text(
+        f'[programme]\nkind = "circles"\n[input]\nfile = "{peers}"\n'
+        '[circles]\nmin_size = "4"\nbalanced = 1\nmentors = "two"\n'
+    )
+    with pytest.raises(ValidationError) as err:
+        Programme.from_toml(tmp_path / "p.toml")
+    text = str(err.value)
+    assert "[circles] min_size (line 6): bad min_size (must be a whole number" in text
+    assert "[circles] balanced (line 7): bad balanced (must be true or false): got 1" in text
+    assert "[circles] mentors (line 8): unknown mentors: got 'two'" in text

@@ -897,8 +897,11 @@ def _circles_table(
     """``[circles]``: only in a circles programme, each field type-checked."""
     if table and kind != "circles":
         problems.append(_at(lines.table("circles"), "[circles] needs kind = 'circles'"))
-    for key, kind_, _ in _CIRCLE_TYPES:
-        _get(table, key, kind_, ("circles",), lines, problems, default=None)
+    for key, types, word in _CIRCLE_TYPES:
+        if key in table and not _is_a(table[key], types):
+            problems.append(
+                _at(lines.key("circles", key), f"bad {key} (must be {word})", value=table[key])
+            )
     mentors = table.get("mentors")
     if mentors is not None and mentors != "one-per-circle":
         problems.append(
@@ -908,16 +911,16 @@ def _circles_table(
     return dict(table)
 
 
-#: ``[circles]`` fields: name, type, default.
-_CIRCLE_TYPES: tuple[tuple[str, type | tuple[type, ...], Any], ...] = (
-    ("min_size", int, None),
-    ("max_size", int, None),
-    ("n_circles", int, None),
-    ("mentors", str, None),
-    ("leads", int, None),
-    ("fit", bool, None),
-    ("all_placed", bool, None),
-    ("balanced", bool, None),
+#: ``[circles]`` fields: name, the TOML types taken, how to say so (the solver checks values).
+_CIRCLE_TYPES: tuple[tuple[str, tuple[type, ...], str], ...] = (
+    ("min_size", (int, list), "a whole number or a list of them"),
+    ("max_size", (int, list), "a whole number or a list of them"),
+    ("n_circles", (int,), "a whole number"),
+    ("mentors", (str,), '"one-per-circle"'),
+    ("leads", (int, list), "a whole number or a list of them"),
+    ("fit", (bool,), "true or false"),
+    ("all_placed", (bool,), "true or false"),
+    ("balanced", (bool,), "true or false"),
 )
 
 

@@ -473,7 +473,10 @@ def recode(
                     '"Other: *" takes every answer starting "Other: "; "*" = "" drops the rest)',
                 )
             )
-        out.append(values if is_list else (values[0] if values else REPORTED if missed else None))
+        if is_list:  # two answers recoded to one value (two wordings of a topic) count once
+            out.append(list(dict.fromkeys(values)))
+        else:
+            out.append(values[0] if values else REPORTED if missed else None)
     return out
 
 
