@@ -714,6 +714,11 @@ def _rules_table(
                 )
                 continue
             files = tuple(str((base.parent / f).resolve()) for f in rule.earlier)
+            for name, file in zip(rule.earlier, files, strict=True):
+                if not Path(file).is_file():
+                    problems.append(
+                        _at(lines.rule(k, "earlier"), "earlier result file not found", value=name)
+                    )
             rule = replace(rule, earlier=files)
         if rule is not None:
             rule_objects.append(rule)
@@ -788,7 +793,7 @@ def _options(
             )
             continue
         wanted = _option_type(fields[key])
-        if wanted and not _is_a(value, wanted[0]):
+        if wanted and not _option_ok(value, *wanted):
             problems.append(
                 _at(where, f"bad {cls.__name__} {key} (must be {wanted[1]})", value=value)
             )
@@ -807,24 +812,31 @@ def _options(
     return args
 
 
-def _option_type(f: dataclasses.Field[Any]) -> tuple[tuple[type, ...], str] | None:
-    """The TOML types an option accepts (from its annotation), and how to say so."""
+def _option_type(f: dataclasses.Field[Any]) -> tuple[tuple[type, ...], str, set[str]] | None:
+    """The TOML types an option accepts (from its annotation), how to say so, its texts.
+
+    The texts: the only ones it takes when its text is a ``Literal`` (empty: any text).
+    """
     allowed: list[type] = []
     words: list[str] = []
+    literals: set[str] = set()
     for member in _top_level(str(f.type), "|"):
         head = member.partition("[")[0].strip()
         if head == "Literal":
             allowed.append(str)
             words.append(member.partition("[")[2].rstrip("]").replace(", ", " or "))
+            literals |= set(re.findall(r"'([^']*)'", member))
         elif head in _ANNOTATION_TYPES:
             types, word = _ANNOTATION_TYPES[head]
             allowed += types
             words.append(word)
+            literals |= {""} if str in types else set()  # any text: no literal list
         elif head != "None":
             return None  # a type the file cannot spell: the rule checks it
     if not allowed:
         return None
-    return tuple(allowed), " or ".join(dict.fromkeys(words))
+    only = set() if "" in literals else literals  # a plain text member takes any text
+    return tuple(allowed), " or ".join(dict.fromkeys(words)), only
 
 
 def _top_level(text: str, sep: str) -> list[str]:
@@ -842,11 +854,20 @@ def _top_level(text: str, sep: str) -> list[str]:
 _ANNOTATION_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "bool": ((bool,), "true or false"),
     "int": ((int,), "a whole number"),
-    "float": ((int, float), "a number"),
+    "float": ((int, float), "a finite number"),
     "str": ((str,), "a text"),
     "tuple": ((list,), "a list"),
     "Sequence": ((list,), "a list"),
 }
+
+
+def _option_ok(value: Any, types: tuple[type, ...], _: str, literals: set[str]) -> bool:
+    """Whether a rule option's value has a type it takes, a finite number, a listed text."""
+    if not _is_a(value, types):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return not (isinstance(value, str) and literals and value not in literals)
 
 
 def _is_a(value: Any, types: tuple[type, ...]) -> bool:
