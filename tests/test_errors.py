@@ -154,3 +154,39 @@ def test_solver_error_pickles_and_is_runtime_error():
     back = roundtrip(err)
     assert type(back) is SolverError
     assert str(back) == str(err)
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda: pairwise.rules.MinScore("high"), "minimum score: score"),
+        (lambda: pairwise.rules.MinScore(float("nan")), "minimum score: score"),  # was: rule off
+        (lambda: pairwise.rules.MinScore(float("inf")), "minimum score: score"),
+        (lambda: pairwise.rules.Require(pairs=5), "required pair: pairs must list"),
+        (lambda: pairwise.rules.Require(pairs=[("a",), ("a", "b")]), "[pairs[0]] required pair"),
+        (lambda: pairwise.rules.Forbid(pairs="ab"), "do-not-pair: pairs must list"),
+        (lambda: pairwise.rules.Forbid(use_avoid="yes"), "do-not-pair: use_avoid"),
+        (lambda: pairwise.rules.KeepTogether(groups=5), "keep together: groups must list"),
+        (lambda: pairwise.rules.KeepTogether(groups=[[]]), "[groups[0]] keep together"),
+        (
+            lambda: pairwise.rules.MentorsPerMentee(2, min_level="x"),
+            "mentors per mentee: min_level",
+        ),
+        (lambda: pairwise.rules.MentorsPerMentee(0), "mentors per mentee: k"),
+    ],
+)
+def test_rule_options_of_the_wrong_type_are_validation_errors(make, said) -> None:
+    # issue 14: MinScore("high") was a bare ValueError, Require(pairs=5) a TypeError,
+    # MinScore(nan) silently turned the rule off, an empty keep-together group was accepted
+    with pytest.raises(pairwise.ValidationError) as info:
+        make()
+    assert said in str(info.value)
+
+
+def test_rule_options_given_as_generators_are_kept() -> None:
+    rule = pairwise.rules.Require(pairs=(p for p in [("mentee-0001", "mentor-0001")]))
+    assert rule.pairs == (("mentee-0001", "mentor-0001"),)
+    problem = pairwise.PairProblem.from_compatibility(
+        pairwise.score(pairwise.make_cohort(4, 2, seed=0)), [rule]
+    )
+    assert problem.required == ((0, 0),)

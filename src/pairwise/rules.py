@@ -46,6 +46,7 @@ values, "every two members" is the same as "the whole circle". The rest have a c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -54,7 +55,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pairwise import scoring
-from pairwise._validate import id_text, positions
+from pairwise._validate import id_text, is_int, positions
 from pairwise.errors import Problem, ValidationError
 
 if TYPE_CHECKING:
@@ -332,6 +333,35 @@ def _positions(
     return out
 
 
+def _groups(rule: Any, option: str, size: int | None) -> None:
+    """Check (and freeze as tuples) an option that lists groups of ids (pairs: ``size=2``).
+
+    Raises
+    ------
+    ValidationError
+        Listing every entry that is not a group of ids of the right size (ids only).
+    """
+    value = getattr(rule, option)
+    what = "(id, id) pairs" if size == 2 else "groups of ids"
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(
+            [Problem(f"{rule.name}: {option} must list {what}", expected=f"e.g. [{_EXAMPLE}]")]
+        )
+    groups, problems = [], []
+    for k, group in enumerate(value):
+        items = None if isinstance(group, str | bytes) or not isinstance(group, Iterable) else group
+        members = tuple(items) if items is not None else ()
+        if items is None or not members or (size is not None and len(members) != size):
+            problems.append(Problem(f"{rule.name}: bad entry", row=f"{option}[{k}]", expected=what))
+        groups.append(members)
+    if problems:
+        raise ValidationError(problems)
+    object.__setattr__(rule, option, tuple(groups))
+
+
+_EXAMPLE = '["mentee-0001", "mentor-0003"]'
+
+
 @dataclass(frozen=True)
 class Capacity:
     """Mentor capacities: the cohort's ``capacity`` column, or ``override``.
@@ -397,6 +427,14 @@ class Forbid:
     use_avoid: bool = True
     name: str = "do-not-pair"
 
+    def __post_init__(self) -> None:
+        _groups(self, "pairs", 2)
+        flag: object = self.use_avoid
+        if not isinstance(flag, bool):
+            raise ValidationError(
+                [Problem(f"bad {self.name}: use_avoid", expected="true or false")]
+            )
+
     def compile(self, compat: Compatibility) -> Compiled:
         """Forbidden cells."""
         mask = _link_mask(compat, "avoid") if self.use_avoid else np.zeros(compat.shape, bool)
@@ -425,6 +463,9 @@ class Require:
     pairs: tuple[tuple[Any, Any], ...] = ()
     name: str = "required pair"
 
+    def __post_init__(self) -> None:
+        _groups(self, "pairs", 2)
+
     def compile(self, compat: Compatibility) -> Compiled:
         """Required positions."""
         return Compiled(required=_positions(compat, self.pairs, self.name))
@@ -445,6 +486,9 @@ class KeepTogether:
 
     groups: tuple[tuple[Any, ...], ...] = ()
     name: str = "keep together"
+
+    def __post_init__(self) -> None:
+        _groups(self, "groups", None)
 
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """People who share a circle."""
@@ -748,6 +792,16 @@ class MinScore:
     score: float
     name: str = "minimum score"
 
+    def __post_init__(self) -> None:
+        value: object = self.score
+        ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool
+        )
+        if not ok or not math.isfinite(float(value)):  # type: ignore[arg-type]
+            raise ValidationError(
+                [Problem(f"bad {self.name}: score", expected="a finite number (e.g. 0.4)")]
+            )
+
     def compile(self, compat: Compatibility) -> Compiled:
         """The score floor."""
         return Compiled(min_score=float(self.score))
@@ -771,6 +825,16 @@ class MentorsPerMentee:
     k: int | Literal["per-topic"] = 1
     min_level: int = 1
     name: str = "mentors per mentee"
+
+    def __post_init__(self) -> None:
+        problems = []
+        k: object = self.k
+        if k != "per-topic" and not (is_int(k) and int(k) >= 1):  # type: ignore[call-overload]
+            problems.append(Problem(f"bad {self.name}: k", expected='an int >= 1 or "per-topic"'))
+        if not (is_int(self.min_level) and int(self.min_level) >= 1):
+            problems.append(Problem(f"bad {self.name}: min_level", expected="an int >= 1"))
+        if problems:
+            raise ValidationError(problems)
 
     def compile(self, compat: Compatibility) -> Compiled:
         """Demand per mentee, or the per-topic panel structure."""
