@@ -386,3 +386,41 @@ def test_exports_keep_permissions_and_refuse_folders_they_cannot_write(tmp_path)
         with pytest.raises(pairwise.ValidationError, match="cannot write in the folder"):
             pairwise.write_result(result, tmp_path / "r.json")
     assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".")] == []  # no temp left
+
+
+def test_duplicate_headers_control_characters_and_non_results_are_clear_errors(tmp_path) -> None:
+    import json
+
+    import numpy as np
+
+    import pairwise
+
+    # issue 14: a header naming a column twice was renamed 'region.1' silently
+    (tmp_path / "dup.csv").write_text("id,role,region,region\nm1,mentee,north,south\n")
+    with pytest.raises(pairwise.ValidationError, match="names a column 2 times") as info:
+        pairwise.io.read_table(tmp_path / "dup.csv")
+    assert "'region'" in str(info.value)
+    pd.DataFrame([["m1", "mentee", "north", "south"]]).to_excel(
+        tmp_path / "dup.xlsx", header=["id", "role", "region", "region "], index=False
+    )
+    with pytest.raises(pairwise.ValidationError, match="names a column 2 times"):
+        pairwise.io.read_table(tmp_path / "dup.xlsx")
+    # an id with a control character cannot go into a workbook: which cell, not the value
+    p = pairwise.PairProblem.from_scores(
+        np.ones((2, 2)), mentee_ids=["SECRET\x01x", "c"], mentor_ids=["x", "y"]
+    )
+    result = pairwise.solve(p)
+    with pytest.raises(pairwise.ValidationError, match="control character") as info:
+        pairwise.write_result(result, tmp_path / "c.xlsx")
+    assert "SECRET" not in str(info.value) and "mentee_id" in str(info.value)
+    assert not (tmp_path / "c.xlsx").exists()
+    pairwise.write_result(result, tmp_path / "c.json")  # JSON holds it
+    # an infinite objective is null in JSON (was a bare ValueError)
+    huge = pairwise.PairProblem.from_scores(np.full((2, 2), 1e308), objective="total")
+    with np.errstate(over="ignore"):
+        data = json.loads(
+            pairwise.write_result(pairwise.solve(huge), tmp_path / "i.json").read_text()
+        )
+    assert {"metric": "objective", "value": None} in data["metrics"]
+    with pytest.raises(pairwise.ValidationError, match="not a result"):
+        pairwise.write_result("hello", tmp_path / "x.json")  # type: ignore[arg-type]

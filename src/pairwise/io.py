@@ -14,6 +14,7 @@ import io as _io
 import json
 import math
 import os
+import re
 import secrets
 import stat
 import warnings
@@ -163,13 +164,17 @@ def read_table(
         )
     if p.suffix.lower() in _EXCEL_SUFFIXES:
         try:
-            return pd.read_excel(p, sheet_name=sheet, dtype=object)
+            header = pd.read_excel(p, sheet_name=sheet, header=None, nrows=1, dtype=object)
+            table = pd.read_excel(p, sheet_name=sheet, dtype=object)
         except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
             raise ValidationError(
                 [Problem(f"cannot read spreadsheet ({type(exc).__name__})", value=str(p.name))]
             ) from None
+        _unique_headers([str(x) for x in header.iloc[0].tolist()] if len(header) else [])
+        return table
     text = _decode(p.read_bytes(), encoding, p.name)
     sep = delimiter or _sniff_delimiter(text)
+    _unique_headers(next(csv.reader(_io.StringIO(text), delimiter=sep), []))
     try:
         with warnings.catch_warnings():
             # rows longer than the header would otherwise shift every column silently
@@ -186,6 +191,27 @@ def read_table(
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         # pandas' messages name lines and field counts only, never cell text
         raise ValidationError([Problem(f"cannot parse CSV: {msg}", value=p.name)]) from None
+
+
+def _unique_headers(names: list[str]) -> None:
+    """A header naming a column twice is an error (pandas renames the second ``x.1``)."""
+    seen: dict[str, int] = {}
+    for name in names:
+        key = name.strip()
+        if key and key.lower() != "nan":
+            seen[key] = seen.get(key, 0) + 1
+    twice = [name for name, k in seen.items() if k > 1]
+    if twice:
+        raise ValidationError(
+            [
+                Problem(
+                    f"the header names a column {seen[name]} times",
+                    column=name,
+                    expected="each column name once (rename or delete the copies)",
+                )
+                for name in twice
+            ]
+        )
 
 
 def read_cohort(
@@ -363,8 +389,8 @@ def _sync_folder(folder: Path) -> None:
 def _plain(x: Any) -> Any:
     if isinstance(x, np.integer):
         return int(x)
-    if isinstance(x, np.floating | float):
-        return None if math.isnan(float(x)) else float(x)
+    if isinstance(x, np.floating | float):  # JSON has no NaN or infinity: null
+        return float(x) if math.isfinite(float(x)) else None
     if isinstance(x, np.bool_):
         return bool(x)
     if isinstance(x, tuple | list | np.ndarray):
@@ -391,6 +417,7 @@ def write_frames(frames: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
         first = next(iter(safe.values()))
         _atomic(target, lambda p: first.to_csv(p, index=False, encoding="utf-8"))
     elif suffix == ".xlsx":
+        _excel_characters(safe)
 
         def excel(p: Path) -> None:
             # built in memory and closed only on success: a failing sheet must not be
@@ -415,6 +442,34 @@ def write_frames(frames: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
             [Problem("unknown output format", value=suffix, expected=".csv, .xlsx or .json")]
         )
     return target
+
+
+#: Characters a worksheet cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE: controls but tab,
+#: newline and carriage return).
+_NOT_IN_EXCEL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+def _excel_characters(frames: Mapping[str, pd.DataFrame]) -> None:
+    """Every cell Excel cannot store (a control character), by sheet, row and column."""
+    problems = []
+    for name, frame in frames.items():
+        for column in frame.columns:
+            cells = frame[column]
+            if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+                continue
+            hits = cells.map(lambda v: isinstance(v, str) and bool(_NOT_IN_EXCEL.search(v)))
+            for row, bad in enumerate(hits):
+                if bad:
+                    problems.append(
+                        Problem(
+                            "a control character Excel cannot store (value hidden)",
+                            row=f"{name} row {row + 2}",
+                            column=str(column),
+                            expected="text without control characters, or write .json",
+                        )
+                    )
+    if problems:
+        raise ValidationError(problems)
 
 
 def write_result(
@@ -454,6 +509,19 @@ def write_result(
     >>> sorted(pd.read_excel(out, sheet_name=None))
     ['events', 'load', 'metrics', 'pairs', 'unmatched']
     """
+    from pairwise.results import Circles, Matching
+
+    given: object = result  # typed, but callers may pass anything
+    if not isinstance(given, Matching | Circles):
+        raise ValidationError(
+            [
+                Problem(
+                    "not a result",
+                    value=type(given).__name__,
+                    expected="a Matching or Circles (pairwise.solve, rematch or read_result)",
+                )
+            ]
+        )
     if audience not in ("staff", "participants"):
         raise ValidationError(
             [Problem("unknown audience", value=str(audience)[:20], expected="staff, participants")]
