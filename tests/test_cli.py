@@ -146,3 +146,54 @@ def test_result_files_can_be_moved_and_shared(folder, tmp_path_factory, capsys):
     args = ["check", str(moved / "out" / "result.json"), "--programme", str(moved / "other.toml")]
     assert main(args) == EXIT_OK
     assert main([*args[:2], "--programme", str(moved / "missing.toml")]) == EXIT_BAD_INPUT
+
+
+def test_the_terminal_explains_mentees_mentors_and_what_was_not_saved(folder, capsys):
+    # issue 14 part 5: a summary without --out, --out checked before the solve, explain for
+    # an unmatched mentee (why, then her options), for a mentor (her mentees), --version
+    assert main(["match", "answers.csv", "--time-limit", "5"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "pairs:" in out and "nothing saved" in out and "--out result.xlsx" in out
+    assert main(["match", "answers.csv", "--out", "result.txt"]) == EXIT_BAD_INPUT
+    assert "cannot write '.txt'" in capsys.readouterr().err
+    (folder / "a-folder.json").mkdir()
+    assert main(["match", "answers.csv", "--out", "a-folder.json"]) == EXIT_BAD_INPUT
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["match", "answers.csv", "--out", "r.json", "--time-limit", "5"]) == EXIT_OK
+    result = pairwise.io.read_result(
+        "r.json", pairwise.Programme.from_toml("programme.toml").problem()
+    )
+    capsys.readouterr()
+    left = str(result.unmatched.mentee_id.iloc[0])
+    assert main(["explain", "r.json", left]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"mentee {left} is unmatched: " in out and "best allowed options" in out
+    assert "in_common" in out and "topics" in out  # per criterion, in plain words
+    row = result.pairs.iloc[0]
+    assert main(["explain", "r.json", str(row.mentor_id)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"mentor {row.mentor_id}: " in out and str(row.mentee_id) in out
+    assert "CONFIDENTIAL" not in out
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("pairwise ")
+
+
+def test_every_argument_has_help() -> None:
+    import argparse
+
+    from pairwise.cli import _parser
+
+    def walk(parser: argparse.ArgumentParser, where: str) -> list[str]:
+        missing = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    missing += walk(sub, f"{where} {name}")
+            elif not action.help and not isinstance(
+                action, argparse._HelpAction | argparse._VersionAction
+            ):
+                missing.append(f"{where} {action.dest}")
+        return missing
+
+    assert walk(_parser(), "pairwise") == []

@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=formatter,
     )
+    from pairwise import __version__
+
+    root.add_argument("--version", action="version", version=f"pairwise {__version__}")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -45,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--circles", action="store_true", help="form circles instead of pairs")
     demo.add_argument("--peers", type=int, default=60, help="peers for --circles")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=int, default=0, help="random seed of the synthetic cohort")
 
     for name, kind in (("match", "pairs"), ("circles", "circles")):
         cmd = sub.add_parser(
@@ -79,8 +82,10 @@ def _parser() -> argparse.ArgumentParser:
         "  pairwise explain circles.json 3\n",
         formatter_class=formatter,
     )
-    explain.add_argument("result")
-    explain.add_argument("id", help="mentee id (pairs) or circle number (circles)")
+    explain.add_argument("result", help="a .json or .xlsx result")
+    explain.add_argument(
+        "id", help="a mentee or mentor id (pairs); a person id or circle number (circles)"
+    )
     for cmd in (check, explain):
         cmd.add_argument("--programme", help=PROGRAMME_HELP)
 
@@ -91,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         "--leaving mentor-0005 --out result-v2.xlsx\n",
         formatter_class=formatter,
     )
-    rematch.add_argument("result")
+    rematch.add_argument("result", help="the result in force (.json or .xlsx)")
     _rematch_options(rematch)
     _history_commands(sub, formatter)
     return root
@@ -134,7 +139,7 @@ def _rematch_options(rematch: argparse.ArgumentParser) -> None:
         choices=["waiting"],
         help="match first the mentees who wait (unmatched before, pair broken, mentor left)",
     )
-    rematch.add_argument("--out")
+    rematch.add_argument("--out", help="write the new result here (.xlsx, .json or .csv)")
     rematch.add_argument("--programme", help=PROGRAMME_HELP)
     rematch.add_argument(
         "--not-working",
@@ -152,10 +157,20 @@ def _history_commands(sub: Any, formatter: Any) -> None:
         '--status "not working" --by mentee\n',
         formatter_class=formatter,
     )
-    checkin.add_argument("result")
+    checkin.add_argument("result", help="the result whose pair it is (.json or .xlsx)")
     checkin.add_argument("--pair", required=True, help="ID,ID of the pair (either order)")
-    checkin.add_argument("--status", required=True, choices=["working", "at risk", "not working"])
-    checkin.add_argument("--by", default="both", choices=["mentee", "mentor", "both", "member"])
+    checkin.add_argument(
+        "--status",
+        required=True,
+        choices=["working", "at risk", "not working"],
+        help="what the check-in said (no free text is kept)",
+    )
+    checkin.add_argument(
+        "--by",
+        default="both",
+        choices=["mentee", "mentor", "both", "member"],
+        help="who said it (default: both)",
+    )
     checkin.add_argument("--out", help="write the result here (default: update RESULT)")
     checkin.add_argument("--programme", help=PROGRAMME_HELP)
 
@@ -165,7 +180,7 @@ def _history_commands(sub: Any, formatter: Any) -> None:
         epilog="example:\n  pairwise history result-v3.xlsx\n",
         formatter_class=formatter,
     )
-    history.add_argument("result")
+    history.add_argument("result", help="a .json or .xlsx result")
     history.add_argument(
         "--pairs", action="store_true", help="also list every earlier round's pairs"
     )
@@ -248,9 +263,10 @@ def _solve(args: argparse.Namespace) -> int:
     if args.seed is not None:
         solve_opts["seed"] = args.seed
     programme = programme.replace(solve=solve_opts)
+    out = args.out or programme.output
+    _valid_out(out)
     problem = programme.problem()
     result = _progress("solving", lambda report: programme.run(write=False, progress=report))
-    out = args.out or programme.output
     print(repr(result))
     left = getattr(result, "unplaced", None)
     if left is not None and len(left):
@@ -263,7 +279,58 @@ def _solve(args: argparse.Namespace) -> int:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         path = write_result(result, out, meta=programme.meta(out))
         print(f"written: {path}")
+    else:
+        _summary(result)
+        print(
+            f"nothing saved: add --out result.xlsx (or .json) to write it, e.g.\n"
+            f"  pairwise {args.command} {args.source} --out result.xlsx"
+        )
     return EXIT_OK
+
+
+#: Rows of each table a summary on the terminal shows.
+SUMMARY_ROWS = 10
+
+
+def _summary(result: Any) -> None:
+    """The first pairs (or circles) and who is left out and why, on the terminal."""
+    from pairwise.results import Matching
+
+    with pd_options():
+        if isinstance(result, Matching):
+            pairs = result.pairs[["mentee_id", "mentor_id", "score"]]
+            print(f"first {min(SUMMARY_ROWS, len(pairs))} of {len(pairs)} pairs:")
+            print(pairs.head(SUMMARY_ROWS).to_string(index=False))
+            unmatched = result.unmatched
+            if len(unmatched):
+                print(f"{len(unmatched)} mentees unmatched; the first, with why:")
+                print(unmatched.head(SUMMARY_ROWS).to_string(index=False))
+        else:
+            circles = result.circles
+            shown = [c for c in ("circle", "size", "mean_affinity", "slot") if c in circles]
+            print(f"first {min(SUMMARY_ROWS, len(circles))} of {len(circles)} circles:")
+            print(circles[shown].head(SUMMARY_ROWS).to_string(index=False))
+
+
+def _valid_out(out: str | os.PathLike[str] | None) -> None:
+    """Refuse an output path before any work: a format not written, a folder, a file as folder."""
+    if out is None:
+        return
+    path = Path(out)
+    problems = []
+    if path.suffix.lower() not in (".xlsx", ".json", ".csv"):
+        problems.append(
+            programme_problem(
+                f"--out: cannot write '{path.suffix or path.name}'", ".xlsx, .json or .csv"
+            )
+        )
+    if path.is_dir():
+        problems.append(programme_problem("--out is a folder", "a file name in it"))
+    folder = next((q for q in path.parents if q.exists()), None)
+    if folder is not None and not folder.is_dir():
+        problems.append(programme_problem("--out: a file is in the way of its folder", "a folder"))
+    if problems:
+        raise ValidationError(problems)
 
 
 def programme_problem(message: str, expected: str) -> Any:
@@ -317,14 +384,55 @@ def _explain(args: argparse.Namespace) -> int:
             circle: Any = int(args.id) if args.id.strip().lstrip("-").isdigit() else args.id
             print(repr(result.explain(circle)))
         else:
-            print(result.explain(args.id).to_string(index=False))
+            _explain_pairs(result, args.id.strip())
     return EXIT_OK
+
+
+def _explain_pairs(result: Any, person: str) -> None:
+    """Explain one person of a matching on the terminal.
+
+    A mentee: her mentor(s) or why she has none, then her best allowed options with what
+    each criterion adds and what they share in plain words. A mentor: her mentees.
+    """
+    p = result.problem
+    mentees, mentors = [str(x) for x in p.mentee_ids], [str(x) for x in p.mentor_ids]
+    pairs = result.pairs.astype({"mentee_id": str, "mentor_id": str})
+    if person in mentors and person not in mentees:
+        j = mentors.index(person)
+        mine = pairs[pairs.mentor_id == person]
+        print(f"mentor {person}: {len(mine)} mentee(s), capacity {p.capacity[j]}")
+        for row in mine.itertuples():
+            common = p.in_common(mentees.index(row.mentee_id), j)
+            print(f"  {row.mentee_id} (score {row.score:.3f}){': ' + common if common else ''}")
+        return
+    table = result.explain(person)  # an unknown id: a ValidationError naming it
+    i = mentees.index(person)
+    mine = pairs[pairs.mentee_id == person]
+    if len(mine) == 0:
+        why = result.unmatched.astype({"mentee_id": str}).set_index("mentee_id").reason
+        print(f"mentee {person} is unmatched: {why.get(person, 'no mentor')}")
+    for row in mine.itertuples():
+        common = p.in_common(i, mentors.index(row.mentor_id))
+        print(
+            f"mentee {person} is with {row.mentor_id} (score {row.score:.3f})"
+            + (f": {common}" if common else "")
+        )
+    print("her mentor(s) and best allowed options (switch_cost: what the programme's total")
+    print("loses if she is given that mentor instead, the rest re-matched):")
+    if result.events.rounds:
+        print("(a re-match keeps earlier pairs: its total can be below a fresh matching's, and")
+        print(" a switch that re-matches everyone can then cost less than nothing)")
+    for name, (weight, component) in p.criteria.items():
+        table[name] = [weight * float(component[i, mentors.index(str(x))]) for x in table.mentor_id]
+    table["in_common"] = [p.in_common(i, mentors.index(str(x))) for x in table.mentor_id]
+    print(table.to_string(index=False))
 
 
 def _rematch(args: argparse.Namespace) -> int:
     from pairwise.io import write_result
     from pairwise.rematch import rematch
 
+    _valid_out(args.out)
     programme, problem, previous = _load(args.result, args.programme)
     broken, forbid, require = (
         _id_pairs(option, given)
@@ -380,6 +488,7 @@ def _checkin(args: argparse.Namespace) -> int:
     from pairwise.io import write_result
     from pairwise.rematch import checkin
 
+    _valid_out(args.out)
     programme, _, result = _load(args.result, args.programme)
     ((a, b),) = _id_pairs("--pair", [args.pair])
     updated = checkin(result, [(a, b, args.status, args.by)])

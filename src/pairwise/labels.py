@@ -40,6 +40,8 @@ class Labels:
         One entry per person; text, ``None`` where missing.
     languages, stage, slots : Tags
         Sorted vocabulary and membership matrix.
+    topics : Tags or None
+        The topics of each person (a mentee's needs or a mentor's expertise), when kept.
 
     Examples
     --------
@@ -58,11 +60,19 @@ class Labels:
     languages: Tags
     stage: Tags
     slots: Tags
+    topics: Tags | None = None
 
     @classmethod
-    def of(cls, people: Cohort) -> Labels:
-        """The labels of a cohort's people (its arrays are shared, they are read-only)."""
+    def of(cls, people: Cohort, topics: str | None = None) -> Labels:
+        """The labels of a cohort's people (its arrays are shared, they are read-only).
+
+        ``topics``: ``"needs"`` or ``"expertise"``, the topics kept as ``topics`` (a
+        mentee's needs, a mentor's expertise; any level).
+        """
         fields: dict[str, Any] = {c: getattr(people, c) for c in (*CATEGORIES, *LABEL_SETS)}
+        if topics is not None:
+            levels = getattr(people, topics)
+            fields["topics"] = Tags(levels.vocab, levels.matrix > 0)
         return cls(**fields)
 
     def __len__(self) -> int:
@@ -72,6 +82,7 @@ class Labels:
         """The labels of the people at ``rows``, in that order."""
         fields: dict[str, Any] = {c: getattr(self, c)[rows] for c in CATEGORIES}
         fields.update({c: getattr(self, c).take(rows) for c in LABEL_SETS})
+        fields["topics"] = None if self.topics is None else self.topics.take(rows)
         return Labels(**fields)
 
     def category(self, column: str) -> ObjArray:

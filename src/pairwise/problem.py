@@ -30,6 +30,25 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
+#: A label is named in an explanation only when at least this many people gave it (so a
+#: one-off free-text answer never is).
+SHARED_BY = 3
+
+
+def _shared_by(label: str, *tags: Any) -> bool:
+    """Whether at least :data:`SHARED_BY` people over ``tags`` have ``label``."""
+    count = 0
+    for t in tags:
+        if label in t.vocab:
+            count += int(t.matrix[:, t.vocab.index(label)].sum())
+    return count >= SHARED_BY
+
+
+def _given_by(value: Any, *columns: Any) -> bool:
+    """Whether at least :data:`SHARED_BY` people over ``columns`` answered ``value``."""
+    return sum(int((np.asarray(c, dtype=object) == value).sum()) for c in columns) >= SHARED_BY
+
+
 @dataclass(frozen=True, eq=False)
 class PairProblem:
     """A pairing problem: scores, allowed pairs, capacities and the objective.
@@ -151,6 +170,55 @@ class PairProblem:
         parts = [f"{name} ({int(self.removed_by[name][mentee].sum())})" for name in names]
         head = f"no allowed mentor {who}" if who else "no allowed mentor"
         return f"{head}: removed by {', '.join(parts)}" if parts else head
+
+    def in_common(self, mentee: int, mentor: int) -> str:
+        """What a mentee and a mentor (positions) share, in plain words, for explanations.
+
+        Languages both speak, topics she asked for that he offers, the same region (or
+        cluster), stage, mode and weekly slots: "both speak cy, en; covers Fundraising;
+        same region north-2". Only labels that at least :data:`SHARED_BY` people of the
+        cohort gave are named (the form's options, never a one-off free-text answer);
+        empty when the problem has no cohort or nothing is shared.
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> compat = pairwise.score(pairwise.make_cohort(30, 8, seed=1))
+        >>> for part in pairwise.PairProblem.from_compatibility(compat).in_common(2, 2).split("; "):
+        ...     print(part)
+        both speak en
+        covers policy-development
+        stage campaigning
+        same cluster north
+        free mon-evening, sun-evening, thu-evening
+        """
+        a, b = self.mentee_labels, self.mentor_labels
+        if a is None or b is None:
+            return ""
+        parts = []
+        for label, what in (("languages", "both speak"), ("topics", "covers"), ("stage", "stage")):
+            ta, tb = getattr(a, label), getattr(b, label)
+            if ta is None or tb is None:
+                continue
+            mine = {ta.vocab[k] for k in np.flatnonzero(ta.matrix[mentee])}
+            theirs = {tb.vocab[k] for k in np.flatnonzero(tb.matrix[mentor])}
+            common = {x for x in mine & theirs if _shared_by(x, ta, tb)}
+            if common:
+                parts.append(f"{what} {', '.join(sorted(common))}")
+        for label in ("region", "cluster"):
+            x, y = getattr(a, label)[mentee], getattr(b, label)[mentor]
+            if x is not None and x == y and _given_by(x, getattr(a, label), getattr(b, label)):
+                parts.append(f"same {label} {x}")
+                break
+        x, y = a.mode[mentee], b.mode[mentor]
+        if x is not None and x == y and x != "either" and _given_by(x, a.mode, b.mode):
+            parts.append(f"both {x}")
+        slots = {a.slots.vocab[k] for k in np.flatnonzero(a.slots.matrix[mentee])}
+        slots &= {b.slots.vocab[k] for k in np.flatnonzero(b.slots.matrix[mentor])}
+        slots = {x for x in slots if _shared_by(x, a.slots, b.slots)}
+        if slots:
+            parts.append(f"free {', '.join(sorted(slots))}")
+        return "; ".join(parts)
 
     def describe(
         self,
@@ -389,8 +457,8 @@ class PairProblem:
             compat=compat,
             panel=panel,
             rule_columns={r.name: tuple(getattr(r, "columns", ())) for r in all_rules},
-            mentee_labels=Labels.of(compat.mentees),
-            mentor_labels=Labels.of(compat.mentors),
+            mentee_labels=Labels.of(compat.mentees, topics="needs"),
+            mentor_labels=Labels.of(compat.mentors, topics="expertise"),
             criteria={c: (float(w), compat.components[c]) for c, w in compat.weights.items()},
             earlier=earlier_partners(all_rules),
         )
