@@ -424,3 +424,27 @@ def test_duplicate_headers_control_characters_and_non_results_are_clear_errors(t
     assert {"metric": "objective", "value": None} in data["metrics"]
     with pytest.raises(pairwise.ValidationError, match="not a result"):
         pairwise.write_result("hello", tmp_path / "x.json")  # type: ignore[arg-type]
+
+
+def test_a_published_workbook_is_readable(tmp_path) -> None:
+    import openpyxl
+
+    import pairwise
+
+    compat = pairwise.score(pairwise.make_cohort(20, 6, seed=3))
+    result = pairwise.solve(pairwise.PairProblem.from_compatibility(compat))
+    path = pairwise.write_result(result, tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(path)
+    pairs = book["pairs"]
+    assert pairs.freeze_panes == "A2"
+    header = [c.value for c in pairs[1]]
+    score = pairs.cell(row=2, column=header.index("score") + 1)
+    topics = pairs.cell(row=2, column=header.index("topics") + 1)
+    assert score.number_format == "0.0%" and topics.number_format == "0.0%"
+    assert 0 <= score.value <= 1  # the fraction, shown as a percentage
+    width = pairs.column_dimensions[pairs.cell(row=1, column=1).column_letter].width
+    assert width >= len("mentee-0001")
+    assert book["unmatched"].freeze_panes == "A2"
+    # read back the same
+    again = pairwise.io.read_result(path, result.problem)
+    assert again.objective == pytest.approx(result.objective)

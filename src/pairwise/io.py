@@ -426,6 +426,7 @@ def write_frames(frames: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
             writer = pd.ExcelWriter(buffer, engine="openpyxl")
             for name, frame in safe.items():
                 frame.to_excel(writer, sheet_name=name[:31], index=False)
+                _readable(writer.sheets[name[:31]], frame)
             writer.close()
             p.write_bytes(buffer.getvalue())
 
@@ -442,6 +443,41 @@ def write_frames(frames: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
             [Problem("unknown output format", value=suffix, expected=".csv, .xlsx or .json")]
         )
     return target
+
+
+#: Widest column of a published sheet, in characters.
+MAX_WIDTH = 60
+#: Columns shown as percentages (the values stay fractions in [0, 1]).
+SHARE_COLUMNS = ("score", "mean_affinity")
+
+
+def _readable(sheet: Any, frame: pd.DataFrame) -> None:
+    """Make a sheet a person can read.
+
+    A frozen header row, columns as wide as their text, and scores and per-criterion
+    contributions in [0, 1] shown as percentages (the cells keep the fractions).
+    """
+    sheet.freeze_panes = "A2"
+    for k, column in enumerate(frame.columns, start=1):
+        cells = frame[column]
+        text = [str(column), *(str(v) for v in cells.head(500).tolist())]
+        letter = sheet.cell(row=1, column=k).column_letter
+        sheet.column_dimensions[letter].width = min(MAX_WIDTH, 2 + max(map(len, text)))
+        numeric = pd.api.types.is_float_dtype(cells) and len(cells) > 0
+        share = numeric and bool(cells.dropna().between(0.0, 1.0).all())
+        if share and (column in SHARE_COLUMNS or _is_contribution(frame, column)):
+            for row in range(2, len(frame) + 2):
+                sheet.cell(row=row, column=k).number_format = "0.0%"
+
+
+def _is_contribution(frame: pd.DataFrame, column: Any) -> bool:
+    """A per-criterion column of the pairs table (between ``score`` and the end)."""
+    columns = list(frame.columns)
+    return (
+        "score" in columns
+        and "mentee_id" in columns
+        and columns.index(column) > columns.index("score")
+    )
 
 
 #: Characters a worksheet cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE: controls but tab,
