@@ -177,6 +177,8 @@ def test_seven_mistakes_come_back_in_one_error_each_with_its_line(tmp_path: Path
         ('type = "KeepTogether"\ngroups = [["a", "b"]]', "KeepTogether is a circles rule"),
         ("type = 5", "unknown rule 5"),
         ('type = "MentorsPerMentee"\nk = "all"', "option 'k' (line 9): bad MentorsPerMentee k"),
+        ('type = "MentorsPerMentee"\nk = 0', "option 'k' (line 9): MentorsPerMentee: "),
+        ('type = "Require"\npairs = [["a"]]', "option 'pairs' (line 9): Require: "),
         ('type = "MinScore"\nscore = nan', "bad MinScore score (must be a finite number): got nan"),
         ('type = "MinScore"\nscore = inf', "bad MinScore score (must be a finite number): got inf"),
         ('type = "NoRepeat"\nearlier = ["gone.xlsx"]', "option 'earlier' (line 9): earlier "

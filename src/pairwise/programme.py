@@ -751,8 +751,11 @@ def _rule(k: int, spec: Any, kind: str, lines: Lines, problems: list[Problem]) -
         return None
     try:
         return cls(**args)
-    except ValidationError as err:
-        problems.extend(_at(where, f"{name}: {p}") for p in err.problems)
+    except ValidationError as err:  # the rule's own checks: at the option they name
+        options = [o for o in args if o != "name"]
+        for p in err.problems:
+            named = next((o for o in options if re.search(rf"\b{o}\b", str(p))), None)
+            problems.append(_at(lines.rule(k, named), f"{name}: {p}"))
     except (TypeError, ValueError):
         problems.append(
             _at(where, f"bad options for {name}", expected=f"the options of rules.{name}")
