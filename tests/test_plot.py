@@ -41,7 +41,13 @@ def test_pair_plots(matching) -> None:
     heights = [p.get_height() for p in ax.patches]
     assert sum(heights) == pytest.approx(float(matching.pairs.score.iloc[0]))
     ax = plot.mentor_load(matching)
-    assert sum(p.get_height() for p in ax.patches[: len(ax.patches) // 2]) == 12
+    labels = [int(t.get_text()) for t in ax.texts]
+    assert sum(labels) == 12  # every mentor in one bubble (capacity, load)
+    bubbles = ax.collections[0].get_offsets()
+    load = matching.load()
+    assert {(float(c), float(m)) for c, m in bubbles} == set(
+        zip(load.capacity.astype(float), load.mentees.astype(float), strict=True)
+    )
     ax = plot.region_flow(matching)
     assert ax.images[0].get_array().sum() == len(matching.pairs)
 
@@ -57,7 +63,14 @@ def test_circle_and_sweep_plots() -> None:
         executor=__import__("concurrent.futures").futures.ThreadPoolExecutor(2),
     )
     ax = plot.tradeoff(frame, x="objective", y="total_score", label="w")
-    assert len(ax.lines[0].get_xdata()) == 2
+    assert len(ax.lines) == 0 and len(ax.collections[0].get_offsets()) == 2  # points, no line
+    assert sorted(t.get_text() for t in ax.texts) == ["1.0", "2.0"]
+    # many categories: the legend keeps the largest and draws the rest as "other"
+    ax = plot.circle_composition(circles, "region")
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(names) == plot.LEGEND_ENTRIES and names[-1] == "other"  # 11 regions here
+    assert sum(p.get_height() for p in ax.patches) == 30
+    assert ax.get_legend().get_title().get_text() == "region"
 
 
 def test_plot_errors_are_clear(matching) -> None:

@@ -80,19 +80,25 @@ def contributions(matching: Matching, mentee_id: Any, *, ax: Axes | None = None)
 
 
 def mentor_load(matching: Matching, *, ax: Axes | None = None) -> Axes:
-    """How many mentors have 0, 1, 2, ... mentees, with the capacities beside."""
+    """Each mentor's load against her capacity: one bubble per (capacity, mentees).
+
+    A bubble's area and label are the number of mentors with that capacity and load; on
+    the diagonal a mentor is full, below it she has room.
+    """
     ax = _axes(ax)
     load = matching.load()
-    got = load.mentees.to_numpy(dtype=np.int64)
-    cap = load.capacity.to_numpy(dtype=np.int64)
-    top = int(max(got.max(initial=0), cap.max(initial=0)))
-    k = np.arange(top + 1)
-    ax.bar(k - 0.2, np.bincount(got, minlength=top + 1), width=0.4, label="mentees")
-    ax.bar(k + 0.2, np.bincount(cap, minlength=top + 1), width=0.4, label="capacity")
-    ax.set_xlabel("mentees per mentor")
-    ax.set_ylabel("mentors")
-    ax.set_title("Mentor load")
-    ax.legend()
+    counts = load.groupby(["capacity", "mentees"]).size().reset_index(name="mentors")
+    ax.scatter(
+        counts.capacity, counts.mentees, s=60 + 40 * counts.mentors, alpha=0.6, label="mentors"
+    )
+    for row in counts.itertuples():
+        ax.annotate(str(row.mentors), (row.capacity, row.mentees), ha="center", va="center")
+    top = int(max(load.capacity.max(), load.mentees.max())) if len(load) else 0
+    ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="full")
+    ax.set_xlabel("capacity (most mentees)")
+    ax.set_ylabel("mentees given")
+    ax.set_title("Mentor load against capacity (mentors per bubble)")
+    ax.legend(loc="upper left")
     return ax
 
 
@@ -158,7 +164,7 @@ def circle_composition(
             "value": [labels[i] for i in circles.assignment[:, 1]],
         }
     )
-    table = pd.crosstab(frame.circle, frame.value)
+    table = _top_columns(pd.crosstab(frame.circle, frame.value), LEGEND_ENTRIES)
     bottom = np.zeros(len(table))
     for value in table.columns:
         ax.bar(table.index, table[value], bottom=bottom, label=value)
@@ -166,9 +172,22 @@ def circle_composition(
     ax.set_xlabel("circle")
     ax.set_ylabel("members")
     ax.set_title(f"Circle composition by {column}")
-    if len(table.columns) <= 12:
-        ax.legend(fontsize="small", ncols=2)
+    ax.legend(title=column, fontsize="small", ncols=2)
     return ax
+
+
+#: Most categories a legend lists; the rarest beyond them are drawn together as "other".
+LEGEND_ENTRIES = 8
+
+
+def _top_columns(table: pd.DataFrame, keep: int) -> pd.DataFrame:
+    """``table`` with its ``keep - 1`` largest columns and the others summed as "other"."""
+    if table.shape[1] <= keep:
+        return table
+    order = table.sum().sort_values(ascending=False, kind="stable").index
+    out = table[list(order[: keep - 1])].copy()
+    out["other"] = table[list(order[keep - 1 :])].sum(axis=1)
+    return out
 
 
 def tradeoff(
@@ -179,19 +198,22 @@ def tradeoff(
     label: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Trade-off curve of a sweep (:func:`pairwise.sweep`): total score vs worst-off score.
+    """Trade-off of a sweep (:func:`pairwise.sweep`): total score vs worst-off score.
 
-    Each point is a scenario; ``label`` names a column to annotate points with.
+    Each scenario is a labelled point (no line: the scenarios are not a series); ``label``
+    names the column to label them with (default: ``scenario`` when the sweep has one,
+    else the row number).
     """
     missing = [c for c in (x, y) if c not in sweep]
     if missing:
         raise ValidationError([Problem("sweep has no such column", value=missing)])
     ax = _axes(ax)
-    ok = sweep.dropna(subset=[x, y]).sort_values(x)
-    ax.plot(ok[x], ok[y], marker="o")
-    if label is not None and label in ok:
-        for _, row in ok.iterrows():
-            ax.annotate(str(row[label]), (row[x], row[y]), fontsize="small")
+    ok = sweep.dropna(subset=[x, y])
+    ax.scatter(ok[x], ok[y])
+    label = label if label is not None else ("scenario" if "scenario" in ok else None)
+    names = ok[label].astype(str) if label is not None and label in ok else ok.index.astype(str)
+    for name, px, py in zip(names, ok[x], ok[y], strict=True):
+        ax.annotate(name, (px, py), fontsize="small", xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel(y.replace("_", " "))
     ax.set_title("Trade-off")
