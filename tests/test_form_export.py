@@ -408,3 +408,31 @@ def test_folding_leaves_one_label_per_spelling_and_is_stable(cells: list[list[st
         assert {x.casefold() for x in c.languages.row(i)} == {x.strip().casefold() for x in cell}
     again = Cohort.from_frame(c.to_frame(), fold_labels=True)
     assert again == c and again.notes == ()
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.integers(0, 5)), min_size=1, max_size=10))
+def test_keep_latest_keeps_each_ids_latest_row_and_notes_every_dropped_one(
+    rows: list[tuple[str, int]],
+) -> None:
+    df = pd.DataFrame(
+        {
+            "id": [i for i, _ in rows],
+            "role": ["peer"] * len(rows),
+            "Timestamp": [f"2026-03-01 10:{m:02d}:00" for _, m in rows],
+            "row": list(range(len(rows))),
+        }
+    )
+    c = Cohort.from_frame(df, keep_latest="Timestamp")
+    latest = {}
+    for k, (i, m) in enumerate(rows):
+        if i not in latest or m >= rows[latest[i]][1]:
+            latest[i] = k
+    assert sorted(c.extra["row"].tolist()) == sorted(latest.values())
+    assert c.ids.tolist() == [rows[k][0] for k in sorted(latest.values())]
+    dropped = sum(
+        n.partition("dropped row(s) ")[2].count(",") + 1
+        for n in c.notes
+        if n.startswith("resubmission")
+    )
+    assert dropped == len(rows) - len(latest)
