@@ -362,7 +362,8 @@ class Cohort:
             Everyone's role, for a form with no role question.
         keep_latest : str, optional
             A timestamp column: of the rows sharing an id, only the latest submission is
-            kept (the others are listed in :attr:`notes`).
+            kept (of equal timestamps, the later row); the others are listed in
+            :attr:`notes`.
         fold_labels : bool, default False
             Make labels that differ only in case or spaces one label (regions, clusters,
             chapters, languages, stages, slots, topics), keeping the most written

@@ -299,7 +299,7 @@ def latest_submissions(
 ) -> tuple[list[int], list[str]]:
     """The positions to drop (earlier submissions of one id) and a note per person.
 
-    A person's submission with the latest timestamp is kept (of equal ones, the lower row).
+    A person's submission with the latest timestamp is kept (of equal ones, the later row).
     Unreadable timestamps are problems (row and column, never the cell).
     """
     when = pd.to_datetime(pd.Series(list(stamps), dtype=object), errors="coerce", format="mixed")
