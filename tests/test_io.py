@@ -448,3 +448,62 @@ def test_a_published_workbook_is_readable(tmp_path) -> None:
     # read back the same
     again = pairwise.io.read_result(path, result.problem)
     assert again.objective == pytest.approx(result.objective)
+
+
+def test_pseudonymous_exports_hide_every_id(tmp_path, monkeypatch, capsys) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    import pairwise
+    from pairwise.cli import EXIT_OK, main
+
+    monkeypatch.chdir(tmp_path)
+    frame = pairwise.make_cohort(20, 6, seed=5).to_frame(flat=True)
+    frame["id"] = [f"{x}@example.org" for x in frame.id]
+    for column in ("avoid", "previous", "prefer"):
+        frame[column] = frame[column].map(
+            lambda v: (
+                v if not isinstance(v, str) else re.sub(r"(ment\w+-\d+)", r"\1@example.org", v)
+            )
+        )
+    frame.to_csv("answers.csv", index=False)
+    Path("programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+    )
+    assert main(["match", "programme.toml", "--out", "staff.json"]) == EXIT_OK
+    first = json.loads(Path("staff.json").read_text())["pairs"][0]
+    assert (
+        main(
+            [
+                "rematch",
+                "staff.json",
+                "--broken",
+                f"{first['mentee_id']},{first['mentor_id']}",
+                "--out",
+                "v2.json",
+            ]
+        )
+        == EXIT_OK
+    )
+    problem = pairwise.Programme.from_toml("programme.toml").problem()
+    v2 = pairwise.io.read_result("v2.json", problem)
+    for name in ("shared.json", "shared.xlsx"):
+        pairwise.write_result(v2, name, pseudonyms="programme secret")
+    text = Path("shared.json").read_text()
+    assert "@example.org" not in text  # ids, events, changes' reasons: all pseudonyms
+    for sheet in pd.read_excel("shared.xlsx", sheet_name=None).values():
+        assert "@example.org" not in sheet.to_string()
+    alias = pairwise.io.pseudonym(first["mentee_id"], "programme secret")
+    assert alias in text and re.fullmatch(r"p-[0-9a-f]{12}", alias)
+    assert alias == pairwise.io.pseudonym(first["mentee_id"], "programme secret")  # stable
+    assert alias != pairwise.io.pseudonym(first["mentee_id"], "another key")
+    # the command line: a key file made once, the same pseudonyms every time
+    capsys.readouterr()
+    args = ["match", "programme.toml", "--out", "p1.json", "--pseudonyms", "key.txt"]
+    assert main(args) == EXIT_OK
+    assert "new pseudonym key" in capsys.readouterr().out
+    assert (Path("key.txt").stat().st_mode & 0o077) == 0
+    assert main([*args[:3], "p2.json", *args[4:]]) == EXIT_OK
+    one, two = (json.loads(Path(f).read_text())["pairs"] for f in ("p1.json", "p2.json"))
+    assert one == two and "@example.org" not in Path("p1.json").read_text()

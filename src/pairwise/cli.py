@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--out", help="write the result here (.xlsx, .json or .csv)")
         cmd.add_argument("--time-limit", type=float, help="seconds (default: the programme's)")
         cmd.add_argument("--seed", type=int, help="random seed (default: the programme's)")
+        cmd.add_argument("--pseudonyms", metavar="KEYFILE", help=PSEUDONYMS_HELP)
         cmd.set_defaults(kind=kind)
 
     check = sub.add_parser(
@@ -186,6 +187,34 @@ def _history_commands(sub: Any, formatter: Any) -> None:
     )
 
 
+#: Help of ``--pseudonyms``.
+PSEUDONYMS_HELP = (
+    "write every id in --out as a pseudonym keyed by this file's secret (created if "
+    "missing; keep it with the programme): for sharing a result whose ids are e-mails"
+)
+
+
+def _pseudonym_key(keyfile: str | None) -> str | None:
+    """The secret of a key file, made (random, readable by its owner only) when missing."""
+    if keyfile is None:
+        return None
+    import secrets
+
+    path = Path(keyfile)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        print(f"a new pseudonym key was written to {path}: keep it with the programme")
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        key = ""
+    if not key:
+        raise ValidationError([programme_problem("--pseudonyms: no key in the file", "a secret")])
+    return key
+
+
 #: Help of ``--programme`` (check, explain, rematch).
 PROGRAMME_HELP = "the programme .toml (default: the one the result file names, found beside it)"
 
@@ -277,8 +306,9 @@ def _solve(args: argparse.Namespace) -> int:
     print(f"independent check: {problems if problems else 'every hard rule holds'}")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        path = write_result(result, out, meta=programme.meta(out))
-        print(f"written: {path}")
+        key = _pseudonym_key(args.pseudonyms)
+        path = write_result(result, out, meta=programme.meta(out), pseudonyms=key)
+        print(f"written: {path}" + (" (ids as pseudonyms: not read back)" if key else ""))
     else:
         _summary(result)
         print(

@@ -10,6 +10,8 @@ destroys an existing one.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io as _io
 import json
 import math
@@ -32,7 +34,7 @@ from pairwise._tables import EXCEL_SUFFIXES as _EXCEL_SUFFIXES
 from pairwise._tables import FORMULA_STARTS, read_partners, unguard
 from pairwise._tables import result_tables as _result_tables
 from pairwise._tables import table as _table
-from pairwise._validate import positions
+from pairwise._validate import id_text, positions
 from pairwise.cohort import Cohort
 from pairwise.errors import Problem, ValidationError
 from pairwise.events import Events
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "neutralise",
+    "pseudonym",
     "read_cohort",
     "read_events",
     "read_partners",
@@ -514,6 +517,7 @@ def write_result(
     *,
     meta: Mapping[str, Any] | None = None,
     audience: str = "staff",
+    pseudonyms: str | bytes | None = None,
 ) -> Path:
     """Export a result: Excel (a sheet per view), JSON (every view) or CSV (the main view).
 
@@ -530,6 +534,12 @@ def write_result(
         topic for panels; ``circles``: members, mentor and the published slot or language),
         without scores, reasons, metrics or events (no check-in ever reaches a
         participant). Such a file is not read back by :func:`read_result`.
+    pseudonyms : str or bytes, optional
+        A secret key: every id in the file (in id columns and inside reasons) is replaced
+        by its pseudonym (:func:`pseudonym`), the same for the same key and id, so
+        programmes whose ids are e-mail addresses can publish or share a result without
+        them. Keep the key with the programme; such a file is not read back by
+        :func:`read_result`.
 
     Returns
     -------
@@ -565,7 +575,57 @@ def write_result(
     frames = result_frames(result) if audience == "staff" else _for_participants(result)
     if meta and audience == "staff":
         frames["meta"] = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
+    if pseudonyms is not None:
+        frames = _pseudonymised(frames, result, pseudonyms)
     return write_frames(frames, path)
+
+
+def pseudonym(person_id: Any, key: str | bytes) -> str:
+    """A person's pseudonym under ``key``: ``"p-"`` and 12 hex digits of HMAC-SHA256.
+
+    Stable (the same key and id give the same pseudonym on any machine) and not
+    reversible without the key.
+
+    Examples
+    --------
+    >>> pseudonym("ann@example.org", "programme secret")
+    'p-eb564540f2f2'
+    """
+    secret = key.encode() if isinstance(key, str) else bytes(key)
+    digest = hmac.new(secret, id_text(person_id).encode(), hashlib.sha256).hexdigest()
+    return f"p-{digest[:12]}"
+
+
+def _pseudonymised(
+    frames: dict[str, pd.DataFrame], result: Matching | Circles, key: str | bytes
+) -> dict[str, pd.DataFrame]:
+    """``frames`` with every id of the result's people replaced by its pseudonym."""
+    from pairwise.results import Matching
+
+    if not isinstance(key, str | bytes) or not key:
+        raise ValidationError([Problem("bad pseudonyms key", expected="a non-empty secret text")])
+    if isinstance(result, Matching):
+        ids = [*result.problem.mentee_ids, *result.problem.mentor_ids]
+    else:
+        ids = [*result.problem.person_ids]
+    events = result.events
+    ids += [x for _, x in events.left] + [x for pair in events.partners for x in pair]
+    names = {id_text(x): pseudonym(x, key) for x in ids}
+    if not names:
+        return frames
+    pattern = re.compile("|".join(re.escape(x) for x in sorted(names, key=len, reverse=True)))
+
+    def swap(v: Any) -> Any:
+        return pattern.sub(lambda m: names[m.group(0)], v) if isinstance(v, str) else v
+
+    out = {}
+    for name, frame in frames.items():
+        if name == "meta":
+            out[name] = frame
+            continue
+        text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        out[name] = frame.assign(**{str(c): frame[c].map(swap) for c in text})
+    return out
 
 
 def _for_participants(result: Matching | Circles) -> dict[str, pd.DataFrame]:
