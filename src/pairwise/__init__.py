@@ -14,6 +14,7 @@ from pairwise.io import read_cohort, write_result
 from pairwise.problem import PairProblem
 from pairwise.programme import Programme
 from pairwise.rematch import Rematch, checkin, rematch
+from pairwise.report import CohortReport, inspect
 from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
 from pairwise.solvers import solve
@@ -24,6 +25,7 @@ __all__ = [
     "CircleProblem",
     "Circles",
     "Cohort",
+    "CohortReport",
     "Compatibility",
     "Criterion",
     "InfeasibleError",
@@ -38,6 +40,7 @@ __all__ = [
     "affinity",
     "check",
     "checkin",
+    "inspect",
     "make_cohort",
     "make_peers",
     "read_cohort",

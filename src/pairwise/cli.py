@@ -28,60 +28,40 @@ within the time limit. Errors name people by id only.
 
 
 def _parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
+    from pairwise import __version__
+
     root = argparse.ArgumentParser(
         prog="pairwise",
         description="Match mentees with mentors, or peers into circles, under hard rules.",
         epilog=_EPILOG,
-        formatter_class=formatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from pairwise import __version__
-
     root.add_argument("--version", action="version", version=f"pairwise {__version__}")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = sub.add_parser(
+    demo = _command(
+        sub,
         "demo",
-        help="run the built-in demo on a synthetic cohort",
-        epilog="examples:\n  pairwise demo\n  pairwise demo --circles --peers 60\n",
-        formatter_class=formatter,
+        "run the built-in demo on a synthetic cohort",
+        "pairwise demo",
+        "pairwise demo --circles --peers 60",
     )
     demo.add_argument("--circles", action="store_true", help="form circles instead of pairs")
     demo.add_argument("--peers", type=int, default=60, help="peers for --circles")
     demo.add_argument("--seed", type=int, default=0, help="random seed of the synthetic cohort")
-
-    for name, kind in (("match", "pairs"), ("circles", "circles")):
-        cmd = sub.add_parser(
-            name,
-            help=f"solve a programme ({kind}) from a TOML file or a questionnaire export",
-            epilog=(
-                "examples:\n"
-                f"  pairwise {name} programme.toml\n"
-                f"  pairwise {name} answers.csv --out result.xlsx --time-limit 30\n"
-            ),
-            formatter_class=formatter,
-        )
-        cmd.add_argument("source", help="programme .toml, or a .csv/.xlsx questionnaire export")
-        cmd.add_argument("--out", help="write the result here (.xlsx, .json or .csv)")
-        cmd.add_argument("--time-limit", type=float, help="seconds (default: the programme's)")
-        cmd.add_argument("--seed", type=int, help="random seed (default: the programme's)")
-        cmd.add_argument("--pseudonyms", metavar="KEYFILE", help=PSEUDONYMS_HELP)
-        cmd.set_defaults(kind=kind)
-
-    check = sub.add_parser(
+    _solve_commands(sub)
+    check = _command(
+        sub,
         "check",
-        help="validate a result file against its programme's hard rules",
-        epilog="example:\n  pairwise check result.json\n",
-        formatter_class=formatter,
+        "validate a result file against its programme's hard rules",
+        "pairwise check result.json",
     )
     check.add_argument("result", help="a .json or .xlsx result written by match or circles")
-
-    explain = sub.add_parser(
+    explain = _command(
+        sub,
         "explain",
-        help="why a mentee has her mentor, or who adds what to a circle",
-        epilog="examples:\n  pairwise explain result.json mentee-0007\n"
-        "  pairwise explain circles.json 3\n",
-        formatter_class=formatter,
+        "why a mentee has her mentor, or who adds what to a circle",
+        "pairwise explain result.json mentee-0007",
+        "pairwise explain circles.json 3",
     )
     explain.add_argument("result", help="a .json or .xlsx result")
     explain.add_argument(
@@ -89,18 +69,61 @@ def _parser() -> argparse.ArgumentParser:
     )
     for cmd in (check, explain):
         cmd.add_argument("--programme", help=PROGRAMME_HELP)
-
-    rematch = sub.add_parser(
+    rematch = _command(
+        sub,
         "rematch",
-        help="re-match with the fewest changes after broken pairs or leavers",
-        epilog="example:\n  pairwise rematch result.json --broken mentee-0003,mentor-0002 "
-        "--leaving mentor-0005 --out result-v2.xlsx\n",
-        formatter_class=formatter,
+        "re-match with the fewest changes after broken pairs or leavers",
+        "pairwise rematch result.json --broken mentee-0003,mentor-0002 --leaving mentor-0005"
+        " --out result-v2.xlsx",
     )
     rematch.add_argument("result", help="the result in force (.json or .xlsx)")
     _rematch_options(rematch)
-    _history_commands(sub, formatter)
+    _history_commands(sub)
     return root
+
+
+def _command(sub: Any, name: str, what: str, *examples: str) -> argparse.ArgumentParser:
+    """A sub-command with its one-line help and its examples."""
+    head = "example:" if len(examples) == 1 else "examples:"
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=what,
+        epilog="\n  ".join([head, *examples]) + "\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _solve_commands(sub: Any) -> None:
+    """``match``, ``circles`` and ``inspect``: from a programme file or an export."""
+    source = "programme .toml, or a .csv/.xlsx questionnaire export"
+    for name, kind in (("match", "pairs"), ("circles", "circles")):
+        cmd = _command(
+            sub,
+            name,
+            f"solve a programme ({kind}) from a TOML file or a questionnaire export",
+            f"pairwise {name} programme.toml",
+            f"pairwise {name} answers.csv --out result.xlsx --time-limit 30",
+        )
+        cmd.add_argument("source", help=source)
+        cmd.add_argument("--out", help="write the result here (.xlsx, .json or .csv)")
+        cmd.add_argument("--time-limit", type=float, help="seconds (default: the programme's)")
+        cmd.add_argument("--seed", type=int, help="random seed (default: the programme's)")
+        cmd.add_argument("--pseudonyms", metavar="KEYFILE", help=PSEUDONYMS_HELP)
+        cmd.set_defaults(kind=kind)
+    inspect = _command(
+        sub,
+        "inspect",
+        "a data-quality report on a programme's people before any solve",
+        "pairwise inspect programme.toml",
+        "pairwise inspect answers.csv",
+    )
+    inspect.add_argument("source", help=source)
+    inspect.add_argument(
+        "--show-values",
+        action="store_true",
+        help="name every answer, even one-off ones (may show free text: for your eyes only)",
+    )
 
 
 def _rematch_options(rematch: argparse.ArgumentParser) -> None:
@@ -149,14 +172,14 @@ def _rematch_options(rematch: argparse.ArgumentParser) -> None:
     )
 
 
-def _history_commands(sub: Any, formatter: Any) -> None:
+def _history_commands(sub: Any) -> None:
     """The ``checkin`` and ``history`` commands (a programme's state over time)."""
-    checkin = sub.add_parser(
+    checkin = _command(
+        sub,
         "checkin",
-        help="record a confidential check-in on a pair (working, at risk, not working)",
-        epilog="example:\n  pairwise checkin result.xlsx --pair mentee-0003,mentor-0007 "
-        '--status "not working" --by mentee\n',
-        formatter_class=formatter,
+        "record a confidential check-in on a pair (working, at risk, not working)",
+        'pairwise checkin result.xlsx --pair mentee-0003,mentor-0007 --status "not working"'
+        " --by mentee",
     )
     checkin.add_argument("result", help="the result whose pair it is (.json or .xlsx)")
     checkin.add_argument("--pair", required=True, help="ID,ID of the pair (either order)")
@@ -175,11 +198,11 @@ def _history_commands(sub: Any, formatter: Any) -> None:
     checkin.add_argument("--out", help="write the result here (default: update RESULT)")
     checkin.add_argument("--programme", help=PROGRAMME_HELP)
 
-    history = sub.add_parser(
+    history = _command(
+        sub,
         "history",
-        help="the rounds and events behind a result (leavers, broken pairs, check-ins)",
-        epilog="example:\n  pairwise history result-v3.xlsx\n",
-        formatter_class=formatter,
+        "the rounds and events behind a result (leavers, broken pairs, check-ins)",
+        "pairwise history result-v3.xlsx",
     )
     history.add_argument("result", help="a .json or .xlsx result")
     history.add_argument(
@@ -294,8 +317,13 @@ def _solve(args: argparse.Namespace) -> int:
     programme = programme.replace(solve=solve_opts)
     out = args.out or programme.output
     _valid_out(out)
-    problem = programme.problem()
-    result = _progress("solving", lambda report: programme.run(write=False, progress=report))
+    cohort = programme.cohort()
+    for note in cohort.notes:  # rows skipped, resubmissions dropped, labels merged
+        print(note)
+    problem = programme.problem(cohort)
+    result = _progress(
+        "solving", lambda report: programme.run(cohort, write=False, progress=report)
+    )
     print(repr(result))
     left = getattr(result, "unplaced", None)
     if left is not None and len(left):
@@ -390,6 +418,17 @@ def _load(result_file: str, override: str | None = None) -> tuple[Any, Any, Any]
     programme = _programme(str(where), meta.get("kind", "pairs"))
     problem = programme.problem()
     return programme, problem, read_result(result_file, problem)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from pairwise.report import inspect
+
+    programme = _programme(args.source, "pairs")
+    cohort = programme.cohort()
+    for note in cohort.notes:  # rows skipped, resubmissions dropped, labels merged
+        print(note)
+    print(inspect(cohort, programme.problem(cohort), show_values=args.show_values))
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -580,6 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "match": _solve,
             "circles": _solve,
             "check": _check,
+            "inspect": _inspect,
             "explain": _explain,
             "rematch": _rematch,
             "checkin": _checkin,

@@ -228,8 +228,8 @@ class PairProblem:
         """What the given mentees (positions) all have in common, in the programme's terms.
 
         Used in explanations: "(all region north-2, all mode in-person, all speak fr)". Only
-        structured answers are named, never free text; empty when the problem has no cohort
-        or nothing is shared.
+        structured answers that at least :data:`SHARED_BY` people gave are named, never a
+        one-off free-text answer; empty when the problem has no cohort or nothing is shared.
 
         Examples
         --------
@@ -250,14 +250,20 @@ class PairProblem:
                 continue
             values = {getattr(people, column)[i] for i in rows.tolist()}
             if len(values) == 1 and None not in values:
-                parts.append(f"{'all ' if many else ''}{column} {values.pop()}")
+                value = values.pop()
+                others = [getattr(b, column) for b in (self.mentor_labels,) if b is not None]
+                if _given_by(value, getattr(people, column), *others):  # not a one-off answer
+                    parts.append(f"{'all ' if many else ''}{column} {value}")
         for column in ("stage", "languages"):
             if column not in columns:
                 continue
             tags = getattr(people, column)
             common = tags.matrix[rows].all(axis=0)
-            if common.any():
-                words = "/".join(tags.vocab[k] for k in np.flatnonzero(common))
+            shown = [
+                tags.vocab[k] for k in np.flatnonzero(common) if _shared_by(tags.vocab[k], tags)
+            ]
+            if shown:
+                words = "/".join(shown)
                 label = {"stage": "stage", "languages": "speak" if many else "speaks"}[column]
                 parts.append(f"{'all ' if many else ''}{label} {words}")
         return f"({', '.join(parts)})" if parts else ""

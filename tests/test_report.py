@@ -1,0 +1,85 @@
+"""The data-quality report before a solve (issue 14 part 2): pairwise.inspect / pairwise inspect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pairwise
+from pairwise.cli import EXIT_OK, main
+
+
+def _frame() -> pd.DataFrame:
+    return pairwise.make_cohort(30, 8, seed=1).to_frame(flat=True)
+
+
+def test_the_report_finds_what_a_manager_must_fix_before_matching() -> None:
+    frame = _frame()
+    mentee = frame.role.eq("mentee")
+    # a topic four mentees need and no mentor offers, one typed by one mentee only
+    frame.loc[frame.index[mentee][:4], "needs"] = "grant-writing:2"
+    frame.loc[frame.index[mentee][4], "needs"] = "Zebedee private topic:1"
+    frame.loc[~mentee, "expertise"] = frame.loc[~mentee, "expertise"].str.replace(
+        "grant-writing", "fundraising"
+    )
+    frame.loc[frame.index[mentee][5:7], "languages"] = np.nan  # SharedLanguage reads it
+    cohort = pairwise.Cohort.from_frame(frame)
+    problem = pairwise.PairProblem.from_compatibility(
+        pairwise.score(cohort), [pairwise.rules.SharedLanguage()]
+    )
+    found = pairwise.inspect(cohort, problem)
+    topics = found.topics.set_index("topic").needed
+    assert topics["grant-writing"] == 4 and found.hidden_topics == 1
+    assert "Zebedee" not in str(found) and "Zebedee" not in found.to_frame().to_string()
+    assert (
+        "Zebedee private topic"
+        in pairwise.inspect(cohort, problem, show_values=True).topics.topic.tolist()
+    )
+    blank = found.blanks.set_index("column")
+    assert (
+        blank.loc["languages", "people"] == 2
+        and "shared language" in blank.loc["languages", "rules"]
+    )
+    stuck = set(found.no_mentor.mentee_id)
+    expected = {str(problem.mentee_ids[i]) for i in np.flatnonzero(~problem.allowed.any(axis=1))}
+    assert stuck == expected and len(stuck) >= 2  # the two with no language at least
+    assert (found.capacity, found.demand) == (int(problem.capacity.sum()), 30)
+    roles = found.counts[found.counts.column == "role"]
+    assert roles[["mentee", "mentor"]].values.tolist() == [[30, 8]]
+    assert found.to_frame().columns.tolist() == ["section", "item", "value"]
+
+
+def test_a_criterion_that_is_zero_for_every_pair_is_named() -> None:
+    frame = _frame()
+    frame["slots"] = np.nan  # mapped but empty: availability is zero everywhere
+    cohort = pairwise.Cohort.from_frame(frame)
+    found = pairwise.inspect(
+        cohort, pairwise.PairProblem.from_compatibility(pairwise.score(cohort))
+    )
+    assert "availability" in found.zero_criteria
+    assert "criterion 'availability' is zero for every pair" in str(found)
+
+
+def test_pairwise_inspect_on_a_programme(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    _frame().to_csv("answers.csv", index=False)
+    Path("programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[[rules]]\ntype = "SameRegion"\n'
+    )
+    assert main(["inspect", "programme.toml"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "people:" in out and "places: mentors offer" in out and "with no allowed mentor" in out
+    assert main(["inspect", "answers.csv", "--show-values"]) == EXIT_OK
+    assert main(["inspect", "missing.toml"]) == 2
+
+
+@pytest.mark.parametrize("kind", ["circles"])
+def test_inspect_on_circles_counts_and_criteria(kind) -> None:
+    peers = pairwise.make_peers(24, seed=1)
+    problem = pairwise.CircleProblem.from_compatibility(pairwise.affinity(peers))
+    found = pairwise.inspect(peers, problem)
+    assert found.counts[found.counts.column == "role"].peer.tolist() == [24]
+    assert found.demand == 0 and len(found.no_mentor) == 0
