@@ -523,3 +523,32 @@ def test_late_joiners_added_to_the_export_are_joiners(tmp_path: Path, monkeypatc
     assert set(joined.mentee_id) == ids
     assert all(r.startswith("new in the programme") for r in joined.reason)
     assert pairwise.io.read_result("v1.json", problem).roster == frozenset(set(people.id) - ids)
+
+
+def test_a_leaver_named_in_others_answers_may_be_deleted_from_the_export(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # issue 13: deleting a leaver's row made every later command fail when someone's
+    # avoid / previous / prefer answer named her ("names an unknown id")
+    import pandas as pd
+
+    _, v1 = _first_round(tmp_path, monkeypatch, "v1.json")
+    people = pd.read_csv("answers.csv")
+    links = people[["avoid", "previous", "prefer"]].astype(object).fillna("").astype(str)
+    named = links.agg(";".join, axis=1)
+    mentors = set(people.id[people.role == "mentor"])
+    leaver = next(m for m in sorted(mentors) if named.str.contains(m).any())
+    other = next(m for m in sorted(mentors - {leaver}) if (v1.pairs.mentor_id == m).any())
+    gone = people[people.id != other]
+    gone.to_csv("answers.csv", index=False)  # deleted before the re-match records her
+    assert main(["rematch", "v1.json", "--leaving", other]) == EXIT_BAD_INPUT
+    people.to_csv("answers.csv", index=False)
+    assert main(["rematch", "v1.json", "--leaving", leaver, "--out", "v2.json"]) == EXIT_OK
+    people[people.id != leaver].to_csv("answers.csv", index=False)
+    for args in (
+        ["check", "v2.json"],
+        ["rematch", "v2.json", "--out", "v3.json"],
+        ["check", "v3.json"],
+    ):
+        assert main(args) == EXIT_OK, args
+    assert main(["history", "v3.json"]) == EXIT_OK

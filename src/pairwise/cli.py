@@ -397,15 +397,19 @@ def programme_problem(message: str, expected: str) -> Any:
     return Problem(message, expected=expected)
 
 
-def _load(result_file: str, override: str | None = None) -> tuple[Any, Any, Any]:
-    from pairwise.io import read_meta, read_result
+def _load(
+    result_file: str, override: str | None = None, leaving: Sequence[str] = ()
+) -> tuple[Any, Any, Any]:
+    """The programme a result file names (or ``override``), its problem, and the result.
+
+    People the file's events record as leaving (and ``leaving``, who leave now) may be
+    gone from the export: links to them (``avoid``, ``previous``, ``prefer``) are dropped
+    when the export is read.
+    """
+    from pairwise.io import read_events, read_meta, read_partners, read_result
 
     meta = read_meta(result_file)
-    if override is not None:
-        programme = _programme(override, meta.get("kind", "pairs"))
-        problem = programme.problem()
-        return programme, problem, read_result(result_file, problem)
-    if "programme" not in meta:
+    if override is None and "programme" not in meta:
         raise ValidationError(
             [
                 programme_problem(
@@ -414,9 +418,25 @@ def _load(result_file: str, override: str | None = None) -> tuple[Any, Any, Any]
                 )
             ]
         )
-    where = _programme_path(result_file, meta["programme"])
-    programme = _programme(str(where), meta.get("kind", "pairs"))
-    problem = programme.problem()
+    source = (
+        override if override is not None else str(_programme_path(result_file, meta["programme"]))
+    )
+    programme = _programme(source, meta.get("kind", "pairs"))
+    cohort = programme.cohort(left=read_events(result_file).leavers | set(leaving))
+    problem = programme.problem(cohort)
+    placed = {x for pair in read_partners(result_file, history=False) for x in pair}
+    early = sorted(set(leaving) & placed - {str(x) for x in cohort.ids})
+    if early:  # her pairs must be read to be undone: the export still needs her row
+        raise ValidationError(
+            [
+                programme_problem(
+                    f"{x} leaves in this re-match but her row is already gone from the export",
+                    "her row back for this re-match (the result then records her leaving), "
+                    "deleted after",
+                )
+                for x in early
+            ]
+        )
     return programme, problem, read_result(result_file, problem)
 
 
@@ -502,7 +522,8 @@ def _rematch(args: argparse.Namespace) -> int:
     from pairwise.rematch import rematch
 
     _valid_out(args.out)
-    programme, problem, previous = _load(args.result, args.programme)
+    leaving = [x.strip() for x in args.leaving]
+    programme, problem, previous = _load(args.result, args.programme, leaving)
     broken, forbid, require = (
         _id_pairs(option, given)
         for option, given in (
@@ -522,7 +543,7 @@ def _rematch(args: argparse.Namespace) -> int:
             previous,
             problem,
             broken=broken,
-            leaving=[x.strip() for x in args.leaving],
+            leaving=leaving,
             max_changes=args.max_changes,
             progress=report,
             priority=args.priority,

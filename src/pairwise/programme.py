@@ -221,14 +221,15 @@ class Programme:
             output=output,
         )
 
-    def cohort(self) -> Any:
+    def cohort(self, *, left: Any = ()) -> Any:
         """Read the input file into a :class:`~pairwise.cohort.Cohort`.
 
         With every ``[input]`` option: the column mapping (several questions may feed one
         field), ``[input.values]`` recoding, a constant ``role``, ``keep_latest``
         (resubmissions) and ``fold_labels`` (on by default); see
         :meth:`pairwise.Cohort.from_frame`. What was left out or merged is in the cohort's
-        ``notes``.
+        ``notes``. ``left``: ids of people who left the programme (a result's events), who
+        may be gone from the export; links to them are dropped.
 
         Raises
         ------
@@ -255,6 +256,7 @@ class Programme:
                 role=inp.get("role"),
                 keep_latest=inp.get("keep_latest"),
                 fold_labels=inp.get("fold_labels", True),
+                left=left,
             )
         except ValidationError as err:
             raise ValidationError(

@@ -329,6 +329,7 @@ class Cohort:
         keep_latest: str | None = None,
         fold_labels: bool = False,
         first_row: int = 2,
+        left: Iterable[Any] = (),
     ) -> Cohort:
         """Validate a questionnaire table and build a cohort from it.
 
@@ -368,6 +369,10 @@ class Cohort:
             Make labels that differ only in case or spaces one label (regions, clusters,
             chapters, languages, stages, slots, topics), keeping the most written
             spelling; what was merged is listed in :attr:`notes`.
+        left : iterable of ids, optional
+            People who left the programme (a result's ``events.leavers``): they may be
+            gone from the export, and an ``avoid``, ``previous`` or ``prefer`` entry
+            naming one of them is dropped instead of being an unknown id.
         first_row : int, default 2
             The spreadsheet row number of ``df``'s first row (the header is row 1), used
             in problems.
@@ -427,6 +432,7 @@ class Cohort:
             keep_latest=keep_latest,
             fold_labels=fold_labels,
             first_row=first_row,
+            left={str(x) for x in left},
         )
         return cls(**built)
 

@@ -77,6 +77,7 @@ def build_columns(
     keep_latest: str | None = None,
     fold_labels: bool = False,
     first_row: int = 2,
+    left: set[str] | None = None,
 ) -> dict[str, Any]:
     """The columns of the cohort of a questionnaire table (``Cohort(**columns)``).
 
@@ -84,7 +85,7 @@ def build_columns(
 
     Parameters
     ----------
-    df, columns, list_sep, values, role, keep_latest, fold_labels, first_row
+    df, columns, list_sep, values, role, keep_latest, fold_labels, first_row, left
         As for :meth:`~pairwise.cohort.Cohort.from_frame`.
 
     Returns
@@ -129,7 +130,7 @@ def build_columns(
                 understood=_UNDERSTOOD.get(c),
             )  # fmt: skip
         parse.cells[c] = merged
-    parsed = _parse_cells(parse, ids, roles, fold_labels, notes)
+    parsed = _parse_cells(parse, ids, roles, fold_labels, notes, left or set())
     if problems:
         raise ValidationError(problems)
     used = {s.label for srcs in sources.values() for s in srcs}
@@ -153,7 +154,12 @@ _UNDERSTOOD: dict[str, Callable[[Any], bool]] = {
 
 
 def _parse_cells(
-    parse: _RowParser, ids: list[str], roles: list[str], fold_labels: bool, notes: list[str]
+    parse: _RowParser,
+    ids: list[str],
+    roles: list[str],
+    fold_labels: bool,
+    notes: list[str],
+    left: set[str],
 ) -> dict[str, Any]:
     """Every column parsed (and folded), then what spans rows checked."""
     known = _check_duplicates(ids, roles, parse)
@@ -164,7 +170,7 @@ def _parse_cells(
     modes = parse.column("mode", parse.mode, "either")
     capacity = parse.column("capacity", parse.capacity, 1)
     vetted = parse.column("vetted", parse.vetted, True)
-    _check_links(links, ids, known, parse)
+    _check_links(links, ids, known, left, parse)
     if "mentee" in roles and "mentor" not in roles:
         parse.add(
             "mentees but no mentors",
@@ -293,9 +299,16 @@ def _check_duplicates(ids: list[str], roles: list[str], parse: _RowParser) -> se
 
 
 def _check_links(
-    links: dict[str, list[list[str]]], ids: list[str], known: set[str], parse: _RowParser
+    links: dict[str, list[list[str]]],
+    ids: list[str],
+    known: set[str],
+    left: set[str],
+    parse: _RowParser,
 ) -> None:
-    """Record links to oneself or to unknown ids; keep the others, sorted and distinct."""
+    """Record links to oneself or to unknown ids; keep the others, sorted and distinct.
+
+    A link to someone who ``left`` (and is gone from the export) is dropped.
+    """
     for c, lists in links.items():
         for r, items in enumerate(lists):
             kept: set[str] = set()
@@ -307,6 +320,8 @@ def _check_links(
                         c,
                         expected="ids of other participants",
                     )
+                elif x in left and x not in known:
+                    continue
                 elif x not in known:
                     parse.add(
                         "names an unknown id",
