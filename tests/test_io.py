@@ -507,3 +507,24 @@ def test_pseudonymous_exports_hide_every_id(tmp_path, monkeypatch, capsys) -> No
     assert main([*args[:3], "p2.json", *args[4:]]) == EXIT_OK
     one, two = (json.loads(Path(f).read_text())["pairs"] for f in ("p1.json", "p2.json"))
     assert one == two and "@example.org" not in Path("p1.json").read_text()
+
+
+def test_read_cohort_takes_the_form_export_options(tmp_path) -> None:
+    import pairwise
+
+    (tmp_path / "form.csv").write_text(
+        "Email,When,Mode\n"
+        "a@x,2026-01-01 10:00,No preference\n"
+        "a@x,2026-01-02 10:00,Online\n"
+        "b@x,2026-01-01 11:00,online\n"
+    )
+    cohort = pairwise.read_cohort(
+        tmp_path / "form.csv",
+        columns={"Email": "id", "Mode": "mode"},
+        values={"mode": {"No preference": "either"}},
+        role="peer",
+        keep_latest="When",
+    )
+    assert list(cohort.ids) == ["a@x", "b@x"] and set(cohort.role) == {"peer"}
+    assert list(cohort.mode) == ["online", "online"]
+    assert any("resubmission" in n or "dropped" in n for n in cohort.notes)

@@ -220,11 +220,15 @@ def _unique_headers(names: list[str]) -> None:
 def read_cohort(
     path: str | os.PathLike[str],
     *,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | Mapping[str, str]] | None = None,
     list_sep: str = ";",
     sheet: str | int = 0,
     encoding: str | None = None,
     delimiter: str | None = None,
+    values: Mapping[str, Mapping[str, str | int]] | None = None,
+    role: str | None = None,
+    keep_latest: str | None = None,
+    fold_labels: bool = False,
 ) -> Cohort:
     """Read a questionnaire export (CSV or Excel) and validate it into a cohort.
 
@@ -232,8 +236,9 @@ def read_cohort(
     ----------
     path : str or path-like
         The file; see :func:`read_table`.
-    columns, list_sep
-        As in :meth:`Cohort.from_frame`.
+    columns, list_sep, values, role, keep_latest, fold_labels
+        As in :meth:`Cohort.from_frame` (recoding, a constant role, resubmissions, label
+        folding).
     sheet, encoding, delimiter
         As in :func:`read_table`.
 
@@ -251,7 +256,15 @@ def read_cohort(
         raise ValidationError(
             [Problem("delimiter equals list_sep", value=delimiter, expected="two different ones")]
         )
-    return Cohort.from_frame(df, columns=columns, list_sep=list_sep)
+    return Cohort.from_frame(
+        df,
+        columns=columns,
+        list_sep=list_sep,
+        values=values,
+        role=role,
+        keep_latest=keep_latest,
+        fold_labels=fold_labels,
+    )
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
