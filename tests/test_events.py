@@ -202,8 +202,10 @@ def test_checkins_break_what_is_not_working(tmp_path: Path, monkeypatch, capsys)
     assert "SECRET" not in text  # free text is never echoed
     v1 = pairwise.checkin(v1, [(b, a, "not working", "mentee"), (c, d, "at risk", "mentor")])
     assert v1.events.not_working == {(a, b)}
-    v2 = pairwise.rematch(v1, p, not_working=True).result
+    done = pairwise.rematch(v1, p, not_working=True)
+    v2 = done.result
     assert (a, b) not in _pairs(v2) and (c, d) in _pairs(v2)
+    assert f"pair with {b} reported not working" in set(done.changes.reason)
     assert v2.events.broken_pairs == {(a, b)}
     # again: the pair is already broken, nothing more to break
     v3 = pairwise.rematch(v2, p, not_working=True).result

@@ -546,6 +546,7 @@ def _rematch_pairs(
     kept = sum(1 for i, j in keep if (mentees[i], mentors[j]) in new)
     joined = set(opts.joining) if opts.joining is not None else set(mentees) - old_ids
     ended = {(a, b): f"pair with {b} broken" for a, b in broken}
+    ended.update({p: f"pair with {p[1]} reported not working" for p in previous.events.not_working})
     ended.update({(a, b): f"pair with {b} forbidden by hand" for a, b in forbid})
     ended.update({(a, ""): f"pair with {b} required by hand" for a, b in require})
     ended.update({("", b): f"made room for a pair with {b} required by hand" for _, b in require})
