@@ -528,3 +528,42 @@ def test_read_cohort_takes_the_form_export_options(tmp_path) -> None:
     assert list(cohort.ids) == ["a@x", "b@x"] and set(cohort.role) == {"peer"}
     assert list(cohort.mode) == ["online", "online"]
     assert any("resubmission" in n or "dropped" in n for n in cohort.notes)
+
+
+def test_output_include_carries_chosen_columns_into_the_file_only(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from pathlib import Path
+
+    import pairwise
+    from pairwise.cli import EXIT_BAD_INPUT, EXIT_OK, main
+
+    monkeypatch.chdir(tmp_path)
+    frame = pairwise.make_cohort(20, 6, seed=2).to_frame(flat=True)
+    frame["Full name"] = [f"Name-{k}-SECRET" for k in range(len(frame))]
+    frame.to_csv("answers.csv", index=False)
+    Path("p.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+        '[output]\nfile = "published.xlsx"\ninclude = ["Full name"]\n'
+    )
+    assert main(["match", "p.toml"]) == EXIT_OK  # [output] file
+    assert main(["match", "p.toml", "--out", "r.json"]) == EXIT_OK
+    out = capsys.readouterr()
+    assert "SECRET" not in out.out + out.err  # beside the ids in the file, never printed
+    pairs = pd.read_excel("published.xlsx", sheet_name="pairs")
+    assert pairs.columns[:4].tolist() == [
+        "mentee_id",
+        "mentee_Full name",
+        "mentor_id",
+        "mentor_Full name",
+    ]
+    names = dict(zip(frame.id, frame["Full name"], strict=True))
+    assert (pairs["mentee_Full name"] == pairs.mentee_id.map(names)).all()
+    assert main(["check", "published.xlsx"]) == EXIT_OK  # still read back by id
+    assert "mentee_Full name" in Path("r.json").read_text()
+    Path("q.toml").write_text(Path("p.toml").read_text().replace('"Full name"', '"Full nme"'))
+    capsys.readouterr()
+    assert main(["match", "q.toml", "--out", "q.xlsx"]) == EXIT_BAD_INPUT
+    out = capsys.readouterr()
+    assert "did you mean 'Full name'" in out.err and not Path("q.xlsx").exists()
+    assert "independent check" not in out.out  # refused before the solve

@@ -321,6 +321,7 @@ def _solve(args: argparse.Namespace) -> int:
     for note in cohort.notes:  # rows skipped, resubmissions dropped, labels merged
         print(note)
     problem = programme.problem(cohort)
+    extra = programme.included(cohort) if out else None  # [output] include, checked first
     result = _progress(
         "solving", lambda report: programme.run(cohort, write=False, progress=report)
     )
@@ -335,7 +336,8 @@ def _solve(args: argparse.Namespace) -> int:
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         key = _pseudonym_key(args.pseudonyms)
-        path = write_result(result, out, meta=programme.meta(out), pseudonyms=key)
+        meta = programme.meta(out)
+        path = write_result(result, out, meta=meta, pseudonyms=key, include=extra)
         print(f"written: {path}" + (" (ids as pseudonyms: not read back)" if key else ""))
     else:
         _summary(result)
@@ -563,7 +565,8 @@ def _rematch(args: argparse.Namespace) -> int:
     if args.out:
         meta = programme.meta(args.out)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        print(f"written: {write_result(answer.result, args.out, meta=meta)}")
+        extra = programme.included() if programme.include else None
+        print(f"written: {write_result(answer.result, args.out, meta=meta, include=extra)}")
     return EXIT_OK
 
 

@@ -531,6 +531,7 @@ def write_result(
     meta: Mapping[str, Any] | None = None,
     audience: str = "staff",
     pseudonyms: str | bytes | None = None,
+    include: pd.DataFrame | None = None,
 ) -> Path:
     """Export a result: Excel (a sheet per view), JSON (every view) or CSV (the main view).
 
@@ -553,6 +554,12 @@ def write_result(
         programmes whose ids are e-mail addresses can publish or share a result without
         them. Keep the key with the programme; such a file is not read back by
         :func:`read_result`.
+    include : pandas.DataFrame, optional
+        Columns to carry beside the ids (e.g. ``"Full name"``), indexed by person id:
+        each pair gets ``mentee_<column>`` and ``mentor_<column>``, each member, unmatched
+        or unplaced person ``<column>``. They go into this file only (never into a
+        message), for a workbook people can read; ``[output] include`` in a programme
+        file.
 
     Returns
     -------
@@ -588,9 +595,37 @@ def write_result(
     frames = result_frames(result) if audience == "staff" else _for_participants(result)
     if meta and audience == "staff":
         frames["meta"] = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
+    if include is not None:
+        frames = _with_columns(frames, include)
     if pseudonyms is not None:
         frames = _pseudonymised(frames, result, pseudonyms)
     return write_frames(frames, path)
+
+
+def _with_columns(
+    frames: dict[str, pd.DataFrame], include: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """The tables with ``include``'s columns beside each id (see :func:`write_result`)."""
+    if not isinstance(include, pd.DataFrame):
+        raise ValidationError([Problem("bad include", expected="a DataFrame indexed by id")])
+    table = include.copy()
+    table.index = [str(x) for x in table.index]
+    ids = {"pairs": ("mentee_id", "mentor_id"), "unmatched": ("mentee_id",)}
+    ids.update({"members": ("person_id",), "unplaced": ("person_id",)})
+    out = dict(frames)
+    for name, columns in ids.items():
+        frame = frames.get(name)
+        if frame is None or not len(frame.columns):
+            continue
+        frame = frame.copy()
+        for id_column in columns:
+            side = id_column.removesuffix("_id") + "_" if len(columns) > 1 else ""
+            where = list(frame.columns).index(id_column) + 1
+            for k, column in enumerate(table.columns):
+                values = frame[id_column].astype(str).map(table[column])
+                frame.insert(where + k, f"{side}{column}", values.to_numpy())
+        out[name] = frame
+    return out
 
 
 def pseudonym(person_id: Any, key: str | bytes) -> str:

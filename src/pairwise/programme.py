@@ -58,11 +58,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pairwise import rules as rules_module
 from pairwise.cohort import mapping_problems
 from pairwise.errors import Problem, ValidationError, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -105,7 +108,7 @@ _TABLES: dict[str, set[str]] = {
         "all_placed",
         "balanced",
     },
-    "output": {"file"},
+    "output": {"file", "include"},
 }
 _KINDS = ("pairs", "circles")
 
@@ -131,6 +134,9 @@ class Programme:
     circles : dict
         Options of :meth:`pairwise.CircleProblem.from_compatibility`.
     output : Path or None
+    include : tuple of str
+        ``[output] include``: columns of the export (e.g. ``"Full name"``) carried into
+        the written result beside the ids (:func:`pairwise.write_result`'s ``include``).
     """
 
     path: Path
@@ -142,6 +148,7 @@ class Programme:
     solve: dict[str, Any] = field(default_factory=dict)
     circles: dict[str, Any] = field(default_factory=dict)
     output: Path | None = None
+    include: tuple[str, ...] = ()
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Programme:
@@ -206,6 +213,7 @@ class Programme:
         rule_objects = _rules_table(tables["rules"], kind, base, at, problems)
         solve = _solve_table(tables["solve"], kind, at, problems)
         output = _output_table(tables["output"], base, at, problems)
+        include = _include(tables["output"], at, problems)
         circles = _circles_table(tables["circles"], kind, at, problems)
         if problems:
             raise ValidationError(problems)
@@ -219,6 +227,7 @@ class Programme:
             solve=solve,
             circles=circles,
             output=output,
+            include=include,
         )
 
     def cohort(self, *, left: Any = ()) -> Any:
@@ -311,12 +320,43 @@ class Programme:
         from pairwise.io import write_result
         from pairwise.solvers import solve
 
+        cohort = self.cohort() if cohort is None and write and self.include else cohort
         problem = self.problem(cohort)
         opts = {k: v for k, v in self.solve.items() if k != "objective"}
         result = solve(problem, progress=progress, **opts)
         if write and self.output is not None:
-            write_result(result, self.output, meta=self.meta(self.output))
+            included = self.included(cohort) if self.include else None
+            write_result(result, self.output, meta=self.meta(self.output), include=included)
         return result
+
+    def included(self, cohort: Any = None) -> pd.DataFrame | None:
+        """The ``[output] include`` columns of the export, by id (None when none is set).
+
+        Raises
+        ------
+        ValidationError
+            For a column the export does not have (its name and the closest ones).
+        """
+        if not self.include:
+            return None
+        people = self.cohort() if cohort is None else cohort
+        extra = people.extra
+        missing = [c for c in self.include if c not in extra.columns]
+        if missing:
+            raise ValidationError(
+                [
+                    Problem(
+                        "[output] include: no such column in the export"
+                        + did_you_mean(c, [str(x) for x in extra.columns]),
+                        column=c,
+                        expected="a column of the export not mapped to a field",
+                    )
+                    for c in missing
+                ]
+            )
+        frame: pd.DataFrame = extra[list(self.include)].copy()
+        frame.index = [str(x) for x in people.ids]
+        return frame
 
     def meta(self, out: str | os.PathLike[str]) -> dict[str, str]:
         """What a result file written to ``out`` records of its programme.
@@ -948,6 +988,18 @@ _CIRCLE_TYPES: tuple[tuple[str, tuple[type, ...], str], ...] = (
     ("all_placed", (bool,), "true or false"),
     ("balanced", (bool,), "true or false"),
 )
+
+
+def _include(table: dict[str, Any], lines: Lines, problems: list[Problem]) -> tuple[str, ...]:
+    """``[output] include``: a list of column names."""
+    value = table.get("include", [])
+    if not isinstance(value, list) or not all(isinstance(c, str) and c for c in value):
+        problems.append(
+            _at(lines.key("output", "include"), "bad output include",
+                expected='a list of column names, e.g. ["Full name"]')
+        )  # fmt: skip
+        return ()
+    return tuple(value)
 
 
 def _output_table(
