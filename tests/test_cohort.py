@@ -802,3 +802,25 @@ def test_questionnaire_frames_are_valid_mentoring_tables(df):
     c = Cohort.from_frame(df)
     assert c.n_mentors >= 1
     assert c.n_mentees + c.n_mentors == len(df)
+
+
+def test_show_values_shows_the_answer_only_when_asked(tmp_path, monkeypatch, capsys) -> None:
+    # issue 14 part 4: hidden by default, an opt-in for the manager alone with her file
+    import pairwise
+    from pairwise.cli import EXIT_BAD_INPUT, main
+
+    frame = pairwise.make_cohort(6, 2, seed=0).to_frame(flat=True)
+    frame["capacity"] = frame["capacity"].astype(object)
+    frame.loc[0, "capacity"] = "1 (chemo until May)"
+    with pytest.raises(ValidationError) as hidden:
+        Cohort.from_frame(frame)
+    assert "chemo" not in str(hidden.value) and "value hidden" in str(hidden.value)
+    with pytest.raises(ValidationError) as shown:
+        Cohort.from_frame(frame, show_values=True)
+    assert "chemo until May" in str(shown.value)
+    monkeypatch.chdir(tmp_path)
+    frame.to_csv("answers.csv", index=False)
+    assert main(["match", "answers.csv"]) == EXIT_BAD_INPUT
+    assert "chemo" not in capsys.readouterr().err
+    assert main(["match", "answers.csv", "--show-values"]) == EXIT_BAD_INPUT
+    assert "chemo until May" in capsys.readouterr().err

@@ -110,6 +110,7 @@ def _solve_commands(sub: Any) -> None:
         cmd.add_argument("--time-limit", type=float, help="seconds (default: the programme's)")
         cmd.add_argument("--seed", type=int, help="random seed (default: the programme's)")
         cmd.add_argument("--pseudonyms", metavar="KEYFILE", help=PSEUDONYMS_HELP)
+        cmd.add_argument("--show-values", action="store_true", help=SHOW_VALUES_HELP)
         cmd.set_defaults(kind=kind)
     inspect = _command(
         sub,
@@ -119,11 +120,7 @@ def _solve_commands(sub: Any) -> None:
         "pairwise inspect answers.csv",
     )
     inspect.add_argument("source", help=source)
-    inspect.add_argument(
-        "--show-values",
-        action="store_true",
-        help="name every answer, even one-off ones (may show free text: for your eyes only)",
-    )
+    inspect.add_argument("--show-values", action="store_true", help=SHOW_VALUES_HELP)
 
 
 def _rematch_options(rematch: argparse.ArgumentParser) -> None:
@@ -210,6 +207,11 @@ def _history_commands(sub: Any) -> None:
     )
 
 
+#: Help of ``--show-values``.
+SHOW_VALUES_HELP = (
+    "show participants' answers in problems and reports (hidden by default: they may be "
+    "names or health details; for your eyes only, never in a shared log)"
+)
 #: Help of ``--pseudonyms``.
 PSEUDONYMS_HELP = (
     "write every id in --out as a pseudonym keyed by this file's secret (created if "
@@ -317,7 +319,7 @@ def _solve(args: argparse.Namespace) -> int:
     programme = programme.replace(solve=solve_opts)
     out = args.out or programme.output
     _valid_out(out)
-    cohort = programme.cohort()
+    cohort = programme.cohort(show_values=args.show_values)
     for note in cohort.notes:  # rows skipped, resubmissions dropped, labels merged
         print(note)
     problem = programme.problem(cohort)
@@ -446,7 +448,7 @@ def _inspect(args: argparse.Namespace) -> int:
     from pairwise.report import inspect
 
     programme = _programme(args.source, "pairs")
-    cohort = programme.cohort()
+    cohort = programme.cohort(show_values=args.show_values)
     for note in cohort.notes:  # rows skipped, resubmissions dropped, labels merged
         print(note)
     print(inspect(cohort, programme.problem(cohort), show_values=args.show_values))

@@ -230,7 +230,7 @@ class Programme:
             include=include,
         )
 
-    def cohort(self, *, left: Any = ()) -> Any:
+    def cohort(self, *, left: Any = (), show_values: bool = False) -> Any:
         """Read the input file into a :class:`~pairwise.cohort.Cohort`.
 
         With every ``[input]`` option: the column mapping (several questions may feed one
@@ -238,7 +238,8 @@ class Programme:
         (resubmissions) and ``fold_labels`` (on by default); see
         :meth:`pairwise.Cohort.from_frame`. What was left out or merged is in the cohort's
         ``notes``. ``left``: ids of people who left the programme (a result's events), who
-        may be gone from the export; links to them are dropped.
+        may be gone from the export; links to them are dropped. ``show_values``: show the
+        offending answer in problems about cells (see :meth:`pairwise.Cohort.from_frame`).
 
         Raises
         ------
@@ -266,6 +267,7 @@ class Programme:
                 keep_latest=inp.get("keep_latest"),
                 fold_labels=inp.get("fold_labels", True),
                 left=left,
+                show_values=show_values,
             )
         except ValidationError as err:
             raise ValidationError(

@@ -330,6 +330,7 @@ class Cohort:
         fold_labels: bool = False,
         first_row: int = 2,
         left: Iterable[Any] = (),
+        show_values: bool = False,
     ) -> Cohort:
         """Validate a questionnaire table and build a cohort from it.
 
@@ -369,6 +370,10 @@ class Cohort:
             Make labels that differ only in case or spaces one label (regions, clusters,
             chapters, languages, stages, slots, topics), keeping the most written
             spelling; what was merged is listed in :attr:`notes`.
+        show_values : bool, default False
+            Show the offending answer in each problem about a cell (by default it is
+            hidden: an answer may be a name or a diagnosis). For a manager working alone
+            on her own file; never in logs or files others see.
         left : iterable of ids, optional
             People who left the programme (a result's ``events.leavers``): they may be
             gone from the export, and an ``avoid``, ``previous`` or ``prefer`` entry
@@ -433,6 +438,7 @@ class Cohort:
             fold_labels=fold_labels,
             first_row=first_row,
             left={str(x) for x in left},
+            show_values=show_values,
         )
         return cls(**built)
 

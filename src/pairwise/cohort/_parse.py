@@ -78,6 +78,7 @@ def build_columns(
     fold_labels: bool = False,
     first_row: int = 2,
     left: set[str] | None = None,
+    show_values: bool = False,
 ) -> dict[str, Any]:
     """The columns of the cohort of a questionnaire table (``Cohort(**columns)``).
 
@@ -85,7 +86,7 @@ def build_columns(
 
     Parameters
     ----------
-    df, columns, list_sep, values, role, keep_latest, fold_labels, first_row, left
+    df, columns, list_sep, values, role, keep_latest, fold_labels, first_row, left, show_values
         As for :meth:`~pairwise.cohort.Cohort.from_frame`.
 
     Returns
@@ -109,7 +110,7 @@ def build_columns(
     first = {c: cells[srcs[0].label] for c, srcs in sources.items() if c in ("id", "role")}
     if role is not None:
         first["role"] = [role] * n
-    parse = _RowParser(problems, list_sep, first, n, rownums)
+    parse = _RowParser(problems, list_sep, first, n, rownums, show_values)
     ids = parse.ids()
     recoding = dict(values or {})
     where = [f"row {num}" + (f", id {i}" if i else "") for num, i in zip(rownums, ids, strict=True)]
@@ -349,8 +350,10 @@ class _RowParser:
         cells: dict[str, list[Any]],
         n: int,
         rownums: list[int],
+        show_values: bool = False,
     ) -> None:
         self.problems = problems
+        self.show_values = show_values
         self.sep = list_sep
         self.cells = cells
         self.n = n
@@ -366,7 +369,15 @@ class _RowParser:
         *,
         expected: str,
     ) -> None:
-        """Record a problem; ``value``, a participant's answer, is never shown (nor kept)."""
+        """Record a problem about a cell.
+
+        ``value``, a participant's answer, is not shown (nor kept) unless ``show_values``
+        (a manager alone with her own file asked for it).
+        """
+        if self.show_values and value is not _NOT_SHOWN:
+            shown = Problem(message, row=row, column=column, value=value, expected=expected)
+            self.problems.append(shown)
+            return
         hidden = "" if value is _NOT_SHOWN else " (value hidden)"
         self.problems.append(Problem(message + hidden, row=row, column=column, expected=expected))
 
