@@ -83,3 +83,24 @@ def test_inspect_on_circles_counts_and_criteria(kind) -> None:
     found = pairwise.inspect(peers, problem)
     assert found.counts[found.counts.column == "role"].peer.tolist() == [24]
     assert found.demand == 0 and len(found.no_mentor) == 0
+
+
+def test_match_prints_the_warnings_and_cohort_report_is_the_answers_part(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    frame = _frame()
+    frame["slots"] = np.nan
+    frame.to_csv("answers.csv", index=False)
+    Path("programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 3\n'
+        '[[rules]]\ntype = "SameRegion"\n'
+    )
+    assert main(["match", "programme.toml"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "warning: criterion 'availability' is zero for every pair" in out
+    assert "mentee(s) have no allowed mentor under the rules" in out
+    cohort = pairwise.Cohort.from_frame(frame)
+    alone = cohort.report()
+    assert alone.counts.equals(pairwise.inspect(cohort).counts)
+    assert alone.zero_criteria == () and len(alone.no_mentor) == 0  # the rules' part is not there

@@ -323,6 +323,10 @@ def _solve(args: argparse.Namespace) -> int:
     for note in cohort.notes:  # rows skipped, resubmissions dropped, labels merged
         print(note)
     problem = programme.problem(cohort)
+    from pairwise.report import inspect
+
+    for line in inspect(cohort, problem).warnings():  # `pairwise inspect` says more
+        print(f"warning: {line}")
     extra = programme.included(cohort) if out else None  # [output] include, checked first
     result = _progress(
         "solving", lambda report: programme.run(cohort, write=False, progress=report)

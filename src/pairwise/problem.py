@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pairwise._validate import ids_array, per_entity, readonly
+from pairwise.cohort import SHARED_BY
 from pairwise.errors import Problem, ValidationError
 from pairwise.labels import Labels
 from pairwise.rules import Capacity, Compiled, Forbid, PairRule, earlier_partners
@@ -28,11 +29,6 @@ OBJECTIVES: tuple[str, ...] = ("matched-then-total", "total", "maxmin")
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-
-#: A label is named in an explanation only when at least this many people gave it (so a
-#: one-off free-text answer never is).
-SHARED_BY = 3
 
 
 def _shared_by(label: str, *tags: Any) -> bool:

@@ -44,6 +44,7 @@ import pandas as pd
 from pairwise._validate import id_text, positions, readonly
 from pairwise.cohort._form import find_column, options_problems, resolve_sources
 from pairwise.cohort._parse import build_columns
+from pairwise.cohort._report import SHARED_BY, CohortReport, blank_answers, cohort_report
 from pairwise.cohort._schema import (
     CANONICAL_COLUMNS,
     LEVEL_COLUMNS,
@@ -65,9 +66,12 @@ __all__ = [
     "LINK_COLUMNS",
     "MODES",
     "ROLES",
+    "SHARED_BY",
     "Cohort",
+    "CohortReport",
     "Levels",
     "Tags",
+    "blank_answers",
     "mapping_problems",
 ]
 
@@ -269,6 +273,25 @@ class Cohort:
         )
 
     # ------------------------------------------------------------------ frames
+    def report(self, *, show_values: bool = False) -> CohortReport:
+        """What the answers alone say, before any rule: a data-quality report.
+
+        People by role, region, chapter and mode, and topics mentees need that no mentor
+        offers; :func:`pairwise.inspect` adds what the programme's rules say. Labels fewer
+        than :data:`SHARED_BY` people gave are counted, not named, unless
+        ``show_values``.
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> found = pairwise.make_cohort(30, 8, seed=1).report()
+        >>> found.counts[found.counts.column == "role"][["mentee", "mentor"]].values.tolist()
+        [[30, 8]]
+        >>> found.to_frame().columns.tolist()
+        ['section', 'item', 'value']
+        """
+        return cohort_report(self, show_values=show_values)
+
     def to_frame(self, *, flat: bool = False, list_sep: str = ";") -> pd.DataFrame:
         """The cohort as a canonical DataFrame, one row per participant.
 
