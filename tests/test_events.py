@@ -239,7 +239,7 @@ def test_a_participants_export_carries_no_checkin(tmp_path: Path) -> None:
     path = pairwise.write_result(v1, tmp_path / "people.json", audience="participants")
     data = json.loads(path.read_text())
     assert sorted(data) == ["pairs"]
-    assert sorted(data["pairs"][0]) == ["mentee_id", "mentor_id"]
+    assert sorted(data["pairs"][0]) == ["Mentee", "Mentor"]  # names people read
     assert "not working" not in path.read_text() and "score" not in path.read_text()
     with pytest.raises(ValidationError, match="unknown audience"):
         pairwise.write_result(v1, tmp_path / "x.json", audience="everyone")

@@ -567,3 +567,39 @@ def test_output_include_carries_chosen_columns_into_the_file_only(
     out = capsys.readouterr()
     assert "did you mean 'Full name'" in out.err and not Path("q.xlsx").exists()
     assert "independent check" not in out.out  # refused before the solve
+
+
+def test_a_participants_workbook_people_can_read(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    import pairwise
+    from pairwise.cli import EXIT_OK, main
+
+    monkeypatch.chdir(tmp_path)
+    frame = pairwise.make_cohort(20, 6, seed=2).to_frame(flat=True)
+    frame["Full name"] = [f"Name {k}" for k in range(len(frame))]
+    frame.to_csv("answers.csv", index=False)
+    Path("p.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+        '[output]\ninclude = ["Full name"]\n'
+    )
+    args = ["match", "p.toml", "--out", "handout.xlsx", "--audience", "participants"]
+    assert main(args) == EXIT_OK
+    book = pd.read_excel("handout.xlsx", sheet_name=None)
+    assert list(book) == ["pairs"]
+    assert book["pairs"].columns.tolist() == [
+        "Mentee",
+        "Mentee Full name",
+        "Mentor",
+        "Mentor Full name",
+    ]
+    peers = pairwise.make_peers(24, seed=1)
+    circles = pairwise.solve(
+        pairwise.CircleProblem.from_compatibility(
+            pairwise.affinity(peers), [pairwise.rules.SharedSlot()], min_size=4, max_size=6
+        ),
+        time_limit=2,
+    )
+    path = pairwise.write_result(circles, "circles.xlsx", audience="participants")
+    sheet = pd.read_excel(path, sheet_name="circles")
+    assert sheet.columns.tolist() == ["Circle", "Members", "Meeting slot"]

@@ -111,6 +111,9 @@ def _solve_commands(sub: Any) -> None:
         cmd.add_argument("--seed", type=int, help="random seed (default: the programme's)")
         cmd.add_argument("--pseudonyms", metavar="KEYFILE", help=PSEUDONYMS_HELP)
         cmd.add_argument("--show-values", action="store_true", help=SHOW_VALUES_HELP)
+        cmd.add_argument(
+            "--audience", choices=["staff", "participants"], default="staff", help=AUDIENCE_HELP
+        )
         cmd.set_defaults(kind=kind)
     inspect = _command(
         sub,
@@ -207,6 +210,11 @@ def _history_commands(sub: Any) -> None:
     )
 
 
+#: Help of ``--audience``.
+AUDIENCE_HELP = (
+    "participants: --out holds only who is with whom, under names people read (no scores, "
+    "reasons, events or check-ins; not read back by check or rematch)"
+)
 #: Help of ``--show-values``.
 SHOW_VALUES_HELP = (
     "show participants' answers in problems and reports (hidden by default: they may be "
@@ -343,7 +351,9 @@ def _solve(args: argparse.Namespace) -> int:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         key = _pseudonym_key(args.pseudonyms)
         meta = programme.meta(out)
-        path = write_result(result, out, meta=meta, pseudonyms=key, include=extra)
+        path = write_result(
+            result, out, meta=meta, pseudonyms=key, include=extra, audience=args.audience
+        )
         print(f"written: {path}" + (" (ids as pseudonyms: not read back)" if key else ""))
     else:
         _summary(result)

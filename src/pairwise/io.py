@@ -547,7 +547,9 @@ def write_result(
         ``"participants"``: only who is with whom (``pairs``: mentee and mentor ids, the
         topic for panels; ``circles``: members, mentor and the published slot or language),
         without scores, reasons, metrics or events (no check-in ever reaches a
-        participant). Such a file is not read back by :func:`read_result`.
+        participant), under column names people read ("Mentee", "Mentor", "Members",
+        "Meeting slot"; included columns as "Mentee Full name"). Such a file is not read
+        back by :func:`read_result`.
     pseudonyms : str or bytes, optional
         A secret key: every id in the file (in id columns and inside reasons) is replaced
         by its pseudonym (:func:`pseudonym`), the same for the same key and id, so
@@ -599,7 +601,32 @@ def write_result(
         frames = _with_columns(frames, include)
     if pseudonyms is not None:
         frames = _pseudonymised(frames, result, pseudonyms)
+    if audience == "participants":  # for people to read: names, not field names
+        frames = {name: frame.rename(columns=_readable_name) for name, frame in frames.items()}
     return write_frames(frames, path)
+
+
+#: Column names of an export for participants, as people read them.
+READABLE = {
+    "mentee_id": "Mentee",
+    "mentor_id": "Mentor",
+    "topic": "Topic",
+    "circle": "Circle",
+    "member_ids": "Members",
+    "slot": "Meeting slot",
+    "language": "Language",
+}
+
+
+def _readable_name(column: Any) -> Any:
+    """A column's name in a participants' export ("mentee_Full name" -> "Mentee Full name")."""
+    name = str(column)
+    if name in READABLE:
+        return READABLE[name]
+    for side in ("mentee_", "mentor_"):
+        if name.startswith(side):
+            return f"{side[:-1].capitalize()} {name[len(side) :]}"
+    return column
 
 
 def _with_columns(
