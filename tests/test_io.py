@@ -603,3 +603,16 @@ def test_a_participants_workbook_people_can_read(tmp_path, monkeypatch) -> None:
     path = pairwise.write_result(circles, "circles.xlsx", audience="participants")
     sheet = pd.read_excel(path, sheet_name="circles")
     assert sheet.columns.tolist() == ["Circle", "Members", "Meeting slot"]
+
+
+def test_an_empty_line_in_a_csv_keeps_the_row_numbers_true(tmp_path) -> None:
+    import pairwise
+
+    frame = pairwise.make_cohort(4, 2, seed=0).to_frame(flat=True)
+    frame.loc[4, "id"] = ""  # the spreadsheet's row 6 (header = row 1): named by number
+    lines = frame.to_csv(index=False).splitlines()
+    lines.insert(2, "")  # an empty line after row 2
+    (tmp_path / "a.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(pairwise.ValidationError) as info:
+        pairwise.read_cohort(tmp_path / "a.csv")
+    assert "row 7" in str(info.value)  # row 6 of the data, one line further down the file

@@ -189,6 +189,7 @@ def read_table(
                 keep_default_na=False,
                 na_values=[""],
                 index_col=False,
+                skip_blank_lines=False,  # kept (and skipped later) so row numbers stay true
             )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, pd.errors.ParserWarning) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
