@@ -71,6 +71,7 @@ __all__ = [
     "BOUND_SHARE",
     "MIN_PEOPLE",
     "RANGE_CAP",
+    "SAFETY_FACTOR",
     "WORK_PER_SECOND",
     "best_bound",
     "compile_kernels",
@@ -523,6 +524,10 @@ BOUND_SHARE, BOUND_CAP = 0.1, 3.0
 #: answer is reported with; planned 3 s it ends 1553.6, 6 s 1539.6, 9 s 1537.1 on
 #: benchmark (b), 850 mentees and 150 mentors over counts 170-283).
 RANGE_CAP = 6.0
+#: The clock stops a bound at this many times its planned seconds (a safety net: the work
+#: count ends it first unless the machine is that much slower than planned; at 2 a busy
+#: machine, load 2.4 on 2 cores, cut it and the bound changed between two runs).
+SAFETY_FACTOR = 4.0
 #: Mentor-led cohorts of at least this many people get the Lagrangian bound.
 MIN_PEOPLE = 31
 #: Pricing work (candidates selected and scanned, partner pairs, search nodes) per planned
@@ -694,8 +699,9 @@ def lagrangian_bound(
     """An upper bound on the total of every solution (see the module docstring).
 
     Planned for ``seconds`` (:data:`WORK_PER_SECOND` of pricing work each), so the same
-    problem and seconds give the same bound; the clock stops it at twice ``seconds`` (and
-    at half of ``plan``'s limit) as a safety net. ``counts`` (lowest, highest; default
+    problem and seconds give the same bound; the clock stops it at four times ``seconds``
+    (and at half of ``plan``'s limit) as a safety net, so only a machine four times slower
+    than planned (:data:`WORK_PER_SECOND`) gets another bound. ``counts`` (lowest, highest; default
     ``p.n_circles`` alone): the bound holds for every circle count between them with
     ``p``'s smallest and largest sizes, so one call bounds a count search. None where it
     does not apply (another objective, circles of one, empty circles allowed, optional
@@ -707,7 +713,7 @@ def lagrangian_bound(
     q = _pricing(p, units)
     if q is None:
         return None
-    stop = start + 2.0 * seconds
+    stop = start + SAFETY_FACTOR * seconds
     if plan is not None:
         stop = min(stop, plan.start + 0.5 * plan.limit)
     span = (p.n_circles, p.n_circles) if counts is None else (int(counts[0]), int(counts[1]))
