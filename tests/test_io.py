@@ -507,6 +507,15 @@ def test_pseudonymous_exports_hide_every_id(tmp_path, monkeypatch, capsys) -> No
     assert main([*args[:3], "p2.json", *args[4:]]) == EXIT_OK
     one, two = (json.loads(Path(f).read_text())["pairs"] for f in ("p1.json", "p2.json"))
     assert one == two and "@example.org" not in Path("p1.json").read_text()
+    # and the terminal reports under the same pseudonyms (summary, reasons, warnings)
+    capsys.readouterr()
+    assert main(["match", "programme.toml", "--pseudonyms", "key.txt"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "@example.org" not in out
+    printed = set(re.findall(r"p-[0-9a-f]{12}", out))
+    assert printed and "pairs:" in out
+    key = Path("key.txt").read_text().strip()
+    assert {pairwise.io.pseudonym(x, key) for x in frame.id} >= printed
 
 
 def test_read_cohort_takes_the_form_export_options(tmp_path) -> None:

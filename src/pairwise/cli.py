@@ -227,6 +227,38 @@ PSEUDONYMS_HELP = (
 )
 
 
+class _Pseudonymous:
+    """A text stream that writes every id as its pseudonym (``--pseudonyms``)."""
+
+    def __init__(self, stream: Any, names: dict[str, str]) -> None:
+        import re
+
+        self.stream = stream
+        self.names = names
+        order = sorted(names, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(x) for x in order))
+
+    def write(self, text: str) -> int:
+        return int(self.stream.write(self.pattern.sub(lambda m: self.names[m.group(0)], text)))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
+
+
+def _pseudonymous_output(ids: list[str], key: str) -> None:
+    """Print (and report errors) with pseudonyms for ``ids`` until :func:`main` returns."""
+    from pairwise.io import pseudonym
+
+    if not ids:
+        return
+    names = {x: pseudonym(x, key) for x in ids}
+    sys.stdout = _Pseudonymous(sys.stdout, names)
+    sys.stderr = _Pseudonymous(sys.stderr, names)
+
+
 def _pseudonym_key(keyfile: str | None) -> str | None:
     """The secret of a key file, made (random, readable by its owner only) when missing."""
     if keyfile is None:
@@ -328,6 +360,9 @@ def _solve(args: argparse.Namespace) -> int:
     out = args.out or programme.output
     _valid_out(out)
     cohort = programme.cohort(show_values=args.show_values)
+    key = _pseudonym_key(args.pseudonyms)
+    if key:  # what is printed from here on names people by pseudonym too
+        _pseudonymous_output([str(x) for x in cohort.ids], key)
     for note in cohort.notes:  # rows skipped, resubmissions dropped, labels merged
         print(note)
     problem = programme.problem(cohort)
@@ -349,7 +384,6 @@ def _solve(args: argparse.Namespace) -> int:
     print(f"independent check: {problems if problems else 'every hard rule holds'}")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        key = _pseudonym_key(args.pseudonyms)
         meta = programme.meta(out)
         path = write_result(
             result, out, meta=meta, pseudonyms=key, include=extra, audience=args.audience
@@ -649,6 +683,7 @@ def pd_options() -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    streams = sys.stdout, sys.stderr
     try:
         if args.command == "demo":
             from pairwise import demo
@@ -680,8 +715,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader stopped early (``| head``): not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        os.dup2(devnull, streams[0].fileno())  # Python's flush at exit must not fail again
         return EXIT_OK
+    finally:
+        sys.stdout, sys.stderr = streams  # as they were (--pseudonyms wraps them)
 
 
 if __name__ == "__main__":
