@@ -18,6 +18,7 @@ import pytest
 
 import pairwise
 from pairwise.cli import main
+from pairwise.cohort import CANONICAL_COLUMNS
 
 SENTINEL = "Zebedee-Quartermaine-SENTINEL"
 
@@ -63,22 +64,8 @@ def _run(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, *
     return code, [out.out, out.err, caplog.text, *(str(w.message) for w in caught)]
 
 
-COLUMNS = [
-    "region",
-    "chapter",
-    "languages",
-    "needs",
-    "expertise",
-    "stage",
-    "mode",
-    "slots",
-    "capacity",
-    "vetted",
-    "avoid",
-    "previous",
-    "prefer",
-    "role",
-]
+#: Every answer column (the id aside: ids may appear).
+COLUMNS = [c for c in CANONICAL_COLUMNS if c != "id"]
 
 
 @pytest.mark.parametrize("column", COLUMNS)

@@ -539,22 +539,31 @@ def test_read_cohort_takes_the_form_export_options(tmp_path) -> None:
     assert any("resubmission" in n or "dropped" in n for n in cohort.notes)
 
 
+def _named_programme(tmp_path, monkeypatch, name: str, output: str = "") -> pd.DataFrame:
+    """A programme folder whose export has a "Full name" column that [output] includes."""
+    from pathlib import Path
+
+    import pairwise
+
+    monkeypatch.chdir(tmp_path)
+    frame = pairwise.make_cohort(20, 6, seed=2).to_frame(flat=True)
+    frame["Full name"] = [name.format(k) for k in range(len(frame))]
+    frame.to_csv("answers.csv", index=False)
+    Path("p.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
+        f'[output]\n{output}include = ["Full name"]\n'
+    )
+    return frame
+
+
 def test_output_include_carries_chosen_columns_into_the_file_only(
     tmp_path, monkeypatch, capsys
 ) -> None:
     from pathlib import Path
 
-    import pairwise
     from pairwise.cli import EXIT_BAD_INPUT, EXIT_OK, main
 
-    monkeypatch.chdir(tmp_path)
-    frame = pairwise.make_cohort(20, 6, seed=2).to_frame(flat=True)
-    frame["Full name"] = [f"Name-{k}-SECRET" for k in range(len(frame))]
-    frame.to_csv("answers.csv", index=False)
-    Path("p.toml").write_text(
-        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
-        '[output]\nfile = "published.xlsx"\ninclude = ["Full name"]\n'
-    )
+    frame = _named_programme(tmp_path, monkeypatch, "Name-{}-SECRET", 'file = "published.xlsx"\n')
     assert main(["match", "p.toml"]) == EXIT_OK  # [output] file
     assert main(["match", "p.toml", "--out", "r.json"]) == EXIT_OK
     out = capsys.readouterr()
@@ -579,19 +588,11 @@ def test_output_include_carries_chosen_columns_into_the_file_only(
 
 
 def test_a_participants_workbook_people_can_read(tmp_path, monkeypatch) -> None:
-    from pathlib import Path
 
     import pairwise
     from pairwise.cli import EXIT_OK, main
 
-    monkeypatch.chdir(tmp_path)
-    frame = pairwise.make_cohort(20, 6, seed=2).to_frame(flat=True)
-    frame["Full name"] = [f"Name {k}" for k in range(len(frame))]
-    frame.to_csv("answers.csv", index=False)
-    Path("p.toml").write_text(
-        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[solve]\ntime_limit = 5\n'
-        '[output]\ninclude = ["Full name"]\n'
-    )
+    _named_programme(tmp_path, monkeypatch, "Name {}")
     args = ["match", "p.toml", "--out", "handout.xlsx", "--audience", "participants"]
     assert main(args) == EXIT_OK
     book = pd.read_excel("handout.xlsx", sheet_name=None)
