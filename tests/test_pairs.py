@@ -1450,3 +1450,30 @@ def test_every_solve_entry_refuses_unusable_time_limits(limit: float) -> None:
         pairwise.rematch(m, p, time_limit=limit)
     with pytest.raises(ValidationError, match="bad time_limit"):
         m.explain("a", time_limit=limit)
+
+
+def test_cpsat_names_an_infeasible_all_matched_problem_at_once() -> None:
+    # issue 15 part 8: CP-SAT searched until its limit and raised SolverError (exit 3);
+    # a max flow proves it (Hall's condition) before any search, as flow does
+    p = PairProblem.from_scores(np.ones((12, 10)), capacity=1, all_matched=True)
+    for method in ("cpsat", "flow"):
+        with pytest.raises(InfeasibleError, match="12 mentees need 12 mentor places"):
+            pairwise.solve(p, method=method, time_limit=30)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_cpsat_and_flow_agree_on_whether_everyone_can_be_matched(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 7)), int(rng.integers(1, 5))
+    s = np.where(rng.random((n, m)) < 0.6, rng.random((n, m)), np.nan)
+    p = PairProblem.from_scores(s, capacity=rng.integers(0, 3, m), all_matched=True)
+    outcomes = []
+    for method in ("flow", "cpsat"):
+        try:
+            outcomes.append(pairwise.solve(p, method=method, time_limit=10).objective)
+        except InfeasibleError:
+            outcomes.append(None)
+    assert (outcomes[0] is None) == (outcomes[1] is None)
+    if outcomes[0] is not None:
+        assert outcomes[1] == pytest.approx(outcomes[0], abs=1e-6)

@@ -23,12 +23,19 @@ from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.answer import Answer
 from pairwise.solvers.pairs import assignment
 from pairwise.solvers.pairs.cpsat import Keep, solve_cpsat
-from pairwise.solvers.pairs.feasibility import check_required, infeasible_all_matched
+from pairwise.solvers.pairs.feasibility import (
+    check_required,
+    hall_violation,
+    infeasible_all_matched,
+)
 from pairwise.solvers.pairs.flow import solve_flow
 from pairwise.solvers.pairs.panels import solve_panels
 from pairwise.solvers.pairs.sparse import solve_sparse
 
 __all__ = ["METHODS", "SPARSE_FROM", "Keep", "pick", "solve_pairs"]
+
+#: The most mentees and mentors an infeasibility proved before the search names.
+SHOWN = 10
 
 #: Pair methods ``solve`` accepts.
 METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
@@ -87,6 +94,15 @@ def solve_pairs(
     """
     chosen = "cpsat" if keep is not None else pick(problem, method)
     check_required(problem)
+    if chosen == "cpsat" and problem.all_matched:
+        x, y, need, room = hall_violation(problem)
+        if need > room:  # proven at once by a max flow: CP-SAT would search until the limit
+            ids_a, ids_b = problem.mentee_ids, problem.mentor_ids
+            rules = [f"every mentee matched: {ids_a[i]}" for i in x[:SHOWN].tolist()]
+            rules += [
+                f"capacity {problem.capacity[j]} of mentor {ids_b[j]}" for j in y[:SHOWN].tolist()
+            ]
+            raise InfeasibleError([*infeasible_all_matched(problem).conflicts, *rules])
     if chosen == "cpsat":
         try:
             answer = solve_cpsat(
