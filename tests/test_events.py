@@ -554,3 +554,25 @@ def test_a_leaver_named_in_others_answers_may_be_deleted_from_the_export(
     ):
         assert main(args) == EXIT_OK, args
     assert main(["history", "v3.json"]) == EXIT_OK
+
+
+def test_a_circles_rematch_that_changes_the_count_checks_through_files(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # 24 peers in six circles of 4-6, one leaves: the re-match forms five; read back from
+    # its file, check said "circle 5 has 0 members" (the file's circles were read in the
+    # programme's six)
+    monkeypatch.chdir(tmp_path)
+    pairwise.make_peers(24, seed=0).to_frame(flat=True).to_csv("peers.csv", index=False)
+    Path("c.toml").write_text(
+        '[programme]\nname = "c"\nkind = "circles"\n[input]\nfile = "peers.csv"\n'
+        "[solve]\ntime_limit = 3\n[circles]\nn_circles = 6\nmin_size = 4\nmax_size = 6\n"
+    )
+    assert main(["circles", "c.toml", "--out", "c1.xlsx"]) == EXIT_OK
+    assert main(["rematch", "c1.xlsx", "--leaving", "peer-0003", "--out", "c2.xlsx"]) == EXIT_OK
+    assert main(["check", "c2.xlsx"]) == EXIT_OK
+    problem = pairwise.Programme.from_toml("c.toml").problem()
+    again = pairwise.io.read_result("c2.xlsx", problem)
+    assert again.problem.n_circles == 5 and check(problem, again) == []
+    assert main(["rematch", "c2.xlsx", "--out", "c3.json"]) == EXIT_OK
+    assert main(["check", "c3.json"]) == EXIT_OK

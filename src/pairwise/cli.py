@@ -611,7 +611,8 @@ def _rematch(args: argparse.Namespace) -> int:
     )
     print(repr(answer.result))
     print(f"kept {answer.kept} of {answer.keepable}; changes:")
-    print(answer.changes.fillna("-").to_string(index=False) if len(answer.changes) else "(none)")
+    shown = answer.changes.astype(object).where(answer.changes.notna(), "-")
+    print(shown.to_string(index=False) if len(shown) else "(none)")
     if args.out:
         meta = programme.meta(args.out)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

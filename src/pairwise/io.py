@@ -820,8 +820,11 @@ def _read_rows(tables: dict[str, pd.DataFrame], problem: Any, events: Events) ->
         pos = positions(problem.person_ids)
         rows = []
         n_circles = problem.n_circles
-        if problem.count_free and problem.size_range is not None:  # the solver's count
-            n_circles = max(fitting_counts(problem.n, *problem.size_range), default=n_circles)
+        # the solver's count, or a re-match's when the problem's no longer fitted
+        moved = problem.count_free or events.rounds > 0
+        if moved and problem.size_range is not None:
+            top = max(fitting_counts(problem.n, *problem.size_range), default=n_circles)
+            n_circles = max(n_circles, top)
         for k, (g, x) in enumerate(zip(members.circle, members.person_id, strict=True)):
             if plain(x) not in pos:
                 problems.append(_unknown(plain(x), str(k), events))
@@ -848,7 +851,7 @@ def _read_rows(tables: dict[str, pd.DataFrame], problem: Any, events: Events) ->
         arr = np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
         answer = replace(_recorded(tables, problem.value(arr), arr, None), left_out=left_out)
         formed = int(arr[:, 0].max()) + 1 if len(arr) else 0
-        if problem.count_free and problem.size_range is not None and formed != problem.n_circles:
+        if moved and problem.size_range is not None and formed != problem.n_circles:
             # the solver chose the count (and, with people left out, chose it again)
             chosen = problem.with_count(formed)
             answer = replace(answer, sizes=(chosen.min_size, chosen.max_size))

@@ -816,6 +816,7 @@ def _rematch_circles(
             ]
         )
     changes = pd.DataFrame(records, columns=["person_id", "before", "after", "change", "reason"])
+    changes = changes.astype({"before": "Int64", "after": "Int64"})  # circle numbers, or none
     return Rematch(result, changes, kept, keepable, tuple(new_broken))
 
 
