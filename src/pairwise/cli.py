@@ -230,16 +230,12 @@ PSEUDONYMS_HELP = (
 class _Pseudonymous:
     """A text stream that writes every id as its pseudonym (``--pseudonyms``)."""
 
-    def __init__(self, stream: Any, names: dict[str, str]) -> None:
-        import re
-
+    def __init__(self, stream: Any, hide: Callable[[str], str]) -> None:
         self.stream = stream
-        self.names = names
-        order = sorted(names, key=len, reverse=True)
-        self.pattern = re.compile("|".join(re.escape(x) for x in order))
+        self.hide = hide
 
     def write(self, text: str) -> int:
-        return int(self.stream.write(self.pattern.sub(lambda m: self.names[m.group(0)], text)))
+        return int(self.stream.write(self.hide(text)))
 
     def flush(self) -> None:
         self.stream.flush()
@@ -250,13 +246,11 @@ class _Pseudonymous:
 
 def _pseudonymous_output(ids: list[str], key: str) -> None:
     """Print (and report errors) with pseudonyms for ``ids`` until :func:`main` returns."""
-    from pairwise.io import pseudonym
+    from pairwise.io import pseudonymiser
 
-    if not ids:
-        return
-    names = {x: pseudonym(x, key) for x in ids}
-    sys.stdout = _Pseudonymous(sys.stdout, names)
-    sys.stderr = _Pseudonymous(sys.stderr, names)
+    hide = pseudonymiser(ids, key)
+    sys.stdout = _Pseudonymous(sys.stdout, hide)
+    sys.stderr = _Pseudonymous(sys.stderr, hide)
 
 
 def _pseudonym_key(keyfile: str | None) -> str | None:

@@ -21,7 +21,7 @@ import secrets
 import stat
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "neutralise",
     "pseudonym",
+    "pseudonymiser",
     "read_cohort",
     "read_events",
     "read_partners",
@@ -672,6 +673,24 @@ def pseudonym(person_id: Any, key: str | bytes) -> str:
     return f"p-{digest[:12]}"
 
 
+def pseudonymiser(ids: Iterable[Any], key: str | bytes) -> Callable[[str], str]:
+    """A function that writes every one of ``ids`` in a text as its :func:`pseudonym`.
+
+    Longer ids are matched first, so an id inside another is never half replaced.
+
+    Examples
+    --------
+    >>> hide = pseudonymiser(["ann@x", "ann@x.org"], "programme secret")
+    >>> hide("pair with ann@x.org broken")
+    'pair with p-85953a64b06a broken'
+    """
+    names = {id_text(x): pseudonym(x, key) for x in ids}
+    if not names:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(x) for x in sorted(names, key=len, reverse=True)))
+    return lambda text: pattern.sub(lambda m: names[m.group(0)], text)
+
+
 def _pseudonymised(
     frames: dict[str, pd.DataFrame], result: Matching | Circles, key: str | bytes
 ) -> dict[str, pd.DataFrame]:
@@ -686,13 +705,10 @@ def _pseudonymised(
         ids = [*result.problem.person_ids]
     events = result.events
     ids += [x for _, x in events.left] + [x for pair in events.partners for x in pair]
-    names = {id_text(x): pseudonym(x, key) for x in ids}
-    if not names:
-        return frames
-    pattern = re.compile("|".join(re.escape(x) for x in sorted(names, key=len, reverse=True)))
+    hide = pseudonymiser(ids, key)
 
     def swap(v: Any) -> Any:
-        return pattern.sub(lambda m: names[m.group(0)], v) if isinstance(v, str) else v
+        return hide(v) if isinstance(v, str) else v
 
     out = {}
     for name, frame in frames.items():
