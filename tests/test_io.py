@@ -626,3 +626,22 @@ def test_an_empty_line_in_a_csv_keeps_the_row_numbers_true(tmp_path) -> None:
     with pytest.raises(pairwise.ValidationError) as info:
         pairwise.read_cohort(tmp_path / "a.csv")
     assert "row 7" in str(info.value)  # row 6 of the data, one line further down the file
+
+
+def test_a_result_file_is_parsed_once_per_version(tmp_path) -> None:
+    import json
+
+    import pairwise
+    from pairwise._tables import result_tables
+
+    m = pairwise.solve(pairwise.PairProblem.from_scores([[0.9, 0.1], [0.2, 0.8]]))
+    path = pairwise.write_result(m, tmp_path / "r.json")
+    first = result_tables(path)
+    first["pairs"].loc[0, "mentee_id"] = "changed by a caller"
+    assert result_tables(path)["pairs"].mentee_id[0] == "0"  # each call has its own copy
+    data = json.loads(path.read_text())
+    data["pairs"][0]["mentee_id"] = "1"
+    path.write_text(json.dumps(data))  # edited in place: parsed again
+    assert result_tables(path)["pairs"].mentee_id[0] == "1"
+    pairwise.write_result(m, path)  # replaced (a new inode): parsed again
+    assert result_tables(path)["pairs"].mentee_id[0] == "0"

@@ -23,11 +23,40 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
+#: Parsed result files by (path, modification time, size, inode): a command reads one file
+#: for its meta, events, partners and rows, and parses it once.
+_PARSED: dict[tuple[str, int, int, int], dict[str, pd.DataFrame]] = {}
+#: Files kept parsed at most.
+PARSED_FILES = 4
+
+
 def result_tables(target: Path) -> dict[str, pd.DataFrame]:
-    """The tables of an exported result; any unreadable file is a ValidationError."""
+    """The tables of an exported result; any unreadable file is a ValidationError.
+
+    A file read again unchanged (same path, modification time, size and inode: a rewrite
+    through :func:`os.replace` is a new inode) is not parsed again; each call gets its own
+    copies of the tables.
+    """
     suffix = target.suffix.lower()
     if suffix not in (".json", *EXCEL_SUFFIXES):
         raise ValidationError([Problem("results are read from .json or .xlsx", value=suffix)])
+    try:
+        info = target.stat()
+        key = (str(target.resolve()), info.st_mtime_ns, info.st_size, info.st_ino)
+    except OSError:
+        key = None
+    if key is not None and key in _PARSED:
+        return {name: frame.copy() for name, frame in _PARSED[key].items()}
+    tables = _parse(target, suffix)
+    if key is not None:
+        while len(_PARSED) >= PARSED_FILES:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = tables
+    return {name: frame.copy() for name, frame in tables.items()}
+
+
+def _parse(target: Path, suffix: str) -> dict[str, pd.DataFrame]:
+    """Every table of a JSON or Excel result file (see :func:`result_tables`)."""
     try:
         if suffix == ".json":
             data = json.loads(target.read_text(encoding="utf-8"))
