@@ -417,10 +417,11 @@ def _by_hand(
     Pairs with someone no longer here are left out; a required pair that is broken, or
     named both forbidden and required in this round, is a problem.
     """
+    round_ = 1 + previous.events.rounds
+    events = previous.events.add(round_, broken=opts.broken, forbidden=opts.forbid)
+    events = events.add(round_, required=opts.require)
     both = {frozenset(p) for p in opts.forbid} & {frozenset(p) for p in opts.require}
-    broken = {frozenset(p) for p in previous.events.broken_pairs} | {
-        frozenset(p) for p in opts.broken
-    }
+    broken = {frozenset(p) for p in events.broken_pairs}  # earlier rounds' and this one's
     for a, b in opts.require:
         if frozenset((a, b)) in broken:
             problems.append(
@@ -434,9 +435,6 @@ def _by_hand(
                 "pair both forbidden and required", value=f"({pair[0]}, {pair[1]})", expected="one"
             )
         )
-    round_ = 1 + previous.events.rounds
-    events = previous.events.add(round_, broken=opts.broken, forbidden=opts.forbid)
-    events = events.add(round_, required=opts.require)
     forbid, require = events.by_hand
 
     def here(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
