@@ -104,3 +104,31 @@ def test_match_prints_the_warnings_and_cohort_report_is_the_answers_part(
     alone = cohort.report()
     assert alone.counts.equals(pairwise.inspect(cohort).counts)
     assert alone.zero_criteria == () and len(alone.no_mentor) == 0  # the rules' part is not there
+
+
+def test_bad_inputs_to_the_report_and_the_new_export_options_are_validation_errors(
+    tmp_path: Path, monkeypatch
+) -> None:
+    cohort = pairwise.make_cohort(6, 2, seed=0)
+    for bad in (
+        lambda: pairwise.inspect("answers.csv"),  # type: ignore[arg-type]
+        lambda: pairwise.inspect(cohort, np.ones((2, 2))),  # type: ignore[arg-type]
+        lambda: pairwise.inspect(cohort, show_values="yes"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(pairwise.ValidationError):
+            bad()
+    result = pairwise.solve(pairwise.PairProblem.from_compatibility(pairwise.score(cohort)))
+    for options in ({"pseudonyms": ""}, {"pseudonyms": 5}, {"include": "Full name"}):
+        with pytest.raises(pairwise.ValidationError):
+            pairwise.write_result(result, tmp_path / "r.json", **options)
+    monkeypatch.chdir(tmp_path)
+    _frame().to_csv("answers.csv", index=False)
+    Path("key.txt").write_text("   \n")  # an empty key file
+    assert main(["match", "answers.csv", "--pseudonyms", "key.txt"]) == 2
+    for include in ("5", '"Full name"', "[1, 2]", '[""]'):
+        Path("p.toml").write_text(
+            '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n'
+            f"[output]\ninclude = {include}\n"
+        )
+        with pytest.raises(pairwise.ValidationError, match="include"):
+            pairwise.Programme.from_toml("p.toml")

@@ -22,6 +22,7 @@ import pandas as pd
 
 from pairwise.circles import CircleProblem
 from pairwise.cohort import Cohort, CohortReport, blank_answers
+from pairwise.errors import Problem, ValidationError
 from pairwise.problem import PairProblem
 
 __all__ = ["CohortReport", "inspect"]
@@ -66,6 +67,23 @@ def inspect(
     >>> print(found.no_mentor.reason[0])
     no allowed mentor (region east-3): removed by same region (8)
     """
+    people: object = cohort  # typed, but notebooks may pass anything
+    built: object = problem
+    flag: object = show_values
+    wrong = []
+    if not isinstance(people, Cohort):
+        wrong.append(
+            Problem("inspect: not a cohort", value=type(people).__name__, expected="a Cohort")
+        )
+    if built is not None and not isinstance(built, PairProblem | CircleProblem):
+        wrong.append(
+            Problem("inspect: not a problem", value=type(built).__name__,
+                    expected="a PairProblem or CircleProblem built from the cohort, or None")
+        )  # fmt: skip
+    if not isinstance(flag, bool):
+        wrong.append(Problem("inspect: show_values", expected="true or false"))
+    if wrong:
+        raise ValidationError(wrong)
     found = cohort.report(show_values=show_values)
     if isinstance(problem, PairProblem):
         zero = tuple(c for c, (w, comp) in problem.criteria.items() if w > 0 and not np.any(comp))
