@@ -95,6 +95,7 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
     out.extend(_event_violations(result.events, groups, set(mentee_ids) | set(mentor_ids)))
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)
     out.extend(_objective_violations(result.objective, result.bound, total))
+    out.extend(_group_floor_violations(problem, pairs))
     return sorted(out)
 
 
@@ -144,6 +145,20 @@ def _event_violations(
     for a, b in sorted(required):
         if {a, b} <= present - gone and frozenset((a, b)) not in together:
             out.append(f"pair ({a}, {b}) required by hand is not together")
+    return out
+
+
+def _group_floor_violations(problem: PairProblem, pairs: list[tuple[int, int]]) -> list[str]:
+    """Each group floor (:class:`~pairwise.rules.MatchRate`) holds: mentees with a mentor."""
+    has = {i for i, _ in pairs}
+    out = []
+    for floor in problem.group_floors:
+        got = sum(1 for i in floor.members.tolist() if i in has)
+        if got < floor.at_least:
+            out.append(
+                f"{floor.name}: {got} of {len(floor.members)} mentees matched, "
+                f"at least {floor.at_least} must be"
+            )
     return out
 
 

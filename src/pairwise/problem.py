@@ -14,17 +14,28 @@ import numpy.typing as npt
 from pairwise._validate import ids_array, per_entity, readonly
 from pairwise.cohort import SHARED_BY
 from pairwise.errors import Problem, ValidationError
+from pairwise.fairness import GroupFloor
 from pairwise.labels import Labels
 from pairwise.rules import Capacity, Compiled, Forbid, PairRule, earlier_partners
 from pairwise.scoring import Compatibility
 
 __all__ = ["OBJECTIVES", "PairProblem"]
 
-Objective = Literal["matched-then-total", "total", "maxmin"]
+Objective = Literal["matched-then-total", "total", "maxmin", "maxmin-group", "maxmin-mentee"]
 #: Objectives: match as many as the rules allow, then maximise the total score (default);
 #: maximise the total score only; lexicographic max-min (lift the worst-off matched mentee
-#: as high as possible, then maximise the total under that floor, keeping the matched count).
-OBJECTIVES: tuple[str, ...] = ("matched-then-total", "total", "maxmin")
+#: as high as possible, then maximise the total under that floor, keeping the matched count);
+#: ``maxmin-group``: lexicographic max-min of the groups' match rates (the lowest rate as
+#: high as possible, then the second lowest, ...; groups from :class:`~pairwise.rules.MatchRate`),
+#: then the total; ``maxmin-mentee``: most pairs, then the lowest total score of a matched
+#: mentee over her mentors as high as possible (FairFlow's goal), then the total.
+OBJECTIVES: tuple[str, ...] = (
+    "matched-then-total",
+    "total",
+    "maxmin",
+    "maxmin-group",
+    "maxmin-mentee",
+)
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -90,6 +101,9 @@ class PairProblem:
         :class:`~pairwise.rules.NoRepeat` rules read from earlier result files (each
         file's history too); every result of the problem carries them in its events, so
         next year's ``NoRepeat`` over this year's result keeps every year's pairs apart.
+    group_floors : tuple of GroupFloor
+        Minimum matched mentees per group (:class:`~pairwise.rules.MatchRate`,
+        :func:`pairwise.fairness.with_match_rate`); the groups ``"maxmin-group"`` balances.
     """
 
     scores: FloatArray
@@ -109,6 +123,7 @@ class PairProblem:
     mentor_labels: Labels | None = field(default=None, repr=False)
     criteria: Mapping[str, tuple[float, npt.NDArray[Any]]] = field(default_factory=dict, repr=False)
     earlier: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    group_floors: tuple[GroupFloor, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         for a in (self.scores, self.allowed, self.capacity, self.demand):
@@ -426,7 +441,9 @@ class PairProblem:
         required: list[tuple[int, int]] = []
         all_matched = False
         panel = None
+        group_floors: list[GroupFloor] = []
         for name, piece in pieces:
+            group_floors.extend(piece.group_floors)
             forbidden = piece.forbidden
             if piece.min_score is not None:
                 forbidden = s < piece.min_score
@@ -463,6 +480,7 @@ class PairProblem:
             mentor_labels=Labels.of(compat.mentors, topics="expertise"),
             criteria={c: (float(w), compat.components[c]) for c, w in compat.weights.items()},
             earlier=earlier_partners(all_rules),
+            group_floors=tuple(group_floors),
         )
 
 

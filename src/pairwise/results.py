@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -244,7 +244,13 @@ class Matching:
         got = np.bincount(self.assignment[:, 1], minlength=p.shape[1])
         return pd.DataFrame({"mentor_id": p.mentor_ids, "mentees": got, "capacity": p.capacity})
 
-    def metrics(self) -> dict[str, float]:
+    @overload
+    def metrics(self, by: None = None) -> dict[str, float]: ...
+
+    @overload
+    def metrics(self, by: str | npt.ArrayLike) -> pd.DataFrame: ...
+
+    def metrics(self, by: str | npt.ArrayLike | None = None) -> dict[str, float] | pd.DataFrame:
         """Summary numbers: objective, bound and gap, matched share, scores, load, locality.
 
         The core keys ``objective``, ``bound``, ``gap`` are those of :meth:`Circles.metrics`.
@@ -252,7 +258,20 @@ class Matching:
         The mentor load distribution is given as ``mentors_with_load_k`` (how many mentors
         have exactly ``k`` mentees, for ``k`` from 0 to ``max_load``) and
         ``capacity_used_share`` (mentees placed over total capacity).
+
+        With ``by`` (a mentee column, or one group label per mentee), a table instead: one
+        row per group (see :mod:`pairwise.fairness`: a list column counts a mentee in each
+        of her values; ``"(missing)"`` for mentees with no value) with ``mentees``,
+        ``matched`` (with at least one mentor), ``match_rate``, and ``mean_score`` and
+        ``min_score`` over the group's pairs. An unknown column is a ValidationError
+        naming the columns there are.
         """
+        if by is not None:
+            from pairwise.fairness import group_table, groups_of
+
+            groups = groups_of(self.problem, by)
+            name = by if isinstance(by, str) else "group"
+            return group_table(groups, self.assignment, self.problem.scores, name)
         p = self.problem
         i, j = self.assignment[:, 0], self.assignment[:, 1]
         s = p.scores[i, j]

@@ -20,6 +20,7 @@ can be told *which* rules left her without a mentor.
 | `MinScore(score)` | only pairs scoring at least ``score`` |
 | `MentorsPerMentee(k)` | each mentee gets ``k`` mentors (an expert panel), or ``"per-topic"`` |
 | `AllMatched()` | every mentee must be matched (infeasible otherwise) |
+| `MatchRate(column, at_least)` | at least this share of each group of ``column`` matched |
 
 Rules declare what later stages need, so nothing downstream reads a rule's display
 ``name`` (renaming one changes no behaviour): ``columns``, the answers a rule reads (named
@@ -57,6 +58,7 @@ import numpy.typing as npt
 from pairwise import scoring
 from pairwise._validate import id_text, is_int, positions
 from pairwise.errors import Problem, ValidationError
+from pairwise.fairness import GroupFloor, floors, groups_of
 
 if TYPE_CHECKING:
     from pairwise.cohort import Cohort
@@ -74,6 +76,7 @@ __all__ = [
     "Forbid",
     "KeepApart",
     "KeepTogether",
+    "MatchRate",
     "MaxPerChapter",
     "MentorsPerMentee",
     "MinScore",
@@ -125,6 +128,8 @@ class Compiled:
     min_score: float | None = None
     all_matched: bool = False
     panel: tuple[tuple[str, ...], BoolArray, BoolArray] | None = None
+    #: minimum matched mentees per group (:class:`MatchRate`)
+    group_floors: tuple[GroupFloor, ...] = ()
 
 
 @runtime_checkable
@@ -865,3 +870,71 @@ class AllMatched:
     def compile(self, compat: Compatibility) -> Compiled:
         """The all-matched flag."""
         return Compiled(all_matched=True)
+
+
+@dataclass(frozen=True)
+class MatchRate:
+    """A minimum match rate for every group of mentees sharing a value of ``column``.
+
+    Each group (see :mod:`pairwise.fairness`: a list column puts a mentee in the group of
+    each of her values, mentees with no value form the group ``"(missing)"``) gets at
+    least ``ceil(at_least * size)`` mentees with a mentor. Solved exactly (CP-SAT);
+    :func:`pairwise.check` verifies it. The groups are also the ones the
+    ``"maxmin-group"`` objective balances (``at_least=0``: no floor, groups only).
+
+    Parameters
+    ----------
+    column : str
+        Any mentee column: ``region``, ``chapter``, ``languages``, an extra column, ...
+    at_least : float or mapping of str to float, default 0.0
+        One rate in [0, 1] for every group, or a rate per value (other groups: no floor).
+
+    Examples
+    --------
+    >>> import pairwise
+    >>> from pairwise.rules import MatchRate
+    >>> compat = pairwise.score(pairwise.make_cohort(40, 12, seed=2))
+    >>> rules = [MatchRate("region", at_least=0.5)]
+    >>> p = pairwise.PairProblem.from_compatibility(compat, rules)
+    >>> m = pairwise.solve(p, time_limit=5)
+    >>> pairwise.check(p, m), bool((m.metrics(by="region").match_rate >= 0.5).all())
+    ([], True)
+    """
+
+    column: str
+    at_least: float | dict[str, float] = 0.0
+
+    @property
+    def name(self) -> str:
+        """``match rate by column``."""
+        return f"match rate by {self.column}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The column it reads."""
+        return (self.column,)
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """A floor per group of the mentees' ``column``."""
+        from pairwise.labels import Labels
+
+        if not isinstance(self.column, str):
+            raise ValidationError(
+                [Problem(f"{self.name}: column must be a column name", expected="text")]
+            )
+        probe = _MenteeColumns(Labels.of(compat.mentees, topics="needs"), compat)
+        groups = groups_of(probe, self.column)  # type: ignore[arg-type]
+        return Compiled(group_floors=floors(self.column, groups, self.at_least, self.name))
+
+
+@dataclass(frozen=True)
+class _MenteeColumns:
+    """What :func:`pairwise.fairness.groups_of` reads of a problem, before there is one."""
+
+    mentee_labels: Any
+    compat: Any
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        n, m = self.compat.shape
+        return int(n), int(m)

@@ -23,6 +23,7 @@ from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.answer import Answer
 from pairwise.solvers.pairs import assignment
 from pairwise.solvers.pairs.cpsat import Keep, solve_cpsat
+from pairwise.solvers.pairs.fair import needs_fair, solve_fair
 from pairwise.solvers.pairs.feasibility import (
     check_required,
     hall_violation,
@@ -55,6 +56,28 @@ def pick(problem: PairProblem, method: str) -> str:
                 )
             ]
         )
+    if needs_fair(problem):  # group floors, fair objectives: the fair CP-SAT model
+        if method not in ("auto", "cpsat") or problem.panel is not None:
+            raise ValidationError(
+                [
+                    Problem(
+                        f"method {method!r} does not do group match rates or "
+                        f"objective {problem.objective!r}",
+                        value=method,
+                        expected="'auto' or 'cpsat', without per-topic panels",
+                    )
+                ]
+            )
+        if problem.objective == "maxmin-group" and not problem.group_floors:
+            raise ValidationError(
+                [
+                    Problem(
+                        "objective 'maxmin-group' needs groups",
+                        expected="rules.MatchRate(column) or fairness.with_match_rate",
+                    )
+                ]
+            )
+        return "fair"
     if method == "sparse" and problem.objective == "maxmin":
         raise ValidationError(
             [Problem("method 'sparse' does not do maxmin", value=method, expected="'flow'")]
@@ -103,7 +126,9 @@ def solve_pairs(
                 f"capacity {problem.capacity[j]} of mentor {ids_b[j]}" for j in y[:SHOWN].tolist()
             ]
             raise InfeasibleError([*infeasible_all_matched(problem).conflicts, *rules])
-    if chosen == "cpsat":
+    if chosen == "fair":
+        answer = solve_fair(problem, plan, seeds, workers, deterministic=deterministic)
+    elif chosen == "cpsat":
         try:
             answer = solve_cpsat(
                 problem, plan, seeds, workers, keep=keep, deterministic=deterministic
