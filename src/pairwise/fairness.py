@@ -66,7 +66,7 @@ class GroupFloor:
         """``column value``, or a neutral name for a group too small to be named."""
         if len(self.members) >= NAMED_FROM:
             return f"{self.column} {self.value}"
-        return f"a {self.column} group of {len(self.members)}"
+        return f"a group of {len(self.members)} ({self.column})"
 
     def explain(self, reachable: int) -> str:
         """The floor in programme terms, with how many members could be matched at most."""
