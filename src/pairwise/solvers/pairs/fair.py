@@ -93,8 +93,9 @@ def explain_floors(problem: PairProblem) -> None:
 class _Fair:
     """The model: pairs, 'has a mentor' per mentee, the rules and the group floors."""
 
-    def __init__(self, problem: PairProblem) -> None:
+    def __init__(self, problem: PairProblem, *, assumed: bool = False) -> None:
         self.problem = problem
+        self.assumed = assumed
         n, m = problem.shape
         self.rows, self.cols = (a.astype(np.int64) for a in np.nonzero(problem.allowed))
         s = problem.scores[self.rows, self.cols]
@@ -103,6 +104,7 @@ class _Fair:
         md = self.model = cp_model.CpModel()
         self.x = [md.new_bool_var(f"x{k}") for k in range(len(self.rows))]
         self.y = [md.new_bool_var(f"y{i}") for i in range(n)]
+        self.has: list[Any] = []  # "she has a mentor", as plain a form as possible
         self.names: dict[int, str] = {}
         self.literals: list[Any] = []
         self.by_mentee: list[list[int]] = [[] for _ in range(n)]
@@ -114,9 +116,14 @@ class _Fair:
         for i in range(n):
             terms = [self.x[k] for k in self.by_mentee[i]]
             md.add(sum(terms) <= int(problem.demand[i]))
-            md.add(self.y[i] <= sum(terms))
-            for t in terms:
-                md.add_implication(t, self.y[i])
+            if int(problem.demand[i]) <= 1:  # she has a mentor = her pairs' sum, linear
+                md.add(self.y[i] == sum(terms))
+                self.has.append(cp_model.LinearExpr.sum(terms))
+            else:
+                md.add(self.y[i] <= sum(terms))
+                for t in terms:
+                    md.add_implication(t, self.y[i])
+                self.has.append(self.y[i])
             if problem.all_matched and problem.demand[i] > 0:
                 lit = self.assume(f"every mentee matched: {ids_a[i]}")
                 md.add(sum(terms) >= int(problem.demand[i])).only_enforce_if(lit)
@@ -136,12 +143,20 @@ class _Fair:
         for f in problem.group_floors:
             if f.at_least > 0:
                 lit = self.assume(f"{f.name}: at least {f.at_least} of {len(f.members)} matched")
-                matched = sum(self.y[i] for i in f.members.tolist())
+                matched = sum(self.has[i] for i in f.members.tolist())
                 md.add(matched >= f.at_least).only_enforce_if(lit)
         self.count = sum(self.x)
         self.total = cp_model.LinearExpr.weighted_sum(self.x, self.s_int.tolist())
 
     def assume(self, name: str) -> Any:
+        """A literal switching a rule on (assumed), or the constant true (a hard rule).
+
+        Enforced constraints leave CP-SAT's LP relaxation, so the model solved for the
+        answer states every rule plainly; only the one rebuilt to explain an infeasible
+        problem uses literals.
+        """
+        if not self.assumed:
+            return self.model.new_constant(1)
         lit = self.model.new_bool_var(name)
         self.names[lit.index] = name
         self.literals.append(lit)
@@ -160,7 +175,7 @@ class _Fair:
             above = []
             for g, f in enumerate(groups):
                 b = self.model.new_bool_var(f"b{k}_{g}")
-                matched = sum(self.y[i] for i in f.members.tolist())
+                matched = sum(self.has[i] for i in f.members.tolist())
                 self.model.add(matched * scale >= z * len(f.members)).only_enforce_if(b)
                 above.append(b)
             self.model.add(sum(above) >= len(groups) - k)
@@ -223,7 +238,6 @@ def solve_fair(
     """
     explain_floors(problem)
     mdl = _Fair(problem)
-    mdl.model.add_assumptions(mdl.literals)
     phases = _targets(mdl)
     budget = DETERMINISTIC_SHARE * plan.limit
     optimal, chosen, bound = True, list[bool](), None
@@ -232,7 +246,7 @@ def solve_fair(
         mdl.model.maximize(target)
         status = solver.solve(mdl.model)
         if status == cp_model.INFEASIBLE:
-            raise_core(solver, mdl.names)
+            _explain(problem, plan, seeds, workers)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if not chosen:
                 raise SolverError(f"CP-SAT found no solution within the time limit ({name} phase)")
@@ -249,6 +263,17 @@ def solve_fair(
         if not last:
             mdl.model.add(target >= round(solver.objective_value))
     return _answer(mdl, np.array(chosen, dtype=bool), optimal, bound)
+
+
+def _explain(problem: PairProblem, plan: TimePlan, seeds: Seeds, workers: int | None) -> None:
+    """Raise InfeasibleError naming the conflicting rules (the unsat core of a rebuilt model)."""
+    mdl = _Fair(problem, assumed=True)
+    mdl.model.add_assumptions(mdl.literals)
+    solver = make_solver(plan, DETERMINISTIC_SHARE * plan.limit, seeds, workers)
+    if solver.solve(mdl.model) == cp_model.INFEASIBLE:
+        raise_core(solver, mdl.names)
+    floors = [f"{f.name}: at least {f.at_least} matched" for f in problem.group_floors]
+    raise InfeasibleError([*floors, "the mentors' capacities"])
 
 
 def _answer(
