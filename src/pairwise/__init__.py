@@ -18,6 +18,7 @@ from pairwise.report import CohortReport, inspect
 from pairwise.results import Circles, Matching
 from pairwise.scoring import Compatibility, Criterion, Scorer, affinity, score
 from pairwise.solvers import solve
+from pairwise.suggest import Suggestions, suggest
 from pairwise.sweep import sweep
 from pairwise.synthetic import make_cohort, make_peers
 
@@ -36,6 +37,7 @@ __all__ = [
     "Rematch",
     "Scorer",
     "SolverError",
+    "Suggestions",
     "ValidationError",
     "affinity",
     "check",
@@ -48,6 +50,7 @@ __all__ = [
     "rules",
     "score",
     "solve",
+    "suggest",
     "sweep",
     "write_result",
 ]
