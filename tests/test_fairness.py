@@ -326,3 +326,11 @@ def test_metrics_table_is_a_dataframe_indexed_by_the_column():
     m = pairwise.solve(pairwise.PairProblem.from_scores([[1.0], [2.0]]))
     table = m.metrics(by=[1, 2])
     assert isinstance(table, pd.DataFrame) and table.index.name == "group"
+
+
+def test_rematch_refuses_group_floors_rather_than_break_them() -> None:
+    compat = pairwise.score(pairwise.make_cohort(30, 8, seed=2))
+    p = pairwise.PairProblem.from_compatibility(compat, [rules.MatchRate("cluster", 0.3)])
+    m = pairwise.solve(p, time_limit=5)
+    with pytest.raises(ValidationError, match="group match-rate floors"):
+        pairwise.rematch(m, p, leaving=[p.mentor_ids[0]])

@@ -645,6 +645,18 @@ def _solve_pairs_keeping(
     p2: PairProblem, keep: list[tuple[int, int]], opts: _Options, first: IntArray | None = None
 ) -> Matching:
     """CP-SAT on ``p2`` with the rule to keep the previous pairs at ``keep``."""
+    if p2.group_floors or p2.objective in ("maxmin-group", "maxmin-mentee"):
+        # the keep model does not state them: refuse rather than return a result that breaks them
+        raise ValidationError(
+            [
+                Problem(
+                    "re-matching does not yet keep group match-rate floors or fair objectives",
+                    value=p2.objective,
+                    expected="a problem without rules.MatchRate, objective not maxmin-group "
+                    "or maxmin-mentee (solve it again instead)",
+                )
+            ]
+        )
     keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
     plan = TimePlan.of(opts.time_limit)
     if first is None and opts.penalty is None and _all_keepable(p2, keep_arr):
