@@ -74,6 +74,10 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
             out.append(
                 f"mentor {mentor_ids[j]} has {count} mentees, capacity {problem.capacity[j]}"
             )
+    low = getattr(problem, "minimum", ())
+    for j in range(len(low)):
+        if mentor_ids[j] not in changed and per_mentor[j] < int(low[j]):
+            out.append(f"mentor {mentor_ids[j]} has {per_mentor[j]} mentees, minimum {low[j]}")
     for i, count in per_mentee.items():
         if 0 <= i < n and count > int(problem.demand[i]):
             out.append(f"mentee {mentee_ids[i]} has {count} mentors, asked for {problem.demand[i]}")

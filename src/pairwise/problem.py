@@ -73,6 +73,8 @@ class PairProblem:
         Most mentees per mentor.
     demand : ndarray of int64, shape (n_mentees,)
         Mentors per mentee (1, or more for an expert panel).
+    minimum : ndarray of int64, shape (n_mentors,)
+        Fewest mentees per mentor (a hard rule; zeros by default).
     required : tuple of (int, int)
         (mentee, mentor) positions fixed in every solution.
     all_matched : bool
@@ -124,9 +126,12 @@ class PairProblem:
     criteria: Mapping[str, tuple[float, npt.NDArray[Any]]] = field(default_factory=dict, repr=False)
     earlier: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     group_floors: tuple[GroupFloor, ...] = field(default=(), repr=False)
+    minimum: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     def __post_init__(self) -> None:
-        for a in (self.scores, self.allowed, self.capacity, self.demand):
+        if len(self.minimum) != len(self.capacity):  # default: no minimum load
+            object.__setattr__(self, "minimum", np.zeros(len(self.capacity), dtype=np.int64))
+        for a in (self.scores, self.allowed, self.capacity, self.demand, self.minimum):
             readonly(a)
         if self.panel is not None:
             readonly(self.panel[1])
@@ -294,6 +299,7 @@ class PairProblem:
         objective: Objective = "matched-then-total",
         mentee_ids: Sequence[Any] | None = None,
         mentor_ids: Sequence[Any] | None = None,
+        minimum: int | npt.ArrayLike = 0,
     ) -> PairProblem:
         """Build a pairing problem from a plain score matrix.
 
@@ -320,6 +326,8 @@ class PairProblem:
             See :data:`OBJECTIVES`.
         mentee_ids, mentor_ids : sequence, optional
             Ids for rows and columns; positions ``0..n-1`` by default.
+        minimum : int or array-like of shape (n_mentors,), default 0
+            Fewest mentees a mentor takes (a hard rule, at most her capacity).
 
         Returns
         -------
@@ -351,6 +359,16 @@ class PairProblem:
         ok = _allowed_cells(s, forbidden, allowed, min_score, problems)
         cap = per_entity(capacity, m, "capacity", problems)
         dem = per_entity(demand, n, "demand", problems)
+        low = per_entity(minimum, m, "minimum", problems)
+        for j in np.flatnonzero(low > cap).tolist():
+            problems.append(
+                Problem(
+                    "minimum above capacity",
+                    row=f"row {j}",
+                    column="minimum",
+                    expected="<= capacity",
+                )
+            )
         if objective not in OBJECTIVES:
             problems.append(
                 Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))
@@ -376,6 +394,7 @@ class PairProblem:
             mentee_ids=ids_a,
             mentor_ids=ids_b,
             removed_by=removed,
+            minimum=low,
         )
 
     @classmethod
@@ -437,6 +456,7 @@ class PairProblem:
         ok = np.ones((n, m), dtype=bool)
         removed: dict[str, BoolArray] = {}
         cap = np.ones(m, dtype=np.int64)
+        low = np.zeros(m, dtype=np.int64)
         dem = np.ones(n, dtype=np.int64)
         required: list[tuple[int, int]] = []
         all_matched = False
@@ -452,6 +472,8 @@ class PairProblem:
                 ok &= ~forbidden
             if piece.capacity is not None:
                 cap = piece.capacity
+            if piece.minimum is not None:
+                low = piece.minimum
             if piece.demand is not None:
                 dem = piece.demand
             required.extend(piece.required)
@@ -481,6 +503,7 @@ class PairProblem:
             criteria={c: (float(w), compat.components[c]) for c, w in compat.weights.items()},
             earlier=earlier_partners(all_rules),
             group_floors=tuple(group_floors),
+            minimum=np.minimum(low, cap),
         )
 
 

@@ -645,6 +645,16 @@ def _solve_pairs_keeping(
     p2: PairProblem, keep: list[tuple[int, int]], opts: _Options, first: IntArray | None = None
 ) -> Matching:
     """CP-SAT on ``p2`` with the rule to keep the previous pairs at ``keep``."""
+    if p2.minimum.any():  # the fast path solves sub-problems that would drop them
+        raise ValidationError(
+            [
+                Problem(
+                    "re-matching does not yet keep minimum loads",
+                    column="minimum",
+                    expected="a problem without minimum loads (solve it again instead)",
+                )
+            ]
+        )
     if p2.group_floors or p2.objective in ("maxmin-group", "maxmin-mentee"):
         # the keep model does not state them: refuse rather than return a result that breaks them
         raise ValidationError(

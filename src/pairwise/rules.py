@@ -115,6 +115,8 @@ class Compiled:
         Smallest allowed pair score.
     all_matched : bool
         Whether every mentee must be matched.
+    minimum : ndarray of int64, shape (n_mentors,), optional
+        Fewest mentees per mentor this rule sets.
     panel : tuple of (topics, needs, offers), optional
         Per-topic panels: topic names, ``needs`` (n_mentees, n_topics) bool and ``offers``
         (n_mentors, n_topics) bool; each mentee gets one mentor per needed topic, a
@@ -128,6 +130,7 @@ class Compiled:
     min_score: float | None = None
     all_matched: bool = False
     panel: tuple[tuple[str, ...], BoolArray, BoolArray] | None = None
+    minimum: IntArray | None = None
     #: minimum matched mentees per group (:class:`MatchRate`)
     group_floors: tuple[GroupFloor, ...] = ()
 
@@ -375,10 +378,25 @@ class Capacity:
     ----------
     override : int or sequence of int, optional
         One capacity for every mentor, or one per mentor (in the compatibility's order).
+    minimum : int or sequence of int, optional
+        Fewest mentees per mentor (a hard rule; one for all, or one per mentor), at most
+        her capacity: "every recruited mentor gets a mentee" is ``minimum=1``.
+
+    Examples
+    --------
+    >>> import pairwise
+    >>> from pairwise.rules import Capacity
+    >>> compat = pairwise.score(pairwise.make_cohort(12, 6, seed=1))
+    >>> p = pairwise.PairProblem.from_compatibility(compat, [Capacity(3, minimum=2)])
+    >>> m = pairwise.solve(p)
+    >>> import numpy as np
+    >>> np.bincount(m.assignment[:, 1], minlength=6).tolist()
+    [2, 2, 2, 2, 2, 2]
     """
 
     override: int | Sequence[int] | None = None
     name: str = "capacity"
+    minimum: int | Sequence[int] | None = None
 
     def compile(self, compat: Compatibility) -> Compiled:
         """Capacities per mentor."""
@@ -409,7 +427,45 @@ class Capacity:
             raise ValidationError(
                 [Problem("negative capacity", column="capacity", expected=">= 0")]
             )
-        return Compiled(capacity=cap)
+        low = None
+        if self.minimum is not None:
+            low = _whole_per_mentor(self.minimum, m, "minimum")
+            if (low < 0).any() or (low > cap).any():
+                raise ValidationError(
+                    [
+                        Problem(
+                            "minimum out of range",
+                            row=f"row {j}",
+                            column="minimum",
+                            expected=f"0 to the capacity {int(cap[j])}",
+                        )
+                        for j in np.flatnonzero((low < 0) | (low > cap)).tolist()
+                    ]
+                )
+        return Compiled(capacity=cap, minimum=low)
+
+
+def _whole_per_mentor(value: Any, m: int, what: str) -> IntArray:
+    """One whole number for every mentor, or one per mentor, as an array (else ValidationError)."""
+    raw = np.asarray(value)
+    if (
+        raw.ndim > 1
+        or (raw.ndim == 1 and raw.shape != (m,))
+        or not np.issubdtype(raw.dtype, np.number)
+        or raw.dtype == np.bool_
+        or not np.isfinite(raw).all()
+        or (raw != np.round(raw)).any()
+    ):
+        raise ValidationError(
+            [
+                Problem(
+                    f"{what} must be whole numbers",
+                    column=what,
+                    expected=f"one integer, or {m} (one per mentor)",
+                )
+            ]
+        )
+    return np.broadcast_to(raw.astype(np.int64), (m,)).copy()
 
 
 @dataclass(frozen=True)

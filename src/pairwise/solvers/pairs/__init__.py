@@ -28,6 +28,7 @@ from pairwise.solvers.pairs.feasibility import (
     check_required,
     hall_violation,
     infeasible_all_matched,
+    infeasible_minimum,
 )
 from pairwise.solvers.pairs.flow import solve_flow
 from pairwise.solvers.pairs.panels import solve_panels
@@ -53,6 +54,16 @@ def pick(problem: PairProblem, method: str) -> str:
                     "method 'assignment' needs a dense one-to-one problem",
                     value=method,
                     expected="every pair allowed, capacities and demands 1, no required pairs",
+                )
+            ]
+        )
+    if needs_fair(problem) and problem.minimum.any():
+        raise ValidationError(
+            [
+                Problem(
+                    "minimum loads do not yet combine with group match rates or fair objectives",
+                    value=problem.objective,
+                    expected="minimum 0, or no rules.MatchRate and a flow objective",
                 )
             ]
         )
@@ -83,6 +94,10 @@ def pick(problem: PairProblem, method: str) -> str:
             [Problem("method 'sparse' does not do maxmin", value=method, expected="'flow'")]
         )
     if problem.panel is not None:
+        if problem.minimum.any():
+            raise ValidationError(
+                [Problem("per-topic panels take no minimum load", expected="minimum 0")]
+            )
         if method not in ("auto", "flow"):
             raise ValidationError(
                 [Problem("per-topic panels are solved by 'flow'", value=method, expected="'flow'")]
@@ -93,7 +108,7 @@ def pick(problem: PairProblem, method: str) -> str:
     if assignment.applies(problem):
         return "assignment"
     n, m = problem.shape
-    if n * m >= SPARSE_FROM and problem.objective != "maxmin":
+    if n * m >= SPARSE_FROM and problem.objective != "maxmin" and not problem.minimum.any():
         return "sparse"
     return "flow"
 
@@ -138,7 +153,7 @@ def solve_pairs(
             raise InfeasibleError([*detail, *core.conflicts]) from None
     elif chosen == "assignment":
         answer = assignment.solve_assignment(problem)
-    elif chosen == "sparse":
+    elif chosen == "sparse" and not problem.minimum.any():  # minimum loads: solved by flow
         answer = solve_sparse(problem)
     elif problem.panel is not None:
         answer = solve_panels(problem)
@@ -148,4 +163,7 @@ def solve_pairs(
         got = np.bincount(answer.rows[:, 0], minlength=problem.shape[0])
         if (got < problem.demand).any():
             raise infeasible_all_matched(problem)
+    load = np.bincount(answer.rows[:, 1], minlength=problem.shape[1])
+    if (load < problem.minimum).any():
+        raise infeasible_minimum(problem)
     return answer

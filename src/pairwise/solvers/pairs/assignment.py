@@ -35,6 +35,7 @@ def applies(problem: PairProblem) -> bool:
         and (problem.capacity == 1).all()
         and (problem.demand == 1).all()
         and not problem.required
+        and not problem.minimum.any()
         and (problem.objective == "matched-then-total" or (problem.scores >= 0).all())
         and problem.objective != "maxmin"
     )

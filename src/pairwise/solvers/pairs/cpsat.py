@@ -71,6 +71,9 @@ class _Model:
             if terms:
                 lit = self.assume(f"capacity {problem.capacity[j]} of mentor {ids_b[j]}")
                 self.model.add(sum(terms) <= int(problem.capacity[j])).only_enforce_if(lit)
+            if problem.minimum[j] > 0:
+                lit = self.assume(f"minimum {problem.minimum[j]} of mentor {ids_b[j]}")
+                self.model.add(sum(terms) >= int(problem.minimum[j])).only_enforce_if(lit)
         index = {
             (i, j): k
             for k, (i, j) in enumerate(zip(self.rows.tolist(), self.cols.tolist(), strict=True))

@@ -14,9 +14,9 @@ import numpy.typing as npt
 
 from pairwise.errors import InfeasibleError
 from pairwise.problem import PairProblem
-from pairwise.solvers.pairs.network import after_required, solved_max_flow
+from pairwise.solvers.pairs.network import after_required, low_after_required, solved_max_flow
 
-__all__ = ["check_required", "hall_violation", "infeasible_all_matched"]
+__all__ = ["check_required", "hall_violation", "infeasible_all_matched", "infeasible_minimum"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -94,3 +94,34 @@ def infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
             f"{len(y)} mentors allowed for them have {room} places: {shown}"
         )
     return InfeasibleError(conflicts or ["not every mentee can be matched"])
+
+
+def infeasible_minimum(problem: PairProblem) -> InfeasibleError:
+    """Name the mentors whose minimum loads cannot all be met, in programme terms.
+
+    A minimum cut of source -> mentor (her remaining minimum) -> mentee (one unit per
+    allowed pair) -> sink (remaining demand) gives the mentors Y whose minima exceed what
+    the mentees allowed with them can give (Hall's condition, mentor side).
+    """
+    n, m = problem.shape
+    dem, _, free = after_required(problem)
+    low = low_after_required(problem)
+    rows, cols = (a.astype(np.int64) for a in np.nonzero(free))
+    # the same builder with the sides swapped: mentors play "mentees" (demand = minimum)
+    mf = solved_max_flow(m, n, low, dem, cols, rows)
+    side = np.asarray(mf.get_source_side_min_cut(), dtype=np.int64)
+    y = np.sort(side[(side >= 1) & (side <= m)] - 1)
+    degree = free[:, y].sum(axis=1).astype(np.int64)
+    room = int(np.minimum(dem, degree).sum())
+    ids_b = problem.mentor_ids
+    shown = ", ".join(str(ids_b[j]) for j in y[:10]) + (" ..." if len(y) > 10 else "")
+    conflicts = []
+    if len(y) and int(low[y].sum()) > room:
+        each = np.unique(low[y])
+        need = f"each get {int(each[0])}" if len(each) == 1 else f"get {int(low[y].sum())} in all"
+        conflicts.append(
+            f"{len(y)} mentors must {need} but only {room} mentees may go to them: {shown}"
+        )
+    else:  # the minima fit alone: the conflict is with every mentee matched
+        conflicts.append("the minimum loads of the mentors and every mentee matched")
+    return InfeasibleError(conflicts)

@@ -37,6 +37,7 @@ from pairwise.solvers.pairs.network import (
     chosen_pairs,
     cost_network,
     free_arcs,
+    low_after_required,
     max_count,
     max_then_total,
 )
@@ -55,11 +56,12 @@ def solve_flow(problem: PairProblem) -> Answer:
     dem, cap, free = after_required(problem)
     rows, cols, costs, scale = free_arcs(problem, free)
     fixed = np.array(problem.required, dtype=np.int64).reshape(-1, 2)
+    low = low_after_required(problem)
     objective = problem.objective
     if objective == "total" and problem.all_matched:
         objective = "matched-then-total"  # all must be matched: maximise the total among those
     if objective == "total":
-        smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs)
+        smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs, low)
         # a free source -> sink bypass: mentees stay unmatched unless a pair adds score
         smcf.add_arc_with_capacity_and_unit_cost(0, n + m + 1, int(dem.sum()), 0)
         status = smcf.solve()
@@ -67,9 +69,9 @@ def solve_flow(problem: PairProblem) -> Answer:
             raise SolverError(f"min-cost flow ended with status {status}")
         chosen = chosen_pairs(smcf, arcs, rows, cols)
     elif objective == "maxmin":
-        chosen = _maxmin(problem, dem, cap, rows, cols, costs)
+        chosen = _maxmin(problem, dem, cap, rows, cols, costs, low)
     else:
-        chosen = max_then_total(n, m, dem, cap, rows, cols, costs)
+        chosen = max_then_total(n, m, dem, cap, rows, cols, costs, low)
     pairs = np.concatenate([fixed, chosen]) if len(fixed) else chosen
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     counted = len(pairs)
@@ -85,17 +87,31 @@ def _maxmin(
     rows: IntArray,
     cols: IntArray,
     costs: IntArray,
+    low: IntArray,
 ) -> IntArray:
     n, m = problem.shape
-    target = max_count(n, m, dem, cap, rows, cols)
     s = problem.scores[rows, cols]
+    if low.any():  # the target: most pairs with every minimum met that can be
+        best = max_then_total(n, m, dem, cap, rows, cols, costs, low)
+        target = len(best)
+        best_low = _met(best, low, m)
+    else:
+        target = max_count(n, m, dem, cap, rows, cols)
     if target == 0 or len(s) == 0:
-        return max_then_total(n, m, dem, cap, rows, cols, costs)
+        return max_then_total(n, m, dem, cap, rows, cols, costs, low)
     levels = floor_levels(s, (float(problem.scores[i, j]) for i, j in problem.required))
 
     def keeps(t: float) -> bool:
         keep = s >= t
-        return max_count(n, m, dem, cap, rows[keep], cols[keep]) == target
+        if not low.any():
+            return max_count(n, m, dem, cap, rows[keep], cols[keep]) == target
+        got = max_then_total(n, m, dem, cap, rows[keep], cols[keep], costs[keep], low)
+        return len(got) == target and _met(got, low, m) == best_low
 
     keep = s >= levels[largest_floor(levels, keeps)]
-    return max_then_total(n, m, dem, cap, rows[keep], cols[keep], costs[keep])
+    return max_then_total(n, m, dem, cap, rows[keep], cols[keep], costs[keep], low)
+
+
+def _met(pairs: IntArray, low: IntArray, m: int) -> int:
+    """Units of minimum load ``pairs`` meet."""
+    return int(np.minimum(np.bincount(pairs[:, 1], minlength=m), low).sum())

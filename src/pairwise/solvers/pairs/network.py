@@ -21,8 +21,10 @@ __all__ = [
     "chosen_pairs",
     "cost_network",
     "free_arcs",
+    "low_after_required",
     "max_count",
     "max_then_total",
+    "minimum_bonus",
     "solved_max_flow",
 ]
 
@@ -41,6 +43,14 @@ def after_required(problem: PairProblem) -> tuple[IntArray, IntArray, npt.NDArra
     return dem, cap, free
 
 
+def low_after_required(problem: PairProblem) -> IntArray:
+    """Minimum loads still to meet after required pairs (which count towards them)."""
+    low = problem.minimum.copy()
+    for _, j in problem.required:
+        low[j] -= 1
+    return np.maximum(low, 0)
+
+
 def free_arcs(
     problem: PairProblem, free: npt.NDArray[np.bool_]
 ) -> tuple[IntArray, IntArray, IntArray, float]:
@@ -53,12 +63,22 @@ def free_arcs(
 
 
 def cost_network(
-    n: int, m: int, dem: IntArray, cap: IntArray, rows: IntArray, cols: IntArray, costs: IntArray
+    n: int,
+    m: int,
+    dem: IntArray,
+    cap: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    costs: IntArray,
+    low: IntArray | None = None,
 ) -> tuple[min_cost_flow.SimpleMinCostFlow, IntArray]:
     """Source -> mentee (demand) -> mentor (one unit per pair, ``costs``) -> sink (capacity).
 
     Node numbers: source 0, mentees ``1..n``, mentors ``n+1..n+m``, sink ``n+m+1``. Returns
-    the network and the indices of the pair arcs.
+    the network and the indices of the pair arcs. With ``low`` (minimum loads), each mentor's
+    first ``low[j]`` units to the sink earn a bonus larger than any difference in pair costs,
+    so a min-cost flow fills every minimum it can before it looks at scores (an augmenting
+    path never lowers a mentor's load, so a maximum flow keeps every minimum some flow meets).
     """
     smcf = min_cost_flow.SimpleMinCostFlow()
     source, sink = 0, n + m + 1
@@ -70,13 +90,30 @@ def cost_network(
     smcf.add_arcs_with_capacity_and_unit_cost(
         np.full(n, source, dtype=np.int64), mentee_nodes, dem, np.zeros(n, dtype=np.int64)
     )
+    base = np.zeros(m, dtype=np.int64)
+    if low is not None and low.any():
+        big = minimum_bonus(dem, costs)
+        first = np.minimum(low, cap)
+        smcf.add_arcs_with_capacity_and_unit_cost(
+            mentor_nodes, np.full(m, sink, dtype=np.int64), first, np.full(m, -big, np.int64)
+        )
+        cap = cap - first
     smcf.add_arcs_with_capacity_and_unit_cost(
-        mentor_nodes, np.full(m, sink, dtype=np.int64), cap, np.zeros(m, dtype=np.int64)
+        mentor_nodes, np.full(m, sink, dtype=np.int64), cap, base
     )
     supply = int(dem.sum())
     smcf.set_node_supply(source, supply)
     smcf.set_node_supply(sink, -supply)
     return smcf, np.asarray(pair_arcs, dtype=np.int64)
+
+
+def minimum_bonus(dem: IntArray, costs: IntArray) -> int:
+    """A per-unit bonus above the largest difference in pair costs any two flows can have."""
+    top = int(np.abs(costs).max(initial=0))
+    big = 2 * top * max(int(dem.sum()), 1) + 1
+    if big * max(int(dem.sum()), 1) >= 2**62:
+        raise SolverError("minimum loads: the integer costs would overflow; lower the sizes")
+    return big
 
 
 def solved_max_flow(
@@ -109,10 +146,17 @@ def chosen_pairs(
 
 
 def max_then_total(
-    n: int, m: int, dem: IntArray, cap: IntArray, rows: IntArray, cols: IntArray, costs: IntArray
+    n: int,
+    m: int,
+    dem: IntArray,
+    cap: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    costs: IntArray,
+    low: IntArray | None = None,
 ) -> IntArray:
-    """Most pairs, then the least cost (the largest total) among those."""
-    smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs)
+    """Most pairs, then every minimum load it can meet, then the largest total among those."""
+    smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs, low)
     status = smcf.solve_max_flow_with_min_cost()
     if status != smcf.OPTIMAL:
         raise SolverError(f"min-cost flow ended with status {status}")
