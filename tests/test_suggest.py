@@ -51,10 +51,13 @@ def key(p: PairProblem, pairs: list[tuple[int, int]], k: int) -> tuple[Any, ...]
 
 def brute(p: PairProblem, k: int, multiple: float) -> tuple[Any, ...]:
     cells = [tuple(int(x) for x in c) for c in np.argwhere(p.allowed)]
-    limit = np.floor(multiple * p.capacity + 1e-9)
+    held = np.bincount([j for _, j in p.required], minlength=p.shape[1])
+    limit = np.maximum(np.floor(multiple * p.capacity + 1e-9), held)
     best: tuple[Any, ...] | None = None
     for r in range(len(cells) + 1):
         for chosen in itertools.combinations(cells, r):
+            if not set(p.required) <= set(chosen):
+                continue
             by_mentee = np.bincount([i for i, _ in chosen], minlength=p.shape[0])
             by_mentor = np.bincount([j for _, j in chosen], minlength=p.shape[1])
             if (by_mentee > k).any() or (by_mentor > limit).any():
@@ -83,7 +86,9 @@ def tiny(draw: st.DrawFn) -> tuple[PairProblem, int, float]:
     cap = draw(st.lists(st.integers(0, 2), min_size=m, max_size=m))
     k = draw(st.integers(1, 3))
     multiple = draw(st.sampled_from([0.5, 1.0, 1.5, 2.0]))
-    return PairProblem.from_scores(scores, capacity=cap), k, multiple
+    cells = [tuple(int(x) for x in c) for c in np.argwhere(~np.isnan(scores))]
+    required = [draw(st.sampled_from(cells))] if cells and draw(st.booleans()) else []
+    return PairProblem.from_scores(scores, capacity=cap, required=required), k, multiple
 
 
 @settings(max_examples=60, deadline=None)
@@ -251,3 +256,17 @@ def test_empty_problem() -> None:
     s = pairwise.suggest(PairProblem.from_scores(np.zeros((0, 3))))
     assert s.table.empty and s.short.empty
     assert s.metrics()["mentees"] == 0
+
+
+def test_required_pairs_count_in_the_spread() -> None:
+    # k=2: a has a required mentor y, b has none; the one free place with x goes to b even
+    # though a scores higher with x (counts 1+1 beat 2+0)
+    p = PairProblem.from_scores(
+        [[0.9, 0.5], [0.1, np.nan]],
+        capacity=[1, 1],
+        required=[(0, 1)],
+        mentee_ids=["a", "b"],
+        mentor_ids=["x", "y"],
+    )
+    s = pairwise.suggest(p, k=2, multiple=1)
+    assert s.suggested("a") == ["y"] and s.suggested("b") == ["x"]

@@ -390,9 +390,10 @@ def _flow(
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(
         rows + 1, cols + n + 1, np.ones(len(rows), dtype=np.int64), costs
     )
-    for r in range(1, k + 1):  # the r-th suggestion of each mentee who wants r or more
+    for r in range(1, k + 1):  # the r-th free suggestion of each mentee who wants r or more
         who = np.flatnonzero(want >= r)
-        bonus = np.full(len(who), -(k - r + 1) * big, dtype=np.int64)
+        # her (k - want + r)-th in all, counting her required pairs: the bonus of that rank
+        bonus = -(want[who] - r + 1) * big
         smcf.add_arcs_with_capacity_and_unit_cost(
             np.zeros(len(who), dtype=np.int64), who + 1, np.ones(len(who), dtype=np.int64), bonus
         )
