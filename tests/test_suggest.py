@@ -86,7 +86,7 @@ def tiny(draw: st.DrawFn) -> tuple[PairProblem, int, float]:
     cap = draw(st.lists(st.integers(0, 2), min_size=m, max_size=m))
     k = draw(st.integers(1, 3))
     multiple = draw(st.sampled_from([0.5, 1.0, 1.5, 2.0]))
-    cells = [tuple(int(x) for x in c) for c in np.argwhere(~np.isnan(scores))]
+    cells = [tuple(int(x) for x in c) for c in np.argwhere(~np.isnan(scores)) if cap[c[1]] > 0]
     required = [draw(st.sampled_from(cells))] if cells and draw(st.booleans()) else []
     return PairProblem.from_scores(scores, capacity=cap, required=required), k, multiple
 
@@ -169,11 +169,11 @@ def test_lists_are_spread_before_they_score() -> None:
 
 
 def test_required_pairs_are_suggested_even_beyond_the_limit() -> None:
-    p = PairProblem.from_scores(np.ones((3, 2)), capacity=[1, 1], required=[(0, 0), (1, 0)])
-    s = pairwise.suggest(p, k=1, multiple=1)
+    p = PairProblem.from_scores(np.ones((3, 2)), capacity=[2, 1], required=[(0, 0), (1, 0)])
+    s = pairwise.suggest(p, k=1, multiple=0.5)
     assert {(0, 0), (1, 0)} <= {tuple(x) for x in s.assignment.tolist()}
     assert s.table.loc[s.table["required"], "mentee_id"].tolist() == ["0", "1"]
-    assert s.limit.tolist() == [2, 1]
+    assert s.limit.tolist() == [2, 0]
 
 
 def test_cohort_lists_carry_criteria_and_reasons() -> None:
@@ -270,3 +270,9 @@ def test_required_pairs_count_in_the_spread() -> None:
     )
     s = pairwise.suggest(p, k=2, multiple=1)
     assert s.suggested("a") == ["y"] and s.suggested("b") == ["x"]
+
+
+def test_a_required_pair_that_breaks_a_rule_is_infeasible() -> None:
+    p = PairProblem.from_scores([[np.nan, 0.5], [0.3, 0.2]], required=[(0, 0)])
+    with pytest.raises(pairwise.InfeasibleError, match="required pair"):
+        pairwise.suggest(p, k=1)

@@ -43,6 +43,7 @@ from pairwise._validate import id_text, positions
 from pairwise.errors import Problem, SolverError, ValidationError
 from pairwise.problem import PairProblem
 from pairwise.solvers._cpsat import integer_scale
+from pairwise.solvers.pairs.feasibility import check_required
 
 __all__ = ["Suggestions", "suggest"]
 
@@ -334,6 +335,8 @@ def suggest(problem: PairProblem, k: int = 3, *, multiple: float = 2.0) -> Sugge
     ValidationError
         For a problem that is not a PairProblem, or a bad ``k`` or ``multiple`` (all
         listed).
+    InfeasibleError
+        When required pairs alone break a rule (as :func:`pairwise.solve` says).
 
     Examples
     --------
@@ -353,6 +356,7 @@ def suggest(problem: PairProblem, k: int = 3, *, multiple: float = 2.0) -> Sugge
     ['x', 'y']
     """
     _checked(problem, k, multiple)
+    check_required(problem)
     k = int(k)
     n, m = problem.shape
     cap = problem.capacity.astype(np.int64)
