@@ -404,32 +404,18 @@ class Capacity:
         if self.override is None:
             cap = np.asarray(compat.mentors.capacity, dtype=np.int64).copy()
         else:
-            raw = np.asarray(self.override)
-            if (
-                raw.ndim > 1
-                or (raw.ndim == 1 and raw.shape != (m,))
-                or not np.issubdtype(raw.dtype, np.number)
-                or raw.dtype == np.bool_
-                or not np.isfinite(raw).all()
-                or (raw != np.round(raw)).any()
-            ):
-                raise ValidationError(
-                    [
-                        Problem(
-                            "capacity override must be whole numbers",
-                            value=self.override,
-                            expected=f"one integer, or {m} (one per mentor)",
-                        )
-                    ]
-                )
-            cap = np.broadcast_to(raw.astype(np.int64), (m,)).copy()
+            cap = _whole_per_mentor(
+                self.override, m, "capacity override must be whole numbers", value=self.override
+            )
         if (cap < 0).any():
             raise ValidationError(
                 [Problem("negative capacity", column="capacity", expected=">= 0")]
             )
         low = None
         if self.minimum is not None:
-            low = _whole_per_mentor(self.minimum, m, "minimum")
+            low = _whole_per_mentor(
+                self.minimum, m, "minimum must be whole numbers", column="minimum"
+            )
             if (low < 0).any() or (low > cap).any():
                 raise ValidationError(
                     [
@@ -445,9 +431,15 @@ class Capacity:
         return Compiled(capacity=cap, minimum=low)
 
 
-def _whole_per_mentor(value: Any, m: int, what: str) -> IntArray:
-    """One whole number for every mentor, or one per mentor, as an array (else ValidationError)."""
-    raw = np.asarray(value)
+def _whole_per_mentor(given: Any, m: int, message: str, **where: Any) -> IntArray:
+    """One whole number for every mentor, or one per mentor, as an array.
+
+    Raises
+    ------
+    ValidationError
+        ``message`` at ``where`` (a Problem's ``column``/``value``) when it is not.
+    """
+    raw = np.asarray(given)
     if (
         raw.ndim > 1
         or (raw.ndim == 1 and raw.shape != (m,))
@@ -457,13 +449,7 @@ def _whole_per_mentor(value: Any, m: int, what: str) -> IntArray:
         or (raw != np.round(raw)).any()
     ):
         raise ValidationError(
-            [
-                Problem(
-                    f"{what} must be whole numbers",
-                    column=what,
-                    expected=f"one integer, or {m} (one per mentor)",
-                )
-            ]
+            [Problem(message, expected=f"one integer, or {m} (one per mentor)", **where)]
         )
     return np.broadcast_to(raw.astype(np.int64), (m,)).copy()
 
