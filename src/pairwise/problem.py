@@ -21,20 +21,25 @@ from pairwise.scoring import Compatibility
 
 __all__ = ["OBJECTIVES", "PairProblem"]
 
-Objective = Literal["matched-then-total", "total", "maxmin", "maxmin-group", "maxmin-mentee"]
+Objective = Literal[
+    "matched-then-total", "total", "maxmin", "maxmin-group", "maxmin-mentee", "covered-then-total"
+]
 #: Objectives: match as many as the rules allow, then maximise the total score (default);
 #: maximise the total score only; lexicographic max-min (lift the worst-off matched mentee
 #: as high as possible, then maximise the total under that floor, keeping the matched count);
 #: ``maxmin-group``: lexicographic max-min of the groups' match rates (the lowest rate as
 #: high as possible, then the second lowest, ...; groups from :class:`~pairwise.rules.MatchRate`),
 #: then the total; ``maxmin-mentee``: most pairs, then the lowest total score of a matched
-#: mentee over her mentors as high as possible (FairFlow's goal), then the total.
+#: mentee over her mentors as high as possible (FairFlow's goal), then the total;
+#: ``covered-then-total``: most mentees with at least one mentor, then most mentors with at
+#: least one mentee, then the total (differs from the default when people take several).
 OBJECTIVES: tuple[str, ...] = (
     "matched-then-total",
     "total",
     "maxmin",
     "maxmin-group",
     "maxmin-mentee",
+    "covered-then-total",
 )
 
 BoolArray = npt.NDArray[np.bool_]
@@ -79,7 +84,7 @@ class PairProblem:
         (mentee, mentor) positions fixed in every solution.
     all_matched : bool
         Whether every mentee must receive her full demand.
-    objective : {"matched-then-total", "total", "maxmin"}
+    objective : {"matched-then-total", "total", "maxmin", "covered-then-total", ...}
     mentee_ids, mentor_ids : ndarray of object
     removed_by : mapping of str to ndarray of bool
         For each rule (by display name), the cells it forbids (to explain unmatched mentees).
@@ -322,7 +327,7 @@ class PairProblem:
             (mentee, mentor) positions fixed in every solution.
         all_matched : bool, default False
             Every mentee must be matched (:class:`~pairwise.errors.InfeasibleError` otherwise).
-        objective : {"matched-then-total", "total", "maxmin"}
+        objective : {"matched-then-total", "total", "maxmin", "covered-then-total", ...}
             See :data:`OBJECTIVES`.
         mentee_ids, mentor_ids : sequence, optional
             Ids for rows and columns; positions ``0..n-1`` by default.
@@ -417,7 +422,7 @@ class PairProblem:
             From :func:`pairwise.score`.
         rules : sequence of PairRule
             See :mod:`pairwise.rules`.
-        objective : {"matched-then-total", "total", "maxmin"}
+        objective : {"matched-then-total", "total", "maxmin", "covered-then-total", ...}
 
         Returns
         -------

@@ -255,6 +255,10 @@ class Matching:
 
         The core keys ``objective``, ``bound``, ``gap`` are those of :meth:`Circles.metrics`.
 
+        Coverage on both sides: ``mentees_covered`` and ``mentors_covered`` (people with at
+        least one partner) and their shares of all mentees and mentors (``matched`` and
+        ``mentors_used`` are the same counts under their older names).
+
         The mentor load distribution is given as ``mentors_with_load_k`` (how many mentors
         have exactly ``k`` mentees, for ``k`` from 0 to ``max_load``) and
         ``capacity_used_share`` (mentees placed over total capacity).
@@ -285,6 +289,11 @@ class Matching:
             "matched": float(matched),
             "matched_share": matched / p.shape[0] if p.shape[0] else 0.0,
             "pairs": float(len(i)),
+            # coverage: people with at least one partner (the "covered-then-total" goal)
+            "mentees_covered": float(matched),
+            "mentees_covered_share": matched / p.shape[0] if p.shape[0] else 0.0,
+            "mentors_covered": float((load > 0).sum()),
+            "mentors_covered_share": float((load > 0).mean()) if p.shape[1] else 0.0,
             "total_score": float(s.sum()),
             "mean_score": float(s.mean()) if len(s) else float("nan"),
             "min_score": float(s.min()) if len(s) else float("nan"),

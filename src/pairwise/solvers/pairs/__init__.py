@@ -5,6 +5,9 @@
 | ``assignment`` | dense one-to-one, all pairs allowed | SciPy linear sum assignment |
 | ``flow`` | every pairing problem and objective | OR-Tools min-cost flow, all arcs |
 | ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
+
+``sparse`` hands ``covered-then-total`` and minimum loads to ``flow`` (the answer says
+``method="flow"``).
 | ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
 
 ``auto`` is a documented alias (networkx's ``maximum_matching`` pattern): ``assignment``
@@ -26,6 +29,7 @@ from pairwise.solvers.pairs.cpsat import Keep, solve_cpsat
 from pairwise.solvers.pairs.fair import needs_fair, solve_fair
 from pairwise.solvers.pairs.feasibility import (
     check_required,
+    feasible_pairs,
     hall_violation,
     infeasible_all_matched,
     infeasible_minimum,
@@ -43,6 +47,9 @@ SHOWN = 10
 METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
 #: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
 SPARSE_FROM = 250_000
+#: Objectives ``sparse`` solves itself; ``method="sparse"`` hands the others (but maxmin,
+#: refused) to ``flow``, as it does minimum loads.
+SPARSE_OBJECTIVES = ("matched-then-total", "total")
 
 
 def pick(problem: PairProblem, method: str) -> str:
@@ -64,6 +71,16 @@ def pick(problem: PairProblem, method: str) -> str:
                     "minimum loads do not yet combine with group match rates or fair objectives",
                     value=problem.objective,
                     expected="minimum 0, or no rules.MatchRate and a flow objective",
+                )
+            ]
+        )
+    if needs_fair(problem) and problem.objective == "covered-then-total":
+        raise ValidationError(
+            [
+                Problem(
+                    "objective 'covered-then-total' does not yet combine with group match rates",
+                    value=problem.objective,
+                    expected="no rules.MatchRate, or another objective",
                 )
             ]
         )
@@ -108,7 +125,11 @@ def pick(problem: PairProblem, method: str) -> str:
     if assignment.applies(problem):
         return "assignment"
     n, m = problem.shape
-    if n * m >= SPARSE_FROM and problem.objective != "maxmin" and not problem.minimum.any():
+    if (
+        n * m >= SPARSE_FROM
+        and problem.objective in SPARSE_OBJECTIVES
+        and not problem.minimum.any()
+    ):
         return "sparse"
     return "flow"
 
@@ -141,19 +162,25 @@ def solve_pairs(
                 f"capacity {problem.capacity[j]} of mentor {ids_b[j]}" for j in y[:SHOWN].tolist()
             ]
             raise InfeasibleError([*infeasible_all_matched(problem).conflicts, *rules])
+    # a search would look for an infeasible problem's answer until its limit: a flow
+    # decides the flow rules at once, and its pairs are the search's first answer
+    start = feasible_pairs(problem) if chosen in ("cpsat", "fair") else None
     if chosen == "fair":
         answer = solve_fair(problem, plan, seeds, workers, deterministic=deterministic)
     elif chosen == "cpsat":
         try:
             answer = solve_cpsat(
-                problem, plan, seeds, workers, keep=keep, deterministic=deterministic
+                problem, plan, seeds, workers, keep=keep, deterministic=deterministic, start=start
             )
         except InfeasibleError as core:
             detail = infeasible_all_matched(problem).conflicts if problem.all_matched else []
             raise InfeasibleError([*detail, *core.conflicts]) from None
     elif chosen == "assignment":
         answer = assignment.solve_assignment(problem)
-    elif chosen == "sparse" and not problem.minimum.any():  # minimum loads: solved by flow
+    elif (
+        chosen == "sparse" and not problem.minimum.any() and problem.objective in SPARSE_OBJECTIVES
+    ):
+        # minimum loads, coverage: solved by flow
         answer = solve_sparse(problem)
     elif problem.panel is not None:
         answer = solve_panels(problem)

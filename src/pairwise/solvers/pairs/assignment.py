@@ -36,7 +36,10 @@ def applies(problem: PairProblem) -> bool:
         and (problem.demand == 1).all()
         and not problem.required
         and not problem.minimum.any()
-        and (problem.objective == "matched-then-total" or (problem.scores >= 0).all())
+        and (
+            problem.objective in ("matched-then-total", "covered-then-total")
+            or (problem.scores >= 0).all()
+        )
         and problem.objective != "maxmin"
     )
 

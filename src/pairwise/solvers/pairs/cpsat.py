@@ -19,27 +19,37 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
-from pairwise.errors import SolverError
+from pairwise.errors import InfeasibleError, SolverError
 from pairwise.problem import PairProblem
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE, integer_scale, make_solver, raise_core
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.answer import Answer
+from pairwise.solvers.pairs.network import after_required, best_total, free_arcs
 
-__all__ = ["solve_cpsat"]
+__all__ = ["Keep", "relaxed_bound", "solve_cpsat"]
 
 IntArray = npt.NDArray[np.int64]
 
 
 class _Model:
-    """A boolean per allowed pair; demand, capacity and required pairs under assumptions."""
+    """A boolean per allowed pair; demand, capacity, minimum loads and required pairs.
 
-    def __init__(self, problem: PairProblem, deadline: float = float("inf")) -> None:
+    The rules are plain linear constraints, so CP-SAT's LP relaxation sees them (a
+    flow-like model is then solved fast); ``assumed=True`` puts each rule family under an
+    assumption literal instead, for the unsat core of a model found infeasible.
+    """
+
+    def __init__(
+        self, problem: PairProblem, deadline: float = float("inf"), *, assumed: bool = False
+    ) -> None:
         self.problem = problem
+        self.assumed = assumed
         n, m = problem.shape
         self.rows, self.cols = (a.astype(np.int64) for a in np.nonzero(problem.allowed))
         s = problem.scores[self.rows, self.cols]
@@ -54,44 +64,61 @@ class _Model:
             self.x.extend(self.model.new_bool_var(f"x{k}") for k in range(start, stop))
         self.assumptions: dict[int, str] = {}
         self.literals: list[cp_model.IntVar] = []
-        by_mentee: list[list[int]] = [[] for _ in range(n)]
-        by_mentor: list[list[int]] = [[] for _ in range(m)]
+        self.by_mentee: list[list[int]] = [[] for _ in range(n)]
+        self.by_mentor: list[list[int]] = [[] for _ in range(m)]
         for k, (i, j) in enumerate(zip(self.rows.tolist(), self.cols.tolist(), strict=True)):
-            by_mentee[i].append(k)
-            by_mentor[j].append(k)
+            self.by_mentee[i].append(k)
+            self.by_mentor[j].append(k)
         ids_a, ids_b = problem.mentee_ids, problem.mentor_ids
         for i in range(n):
-            terms = [self.x[k] for k in by_mentee[i]]
+            terms = [self.x[k] for k in self.by_mentee[i]]
             self.model.add(sum(terms) <= int(problem.demand[i]))
             if problem.all_matched and problem.demand[i] > 0:
-                lit = self.assume(f"every mentee matched: {ids_a[i]}")
-                self.model.add(sum(terms) >= int(problem.demand[i])).only_enforce_if(lit)
+                self.hold(sum(terms) >= int(problem.demand[i]), f"every mentee matched: {ids_a[i]}")
         for j in range(m):
-            terms = [self.x[k] for k in by_mentor[j]]
+            terms = [self.x[k] for k in self.by_mentor[j]]
             if terms:
-                lit = self.assume(f"capacity {problem.capacity[j]} of mentor {ids_b[j]}")
-                self.model.add(sum(terms) <= int(problem.capacity[j])).only_enforce_if(lit)
+                cap = int(problem.capacity[j])
+                self.hold(sum(terms) <= cap, f"capacity {cap} of mentor {ids_b[j]}")
             if problem.minimum[j] > 0:
-                lit = self.assume(f"minimum {problem.minimum[j]} of mentor {ids_b[j]}")
-                self.model.add(sum(terms) >= int(problem.minimum[j])).only_enforce_if(lit)
+                low = int(problem.minimum[j])
+                self.hold(sum(terms) >= low, f"minimum {low} of mentor {ids_b[j]}")
         index = {
             (i, j): k
             for k, (i, j) in enumerate(zip(self.rows.tolist(), self.cols.tolist(), strict=True))
         }
         for i, j in problem.required:
-            lit = self.assume(f"required pair ({ids_a[i]}, {ids_b[j]})")
+            name = f"required pair ({ids_a[i]}, {ids_b[j]})"
             if (i, j) in index:
-                self.model.add(self.x[index[(i, j)]] == 1).only_enforce_if(lit)
+                self.hold(self.x[index[(i, j)]] == 1, name)
+            elif self.assumed:
+                self.model.add_bool_or([self.assume(name).Not()])
             else:
-                self.model.add_bool_or([lit.Not()])
+                self.model.add_bool_or([])  # a required pair no rule allows: infeasible
         self.count = sum(self.x)
         self.total = cp_model.LinearExpr.weighted_sum(self.x, self.s_int.tolist())
+
+    def hold(self, constraint: cp_model.BoundedLinearExpression | bool, name: str) -> None:
+        """Add a rule: plain, or (``assumed``) switched on by a literal named ``name``."""
+        ct = self.model.add(constraint)
+        if self.assumed:
+            ct.only_enforce_if(self.assume(name))
 
     def assume(self, name: str) -> cp_model.IntVar:
         lit = self.model.new_bool_var(name)
         self.assumptions[lit.index] = name
         self.literals.append(lit)
         return lit
+
+    def covered(self, side: list[list[int]], what: str) -> cp_model.LinearExpr:
+        """How many of ``side`` (pair indices per person) have at least one pair."""
+        has = []
+        for ks in side:
+            if ks:
+                y = self.model.new_bool_var(what)
+                self.model.add(y <= sum(self.x[k] for k in ks))
+                has.append(y)
+        return cp_model.LinearExpr.sum(has)
 
 
 @dataclass(frozen=True)
@@ -113,6 +140,7 @@ def solve_cpsat(
     *,
     keep: Keep | None = None,
     deterministic: bool = True,
+    start: IntArray | None = None,
 ) -> Answer:
     """Solve ``problem`` with CP-SAT; see the module docstring.
 
@@ -122,6 +150,16 @@ def solve_cpsat(
     total instead. ``keep.first`` adds the next phase: as many pairs of those mentees (the
     ones waiting) as possible, before the problem's own objective.
 
+    ``start``: (mentee, mentor) positions of a solution that keeps every hard rule (the
+    caller's flow proved it, :func:`~.feasibility.feasible_pairs`): the first phase's hint,
+    and the answer if even the first phase finds nothing in its time (without ``keep``).
+
+    Time: phase ``k`` of ``K`` may use ``1 / (K - k)`` of the deterministic budget still
+    left (what it does not use passes on), and the clock left as the safety net. A phase
+    out of time keeps the earlier phase's answer, status ``feasible``, with a proven bound
+    on the total: the smaller of the last phase's bound (when it ran) and the largest total
+    under demands and capacities alone (:func:`relaxed_bound`).
+
     Raises
     ------
     InfeasibleError
@@ -130,10 +168,52 @@ def solve_cpsat(
         When no solution was found within the time limit.
     """
     mdl = _Model(problem, deadline=plan.deadline())
-    model = mdl.model
-    model.add_assumptions(mdl.literals)
+    phases, targets = _targets(mdl, keep)
+    fallback = start is not None and (keep is None or keep.min_kept == 0)
+    chosen = _hint(mdl, start) if fallback and start is not None else []
+    if keep is None and start is not None:
+        mdl.model.clear_hints()  # type: ignore[no-untyped-call]
+        for lit, value in zip(mdl.x, chosen, strict=True):
+            mdl.model.add_hint(lit, value)
+    budget = DETERMINISTIC_SHARE * plan.limit
+    optimal = True
+    bound: float | None = None
+    for k, phase in enumerate(phases):
+        if time.perf_counter() >= plan.deadline(net=deterministic):
+            status = cp_model.UNKNOWN  # the model's set-up used the time: nothing to solve
+        else:
+            share = budget / (len(phases) - k)
+            solver = make_solver(plan, share, seeds, workers, deterministic=deterministic)
+            mdl.model.maximize(targets[phase])
+            status = solver.solve(mdl.model)
+        if status == cp_model.INFEASIBLE:
+            _core(problem, keep, plan, seeds, workers)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if not chosen:
+                raise SolverError(f"CP-SAT found no solution within the time limit ({phase} phase)")
+            optimal = False  # out of time: the earlier phase's answer stands
+            break
+        optimal &= status == cp_model.OPTIMAL
+        budget -= solver.response_proto.deterministic_time
+        chosen = [bool(solver.value(lit)) for lit in mdl.x]
+        bound = float(solver.best_objective_bound) if phase == phases[-1] else None
+        # later phases keep this phase's best value and start from its solution
+        mdl.model.clear_hints()  # type: ignore[no-untyped-call]
+        for lit, value in zip(mdl.x, chosen, strict=True):
+            mdl.model.add_hint(lit, value)
+        if phase != phases[-1]:
+            mdl.model.add(targets[phase] >= round(solver.objective_value))
+    return _answer(mdl, np.array(chosen, dtype=bool), optimal, bound)
+
+
+def _targets(mdl: _Model, keep: Keep | None) -> tuple[list[str], dict[str, cp_model.LinearExprT]]:
+    """The phases in order and what each maximises (``keep`` adds its phases first)."""
+    model, problem = mdl.model, mdl.problem
     phases = _phases(problem)
-    targets = {"count": mdl.count, "total": mdl.total}
+    targets: dict[str, cp_model.LinearExprT] = {"count": mdl.count, "total": mdl.total}
+    if "mentees covered" in phases:
+        targets["mentees covered"] = mdl.covered(mdl.by_mentee, "mentee has a mentor")
+        targets["mentors covered"] = mdl.covered(mdl.by_mentor, "mentor has a mentee")
     if keep is not None and keep.first is not None and len(keep.first):
         waiting = set(keep.first.tolist())
         targets["waiting"] = cp_model.LinearExpr.sum(
@@ -154,32 +234,53 @@ def solve_cpsat(
         for k, lit in enumerate(mdl.x):
             model.add(floor <= int(mdl.s_int[k])).only_enforce_if(lit)
         targets["floor"] = floor
-    budget = DETERMINISTIC_SHARE * plan.limit
-    optimal = True
-    chosen: list[bool] = []
-    bound: float | None = None
-    for phase in phases:
-        solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
-        model.maximize(targets[phase])
-        status = solver.solve(model)
-        if status == cp_model.INFEASIBLE:
-            raise_core(solver, mdl.assumptions)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if not chosen:
-                raise SolverError(f"CP-SAT found no solution within the time limit ({phase} phase)")
-            optimal, bound = False, None  # out of time: the earlier phase's answer stands
-            break
-        optimal &= status == cp_model.OPTIMAL
-        budget -= solver.response_proto.deterministic_time
-        chosen = [bool(solver.value(lit)) for lit in mdl.x]
-        bound = float(solver.best_objective_bound) if phase == phases[-1] else None
-        # later phases keep this phase's best value and start from its solution
-        model.clear_hints()  # type: ignore[no-untyped-call]
-        for lit, value in zip(mdl.x, chosen, strict=True):
-            model.add_hint(lit, value)
-        if phase != phases[-1]:
-            model.add(targets[phase] >= round(solver.objective_value))
-    return _answer(mdl, np.array(chosen, dtype=bool), optimal, bound)
+    if mdl.assumed:
+        model.add_assumptions(mdl.literals)
+    return phases, targets
+
+
+def _hint(mdl: _Model, start: IntArray) -> list[bool]:
+    """``start``'s pairs as one value per pair variable."""
+    cells = zip(mdl.rows.tolist(), mdl.cols.tolist(), strict=True)
+    index = {(i, j): k for k, (i, j) in enumerate(cells)}
+    on = [False] * len(mdl.x)
+    for i, j in np.asarray(start, dtype=np.int64).reshape(-1, 2).tolist():
+        on[index[(i, j)]] = True
+    return on
+
+
+def _core(
+    problem: PairProblem, keep: Keep | None, plan: TimePlan, seeds: Seeds, workers: int | None
+) -> NoReturn:
+    """Raise InfeasibleError naming the rules of the unsat core of the model with assumptions."""
+    mdl = _Model(problem, deadline=plan.deadline(), assumed=True)
+    _targets(mdl, keep)
+    solver = make_solver(plan, DETERMINISTIC_SHARE * plan.limit, seeds, workers)
+    if solver.solve(mdl.model) == cp_model.INFEASIBLE:
+        raise_core(solver, mdl.assumptions)
+    raise InfeasibleError(["the rules cannot all hold (CP-SAT named no smaller set in time)"])
+
+
+def relaxed_bound(problem: PairProblem) -> float:
+    """The largest total under demands, capacities and required pairs alone, plus rounding.
+
+    No other rule or lexicographic goal can raise it, so it bounds the total of any
+    solution (of the lexicographic optimum too).
+
+    Examples
+    --------
+    >>> import pairwise
+    >>> p = pairwise.PairProblem.from_scores([[0.9, 0.2], [0.8, 0.5]], all_matched=True)
+    >>> round(relaxed_bound(p), 4)  # 0.9 + 0.5, and the rounding of 2 pairs
+    1.4
+    """
+    n, m = problem.shape
+    dem, cap, free = after_required(problem)
+    rows, cols, costs, scale = free_arcs(problem, free)
+    pairs = best_total(n, m, dem, cap, rows, cols, costs)
+    fixed = np.array(problem.required, dtype=np.int64).reshape(-1, 2)
+    most = len(fixed) + min(int(dem.sum()), int(cap.sum()), len(rows))
+    return problem.total(np.concatenate([fixed, pairs])) + most / scale
 
 
 def _phases(problem: PairProblem) -> list[str]:
@@ -188,6 +289,8 @@ def _phases(problem: PairProblem) -> list[str]:
         return ["total"]
     if problem.objective == "maxmin":
         return ["count", "floor", "total"]
+    if problem.objective == "covered-then-total":
+        return ["mentees covered", "mentors covered", "total"]
     return ["count", "total"]
 
 
@@ -202,18 +305,20 @@ def _keep(mdl: _Model, keep: Keep) -> cp_model.LinearExpr:
     for k, lit in enumerate(mdl.x):
         mdl.model.add_hint(lit, k in kept_at)
     if keep.min_kept > 0:
-        lit = mdl.assume(f"at most {len(keep_vars) - keep.min_kept} changes")
-        mdl.model.add_assumptions([lit])
-        mdl.model.add(kept >= keep.min_kept).only_enforce_if(lit)
+        mdl.hold(kept >= keep.min_kept, f"at most {len(keep_vars) - keep.min_kept} changes")
     return kept
 
 
 def _answer(
     mdl: _Model, chosen: npt.NDArray[np.bool_], optimal: bool, bound: float | None
 ) -> Answer:
-    """The chosen pairs, sorted; ``bound``: the last phase's proven bound, integer units."""
+    """The chosen pairs, sorted; not optimal: the bound in score units (see solve_cpsat)."""
     pairs = np.stack([mdl.rows[chosen], mdl.cols[chosen]], axis=1).astype(np.int64)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs.reshape(0, 2)
     slack = len(pairs) / mdl.scale
-    proved = None if optimal or bound is None else bound / mdl.scale + slack
+    proved: float | None = None
+    if not optimal:
+        proved = relaxed_bound(mdl.problem)
+        if bound is not None:
+            proved = min(proved, bound / mdl.scale + slack)
     return Answer(pairs, optimal=optimal, method="cpsat", bound=proved, slack=slack)

@@ -14,9 +14,21 @@ import numpy.typing as npt
 
 from pairwise.errors import InfeasibleError
 from pairwise.problem import PairProblem
-from pairwise.solvers.pairs.network import after_required, low_after_required, solved_max_flow
+from pairwise.solvers.pairs.network import (
+    after_required,
+    free_arcs,
+    low_after_required,
+    max_then_total,
+    solved_max_flow,
+)
 
-__all__ = ["check_required", "hall_violation", "infeasible_all_matched", "infeasible_minimum"]
+__all__ = [
+    "check_required",
+    "feasible_pairs",
+    "hall_violation",
+    "infeasible_all_matched",
+    "infeasible_minimum",
+]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -125,3 +137,34 @@ def infeasible_minimum(problem: PairProblem) -> InfeasibleError:
     else:  # the minima fit alone: the conflict is with every mentee matched
         conflicts.append("the minimum loads of the mentors and every mentee matched")
     return InfeasibleError(conflicts)
+
+
+def feasible_pairs(problem: PairProblem) -> IntArray:
+    """Pairs that keep every flow rule, or InfeasibleError naming the conflict if none do.
+
+    The flow rules: demands, capacities, minimum loads, required pairs and every mentee
+    matched; the pairs come from one min-cost maximum flow.
+
+    The flow is exact for these rules (most pairs, then every minimum it can meet: see
+    :func:`~.network.cost_network`), so it decides at once what a search would only find
+    at its time limit. Required pairs must fit (:func:`check_required`).
+
+    Examples
+    --------
+    >>> import pairwise
+    >>> feasible_pairs(pairwise.PairProblem.from_scores([[0.9, 0.2]], minimum=[0, 1])).tolist()
+    [[0, 1]]
+    """
+    n, m = problem.shape
+    dem, cap, free = after_required(problem)
+    rows, cols, costs, _ = free_arcs(problem, free)
+    chosen = max_then_total(n, m, dem, cap, rows, cols, costs, low_after_required(problem))
+    fixed = np.array(problem.required, dtype=np.int64).reshape(-1, 2)
+    pairs = np.concatenate([fixed, chosen])
+    if problem.all_matched:
+        got = np.bincount(pairs[:, 0], minlength=n)
+        if (got < problem.demand).any():
+            raise infeasible_all_matched(problem)
+    if (np.bincount(pairs[:, 1], minlength=m) < problem.minimum).any():
+        raise infeasible_minimum(problem)
+    return pairs

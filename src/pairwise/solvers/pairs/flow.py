@@ -7,6 +7,12 @@ and capacities.
   allow, then the largest total score among those.
 * ``total``: a zero-cost source -> sink bypass lets mentees stay unmatched, and a min-cost
   flow of the full supply keeps only pairs that add score.
+* ``covered-then-total``: the same bypass, and each mentee's first unit from the source
+  and each mentor's first unit to the sink carry a bonus (convex arc costs, weights in
+  strict lexicographic order: :func:`.network.cover_weights`), so the flow covers the most
+  mentees, then the most mentors, then has the largest total; a mentee or mentor with a
+  required pair is covered already. With every mentee matched: the maximum flow of that
+  cost.
 * ``maxmin``: the largest floor *t* such that arcs scoring at least *t* still carry the
   maximum matched count (:mod:`.maxmin`, one max-flow per step), then
   ``matched-then-total`` on those arcs.
@@ -28,21 +34,19 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from pairwise.errors import SolverError
 from pairwise.problem import PairProblem
 from pairwise.solvers.answer import Answer
 from pairwise.solvers.pairs.maxmin import floor_levels, largest_floor
 from pairwise.solvers.pairs.network import (
     after_required,
-    chosen_pairs,
-    cost_network,
+    best_total,
     free_arcs,
     low_after_required,
     max_count,
     max_then_total,
 )
 
-__all__ = ["solve_flow"]
+__all__ = ["solve_flow", "uncovered"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -61,13 +65,13 @@ def solve_flow(problem: PairProblem) -> Answer:
     if objective == "total" and problem.all_matched:
         objective = "matched-then-total"  # all must be matched: maximise the total among those
     if objective == "total":
-        smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs, low)
-        # a free source -> sink bypass: mentees stay unmatched unless a pair adds score
-        smcf.add_arc_with_capacity_and_unit_cost(0, n + m + 1, int(dem.sum()), 0)
-        status = smcf.solve()
-        if status != smcf.OPTIMAL:
-            raise SolverError(f"min-cost flow ended with status {status}")
-        chosen = chosen_pairs(smcf, arcs, rows, cols)
+        chosen = best_total(n, m, dem, cap, rows, cols, costs, low)
+    elif objective == "covered-then-total":
+        cover = uncovered(problem)
+        if problem.all_matched:
+            chosen = max_then_total(n, m, dem, cap, rows, cols, costs, low, cover)
+        else:
+            chosen = best_total(n, m, dem, cap, rows, cols, costs, low, cover)
     elif objective == "maxmin":
         chosen = _maxmin(problem, dem, cap, rows, cols, costs, low)
     else:
@@ -75,9 +79,18 @@ def solve_flow(problem: PairProblem) -> Answer:
     pairs = np.concatenate([fixed, chosen]) if len(fixed) else chosen
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     counted = len(pairs)
-    if objective == "total":  # a better solution may hold more pairs, each rounded too
+    if objective in ("total", "covered-then-total"):  # a better one may hold more pairs
         counted = len(fixed) + int(min(dem.sum(), cap.sum(), len(rows)))
     return Answer(pairs, optimal=True, method="flow", slack=max(counted, len(pairs)) / scale)
+
+
+def uncovered(problem: PairProblem) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Mentees and mentors with no required pair (the ones a coverage bonus is for)."""
+    n, m = problem.shape
+    a, b = np.ones(n, dtype=bool), np.ones(m, dtype=bool)
+    for i, j in problem.required:
+        a[i] = b[j] = False
+    return a, b
 
 
 def _maxmin(

@@ -18,8 +18,11 @@ from pairwise.solvers._cpsat import integer_scale
 
 __all__ = [
     "after_required",
+    "best_total",
+    "bonus_above",
     "chosen_pairs",
     "cost_network",
+    "cover_weights",
     "free_arcs",
     "low_after_required",
     "max_count",
@@ -29,6 +32,7 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def after_required(problem: PairProblem) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
@@ -71,6 +75,7 @@ def cost_network(
     cols: IntArray,
     costs: IntArray,
     low: IntArray | None = None,
+    cover: tuple[BoolArray, BoolArray] | None = None,
 ) -> tuple[min_cost_flow.SimpleMinCostFlow, IntArray]:
     """Source -> mentee (demand) -> mentor (one unit per pair, ``costs``) -> sink (capacity).
 
@@ -79,6 +84,13 @@ def cost_network(
     first ``low[j]`` units to the sink earn a bonus larger than any difference in pair costs,
     so a min-cost flow fills every minimum it can before it looks at scores (an augmenting
     path never lowers a mentor's load, so a maximum flow keeps every minimum some flow meets).
+
+    With ``cover`` (the mentees and the mentors still to cover, i.e. with no required pair),
+    the first unit of each such mentee's source arc earns ``w1`` and the first unit of each
+    such mentor's sink arc ``w2`` (the arc costs stay convex: first unit cheapest), with
+    ``w2`` above any difference of totals and ``w1`` above any difference of ``w2`` terms
+    and totals, so a min-cost flow covers the most mentees, then the most mentors, then
+    has the largest total (:func:`cover_weights`); a minimum load's bonus is above all three.
     """
     smcf = min_cost_flow.SimpleMinCostFlow()
     source, sink = 0, n + m + 1
@@ -87,19 +99,28 @@ def cost_network(
     pair_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
         rows + 1, cols + n + 1, np.ones(len(rows), dtype=np.int64), costs
     )
+    w1, w2, spread = cover_weights(n, m, dem, costs) if cover is not None else (0, 0, 0)
+    lead_a = np.minimum(dem, 1) * cover[0] if cover is not None else np.zeros(n, np.int64)
+    lead_b = np.minimum(cap, 1) * cover[1] if cover is not None else np.zeros(m, np.int64)
+    to_source = np.full(n, source, dtype=np.int64)
+    smcf.add_arcs_with_capacity_and_unit_cost(to_source, mentee_nodes, lead_a, np.full(n, -w1))
     smcf.add_arcs_with_capacity_and_unit_cost(
-        np.full(n, source, dtype=np.int64), mentee_nodes, dem, np.zeros(n, dtype=np.int64)
+        to_source, mentee_nodes, dem - lead_a, np.zeros(n, dtype=np.int64)
     )
-    base = np.zeros(m, dtype=np.int64)
+    first = np.zeros(m, dtype=np.int64)
+    big = 0
     if low is not None and low.any():
-        big = minimum_bonus(dem, costs)
+        big = minimum_bonus(dem, costs, spread)
         first = np.minimum(low, cap)
-        smcf.add_arcs_with_capacity_and_unit_cost(
-            mentor_nodes, np.full(m, sink, dtype=np.int64), first, np.full(m, -big, np.int64)
-        )
-        cap = cap - first
+    # per mentor: the lead unit (cover bonus, and a minimum's if he has one), the rest of
+    # his minimum, then the rest of his capacity; costs -(w2 + big) <= -big <= 0: convex
+    to_sink = np.full(m, sink, dtype=np.int64)
+    lead_cost = -(w2 * (lead_b > 0) + big * (first > 0))
+    smcf.add_arcs_with_capacity_and_unit_cost(mentor_nodes, to_sink, lead_b, lead_cost)
+    rest_low = first - np.minimum(first, lead_b)
+    smcf.add_arcs_with_capacity_and_unit_cost(mentor_nodes, to_sink, rest_low, np.full(m, -big))
     smcf.add_arcs_with_capacity_and_unit_cost(
-        mentor_nodes, np.full(m, sink, dtype=np.int64), cap, base
+        mentor_nodes, to_sink, cap - lead_b - rest_low, np.zeros(m, dtype=np.int64)
     )
     supply = int(dem.sum())
     smcf.set_node_supply(source, supply)
@@ -107,13 +128,50 @@ def cost_network(
     return smcf, np.asarray(pair_arcs, dtype=np.int64)
 
 
-def minimum_bonus(dem: IntArray, costs: IntArray) -> int:
-    """A per-unit bonus above the largest difference in pair costs any two flows can have."""
-    top = int(np.abs(costs).max(initial=0))
-    big = 2 * top * max(int(dem.sum()), 1) + 1
-    if big * max(int(dem.sum()), 1) >= 2**62:
-        raise SolverError("minimum loads: the integer costs would overflow; lower the sizes")
+def bonus_above(spread: int, units: int, what: str) -> int:
+    """A per-unit bonus above ``spread``, checked so ``units`` of it fit OR-Tools' int64 costs.
+
+    Examples
+    --------
+    >>> bonus_above(10, 3, "minimum loads")
+    11
+    """
+    big = int(spread) + 1
+    if big * max(int(units), 1) >= 2**62:
+        raise SolverError(f"{what}: the integer costs would overflow; lower the sizes")
     return big
+
+
+def minimum_bonus(dem: IntArray, costs: IntArray, spread: int = 0) -> int:
+    """A per-unit bonus above the largest difference in pair costs any two flows can have.
+
+    ``spread``: the largest difference of other bonuses (coverage) the flows can have.
+    """
+    top = int(np.abs(costs).max(initial=0))
+    units = max(int(dem.sum()), 1)
+    return bonus_above(2 * top * units + spread, units, "minimum loads")
+
+
+def cover_weights(n: int, m: int, dem: IntArray, costs: IntArray) -> tuple[int, int, int]:
+    """Coverage bonuses ``w1`` (a mentee), ``w2`` (a mentor) and the spread they leave.
+
+    ``w2`` exceeds any difference of two flows' pair costs; ``w1`` any difference of ``w2``
+    terms (at most ``m`` mentors) plus pair costs; the spread is the largest difference of
+    all three terms, which a minimum load's bonus must exceed.
+
+    Examples
+    --------
+    >>> cover_weights(2, 1, np.array([1, 1]), np.array([-3, -1]))
+    (26, 13, 77)
+    """
+    top = int(np.abs(costs).max(initial=0))
+    units = max(int(dem.sum()), 1)
+    totals = 2 * top * units
+    w2 = bonus_above(totals, units, "coverage")
+    w1 = bonus_above(totals + m * w2, units, "coverage")
+    spread = totals + m * w2 + n * w1
+    bonus_above(spread, units, "coverage")
+    return w1, w2, spread
 
 
 def solved_max_flow(
@@ -154,10 +212,42 @@ def max_then_total(
     cols: IntArray,
     costs: IntArray,
     low: IntArray | None = None,
+    cover: tuple[BoolArray, BoolArray] | None = None,
 ) -> IntArray:
-    """Most pairs, then every minimum load it can meet, then the largest total among those."""
-    smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs, low)
+    """Most pairs, then every minimum load it can meet, then the largest total among those.
+
+    With ``cover``: most pairs, minimum loads, then most mentees and mentors covered
+    (:func:`cost_network`), then the total.
+    """
+    smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs, low, cover)
     status = smcf.solve_max_flow_with_min_cost()
+    if status != smcf.OPTIMAL:
+        raise SolverError(f"min-cost flow ended with status {status}")
+    return chosen_pairs(smcf, arcs, rows, cols)
+
+
+def best_total(
+    n: int,
+    m: int,
+    dem: IntArray,
+    cap: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    costs: IntArray,
+    low: IntArray | None = None,
+    cover: tuple[BoolArray, BoolArray] | None = None,
+) -> IntArray:
+    """The flow of least cost, of any size (its pairs).
+
+    Every minimum load it can meet, then (with ``cover``) most mentees and mentors
+    covered, then the largest total.
+
+    A zero-cost source -> sink bypass lets mentees stay unmatched unless a pair adds to
+    the objective (:func:`cost_network` gives the costs).
+    """
+    smcf, arcs = cost_network(n, m, dem, cap, rows, cols, costs, low, cover)
+    smcf.add_arc_with_capacity_and_unit_cost(0, n + m + 1, int(dem.sum()), 0)
+    status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise SolverError(f"min-cost flow ended with status {status}")
     return chosen_pairs(smcf, arcs, rows, cols)
