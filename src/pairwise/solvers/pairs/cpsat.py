@@ -97,6 +97,11 @@ class _Model:
                 self.model.add_bool_or([])  # a required pair no rule allows: infeasible
         self.count = sum(self.x)
         self.total = cp_model.LinearExpr.weighted_sum(self.x, self.s_int.tolist())
+        #: variables a phase adds, with the pairs that decide them (covered), and the floor
+        self.aux: list[tuple[cp_model.IntVar, list[int]]] = []
+        self.floor: cp_model.IntVar | None = None
+        self.hinted: list[bool] = []
+        self.top = int(self.s_int.max(initial=0))
 
     def hold(self, constraint: cp_model.BoundedLinearExpression | bool, name: str) -> None:
         """Add a rule: plain, or (``assumed``) switched on by a literal named ``name``."""
@@ -118,7 +123,20 @@ class _Model:
                 y = self.model.new_bool_var(what)
                 self.model.add(y <= sum(self.x[k] for k in ks))
                 has.append(y)
+                self.aux.append((y, ks))
         return cp_model.LinearExpr.sum(has)
+
+    def hint(self, chosen: list[bool]) -> None:
+        """A complete hint (pairs, and what they imply for the other variables)."""
+        self.hinted = chosen
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
+        for lit, value in zip(self.x, chosen, strict=True):
+            self.model.add_hint(lit, value)
+        for y, ks in self.aux:
+            self.model.add_hint(y, any(chosen[k] for k in ks))
+        if self.floor is not None:
+            on = self.s_int[np.array(chosen, dtype=bool)] if len(chosen) else self.s_int[:0]
+            self.model.add_hint(self.floor, int(on.min()) if len(on) else self.top)
 
 
 @dataclass(frozen=True)
@@ -172,9 +190,7 @@ def solve_cpsat(
     fallback = start is not None and (keep is None or keep.min_kept == 0)
     chosen = _hint(mdl, start) if fallback and start is not None else []
     if keep is None and start is not None:
-        mdl.model.clear_hints()  # type: ignore[no-untyped-call]
-        for lit, value in zip(mdl.x, chosen, strict=True):
-            mdl.model.add_hint(lit, value)
+        mdl.hint(chosen)
     budget = DETERMINISTIC_SHARE * plan.limit
     optimal = True
     bound: float | None = None
@@ -184,6 +200,8 @@ def solve_cpsat(
         else:
             share = budget / (len(phases) - k)
             solver = make_solver(plan, share, seeds, workers, deterministic=deterministic)
+            if phase == "floor" and mdl.floor is None:  # added when needed: it slows presolve
+                targets["floor"] = _floor(mdl)
             mdl.model.maximize(targets[phase])
             status = solver.solve(mdl.model)
         if status == cp_model.INFEASIBLE:
@@ -197,10 +215,7 @@ def solve_cpsat(
         budget -= solver.response_proto.deterministic_time
         chosen = [bool(solver.value(lit)) for lit in mdl.x]
         bound = float(solver.best_objective_bound) if phase == phases[-1] else None
-        # later phases keep this phase's best value and start from its solution
-        mdl.model.clear_hints()  # type: ignore[no-untyped-call]
-        for lit, value in zip(mdl.x, chosen, strict=True):
-            mdl.model.add_hint(lit, value)
+        mdl.hint(chosen)  # later phases keep this phase's best value and start from it
         if phase != phases[-1]:
             mdl.model.add(targets[phase] >= round(solver.objective_value))
     return _answer(mdl, np.array(chosen, dtype=bool), optimal, bound)
@@ -228,15 +243,20 @@ def _targets(mdl: _Model, keep: Keep | None) -> tuple[list[str], dict[str, cp_mo
         else:
             bonus = round(float(keep.weight) * mdl.scale)
             targets["total"] = cp_model.LinearExpr.weighted_sum([mdl.total, kept], [1, bonus])
-    if "floor" in phases:
-        lo, hi = int(mdl.s_int.min(initial=0)), int(mdl.s_int.max(initial=0))
-        floor = model.new_int_var(lo, hi, "floor")
-        for k, lit in enumerate(mdl.x):
-            model.add(floor <= int(mdl.s_int[k])).only_enforce_if(lit)
-        targets["floor"] = floor
     if mdl.assumed:
         model.add_assumptions(mdl.literals)
     return phases, targets
+
+
+def _floor(mdl: _Model) -> cp_model.IntVar:
+    """The lowest score of a chosen pair (at most ``s_k`` for every chosen pair ``k``)."""
+    lo, hi = int(mdl.s_int.min(initial=0)), int(mdl.s_int.max(initial=0))
+    floor = mdl.floor = mdl.model.new_int_var(lo, hi, "floor")
+    for k, lit in enumerate(mdl.x):  # floor <= s_k when pair k is chosen, as a linear row
+        mdl.model.add(floor + (hi - int(mdl.s_int[k])) * lit <= hi)
+    if mdl.hinted:
+        mdl.hint(mdl.hinted)
+    return floor
 
 
 def _hint(mdl: _Model, start: IntArray) -> list[bool]:
