@@ -242,6 +242,31 @@ class Cohort:
             notes=self.notes,
         )
 
+    def rank_matrix(self, other: Cohort) -> npt.NDArray[np.int16]:
+        """Where each person here ranked each person of ``other``: 1 = first choice, 0 = not.
+
+        Shape ``(len(self), len(other))``; ranks count among the ids of ``other`` only
+        (someone ranked but not in ``other`` moves the later ranks up), so each row holds
+        1, 2, ..., r without gaps.
+
+        Examples
+        --------
+        >>> import pandas as pd, pairwise
+        >>> cohort = pairwise.Cohort.from_frame(pd.DataFrame({
+        ...     "id": ["a", "b", "m1", "m2"], "role": ["mentee", "mentee", "mentor", "mentor"],
+        ...     "ranked": ["m2;m1", "", "b", ""]}))
+        >>> cohort.mentees.rank_matrix(cohort.mentors).tolist()
+        [[2, 1], [0, 0]]
+        >>> cohort.mentors.rank_matrix(cohort.mentees).tolist()
+        [[0, 1], [0, 0]]
+        """
+        pos = other._position
+        out = np.zeros((len(self), len(other)), dtype=np.int16)
+        for i, items in enumerate(self.ranked):
+            cols = [pos[x] for x in items if x in pos]
+            out[i, cols] = np.arange(1, len(cols) + 1)
+        return out
+
     def index_of(self, ids: Iterable[Any]) -> IntArray:
         """Positions of ``ids`` in this cohort.
 
