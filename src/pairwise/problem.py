@@ -21,7 +21,16 @@ from pairwise.scoring import Compatibility
 
 __all__ = ["OBJECTIVES", "PairProblem"]
 
-Objective = Literal["matched-then-total", "total", "maxmin", "maxmin-group", "maxmin-mentee"]
+Objective = Literal[
+    "matched-then-total",
+    "total",
+    "maxmin",
+    "maxmin-group",
+    "maxmin-mentee",
+    "stable",
+    "stable-mentee",
+    "stable-mentor",
+]
 #: Objectives: match as many as the rules allow, then maximise the total score (default);
 #: maximise the total score only; lexicographic max-min (lift the worst-off matched mentee
 #: as high as possible, then maximise the total under that floor, keeping the matched count);
@@ -29,12 +38,18 @@ Objective = Literal["matched-then-total", "total", "maxmin", "maxmin-group", "ma
 #: high as possible, then the second lowest, ...; groups from :class:`~pairwise.rules.MatchRate`),
 #: then the total; ``maxmin-mentee``: most pairs, then the lowest total score of a matched
 #: mentee over her mentors as high as possible (FairFlow's goal), then the total.
+#: The stable objectives (:mod:`pairwise.stability`): ``stable``, the stable matching of
+#: highest total score; ``stable-mentee`` / ``stable-mentor``, the mentee- / mentor-optimal
+#: stable matchings (deferred acceptance with capacities).
 OBJECTIVES: tuple[str, ...] = (
     "matched-then-total",
     "total",
     "maxmin",
     "maxmin-group",
     "maxmin-mentee",
+    "stable",
+    "stable-mentee",
+    "stable-mentor",
 )
 
 BoolArray = npt.NDArray[np.bool_]
