@@ -45,8 +45,16 @@ def test_prefer_stays_an_unordered_set() -> None:
         ({"ranked": ["m1;m1", "", "", "", ""]}, "same id twice", "ranked"),
         ({"ranked": ["b", "", "", "", ""]}, "ranks another mentee", "ranked"),
         ({"ranked": ["a", "", "", "", ""]}, "themself", "ranked"),
-        ({"ranked_1": ["", "", "", "", ""], "ranked_2": ["m1", "", "", "", ""]}, "rank gap", "ranked_2"),
-        ({"ranked_1": ["m1", "", "", "", ""], "ranked_3": ["m2", "", "", "", ""]}, "rank gap", "ranked_3"),
+        (
+            {"ranked_1": ["", "", "", "", ""], "ranked_2": ["m1", "", "", "", ""]},
+            "rank gap",
+            "ranked_2",
+        ),
+        (
+            {"ranked_1": ["m1", "", "", "", ""], "ranked_3": ["m2", "", "", "", ""]},
+            "rank gap",
+            "ranked_3",
+        ),
         ({"ranked_1": [SECRET, "", "", "", ""]}, "unknown id", "ranked_1"),
     ],
 )
@@ -88,9 +96,18 @@ def test_criterion_values_follow_the_documented_decay() -> None:
     assert RankedPreference(side="mentee", k=1)(a, b).tolist() == [[0, 0, 1], [0, 0, 0]]
     both = RankedPreference()(a, b)
     assert both[1, 1] == 1.0 and both[0, 2] == 1.0  # m2 ranked b first
-    compat = pairwise.Scorer(weights={"ranked": 1, "topics": 0, "stage": 0, "language": 0,
-                                       "region": 0, "mode": 0, "availability": 0,
-                                       "preference": 0}).score(c)
+    compat = pairwise.Scorer(
+        weights={
+            "ranked": 1,
+            "topics": 0,
+            "stage": 0,
+            "language": 0,
+            "region": 0,
+            "mode": 0,
+            "availability": 0,
+            "preference": 0,
+        }
+    ).score(c)
     assert compat.explain("a", "m3")["value"].tolist() == [1.0]
 
 

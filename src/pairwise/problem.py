@@ -160,8 +160,8 @@ class PairProblem:
             readonly(self.panel[2])
         for a in self.removed_by.values():
             readonly(a)
-        for a in self.ranks or ():
-            readonly(a)
+        for r in self.ranks or ():
+            readonly(r)
 
     def __repr__(self) -> str:
         n, m = self.shape
@@ -590,7 +590,9 @@ def _rank_arrays(
 def _rank_row_problems(rows: npt.NDArray[np.int64]) -> list[int]:
     """Positions of the rows whose positive entries are not exactly 1..r (or negative)."""
     if (rows < 0).any() or rows.max(initial=0) > np.iinfo(np.int16).max:
-        return np.flatnonzero((rows < 0).any(axis=1) | (rows > np.iinfo(np.int16).max).any(axis=1)).tolist()
+        return np.flatnonzero(
+            (rows < 0).any(axis=1) | (rows > np.iinfo(np.int16).max).any(axis=1)
+        ).tolist()
     pos = np.sort(np.where(rows > 0, rows, 0), axis=1)
     count = (rows > 0).sum(axis=1)
     k = rows.shape[1]

@@ -420,7 +420,9 @@ class RankedPreference:
             bad.append(Problem("bad decay", value=self.decay, expected="geometric or linear"))
         if not is_real(self.ratio) or not 0.0 < float(self.ratio) <= 1.0:
             bad.append(Problem("bad ratio", value=self.ratio, expected="a number in (0, 1]"))
-        if self.k is not None and (isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1):
+        if self.k is not None and (
+            isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1
+        ):
             bad.append(Problem("bad k", value=self.k, expected="a whole number >= 1, or None"))
         if bad:
             raise ValidationError(bad)
@@ -428,7 +430,11 @@ class RankedPreference:
     def values(self, rank: npt.NDArray[np.integer[Any]]) -> Float32Array:
         """The decayed value of each rank in ``rank`` (0 = not ranked scores 0)."""
         r = np.asarray(rank, dtype=np.float64)
-        k = self.k if self.k is not None else (int(r.max(initial=0)) if self.decay == "linear" else None)
+        k = (
+            self.k
+            if self.k is not None
+            else (int(r.max(initial=0)) if self.decay == "linear" else None)
+        )
         if self.decay == "linear":
             v = (k + 1 - r) / k if k else np.zeros_like(r)
         else:

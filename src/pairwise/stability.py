@@ -76,7 +76,8 @@ def preference_order(problem: PairProblem, side: str) -> list[IntArray]:
     >>> p = pairwise.PairProblem.from_scores([[0.5, 0.9], [0.5, 0.5]])
     >>> [o.tolist() for o in preference_order(p, "mentee")]
     [[1, 0], [0, 1]]
-    >>> p = pairwise.PairProblem.from_scores([[0.5, 0.9], [0.5, 0.5]], mentee_ranks=[[1, 0], [0, 0]])
+    >>> p = pairwise.PairProblem.from_scores(
+    ...     [[0.5, 0.9], [0.5, 0.5]], mentee_ranks=[[1, 0], [0, 0]])
     >>> [o.tolist() for o in preference_order(p, "mentee")]
     [[0, 1], [0, 1]]
     """

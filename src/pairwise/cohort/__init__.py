@@ -25,7 +25,7 @@ Canonical columns (all but ``id`` and ``role`` optional):
 | avoid | ids this person must not be matched with (list) |
 | previous | ids of earlier partners (list) |
 | prefer | ids this person asked to be matched with (list; the order does not matter) |
-| ranked | ids this person ranks, first choice first (list in order; or one column per rank, ``ranked_1``, ``ranked_2``, ...) |
+| ranked | ids this person ranks, first choice first (or ``ranked_1``, ``ranked_2``, ...) |
 
 Any other column is kept (``Cohort.extra``) for custom criteria; its cells are never shown
 in messages or logs.

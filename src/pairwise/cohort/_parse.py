@@ -228,7 +228,10 @@ def _ranked_lists(parse: _RowParser) -> list[list[tuple[str, str]]]:
             if blank is not None or len(got) != k - 1:
                 gap = blank or f"ranked_{len(got) + 1}"
                 parse.add(
-                    f"rank gap: {gap} is empty", parse.where(r), c, expected="ranks 1, 2, ... in turn"
+                    f"rank gap: {gap} is empty",
+                    parse.where(r),
+                    c,
+                    expected="ranks 1, 2, ... in turn",
                 )
                 blank = gap
                 continue
@@ -247,9 +250,10 @@ def _check_ranked(
     left: set[str],
     parse: _RowParser,
 ) -> list[list[str]]:
-    """The ranked ids, in order, without those that are oneself, unknown, listed twice or
-    of one's own role (each recorded by row number and column); people who ``left`` are
-    dropped and the later ranks move up.
+    """The ranked ids, in order, less those that are oneself, unknown, twice or same-role.
+
+    Each of those is recorded by row number and column; people who ``left`` are dropped
+    and the later ranks move up.
     """
     role_of = dict(zip(ids, roles, strict=True))
     out: list[list[str]] = []

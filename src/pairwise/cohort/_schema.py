@@ -52,7 +52,6 @@ MAX_RANK = 999
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "role")
 
 
-
 def is_canonical(name: str) -> bool:
     """Whether ``name`` is a canonical column or a per-rank column ``ranked_<k>``."""
     return name in CANONICAL_COLUMNS or RANK_COLUMN.fullmatch(name) is not None

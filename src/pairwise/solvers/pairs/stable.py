@@ -120,7 +120,10 @@ def _constraints(problem: PairProblem, cells: IntArray) -> sparse.csr_matrix:
         vals.append(np.ones(len(r)))
     cat = np.concatenate
     return sparse.csr_matrix(
-        (cat([*vals, np.zeros(0)]), (cat([*rows, np.zeros(0, np.int64)]), cat([*cols, np.zeros(0, np.int64)]))),
+        (
+            cat([*vals, np.zeros(0)]),
+            (cat([*rows, np.zeros(0, np.int64)]), cat([*cols, np.zeros(0, np.int64)])),
+        ),
         shape=(len(cells), len(cells)),
     )
 
@@ -154,7 +157,7 @@ def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
     res = milp(
         -problem.scores[cells[:, 0], cells[:, 1]],
         constraints=cons,
-        integrality=np.ones(k),
+        integrality=np.ones(k, dtype=np.int64),
         bounds=Bounds(lo, np.ones(k)),
         options={"time_limit": plan.left(net=False), "disp": False},
     )
