@@ -22,7 +22,15 @@ from pairwise.scoring import Compatibility
 __all__ = ["OBJECTIVES", "PairProblem"]
 
 Objective = Literal[
-    "matched-then-total", "total", "maxmin", "maxmin-group", "maxmin-mentee", "covered-then-total"
+    "matched-then-total",
+    "total",
+    "maxmin",
+    "maxmin-group",
+    "maxmin-mentee",
+    "covered-then-total",
+    "stable",
+    "stable-mentee",
+    "stable-mentor",
 ]
 #: Objectives: match as many as the rules allow, then maximise the total score (default);
 #: maximise the total score only; lexicographic max-min (lift the worst-off matched mentee
@@ -33,6 +41,9 @@ Objective = Literal[
 #: mentee over her mentors as high as possible (FairFlow's goal), then the total;
 #: ``covered-then-total``: most mentees with at least one mentor, then most mentors with at
 #: least one mentee, then the total (differs from the default when people take several).
+#: The stable objectives (:mod:`pairwise.stability`): ``stable``, the stable matching of
+#: highest total score; ``stable-mentee`` / ``stable-mentor``, the mentee- / mentor-optimal
+#: stable matchings (deferred acceptance with capacities).
 OBJECTIVES: tuple[str, ...] = (
     "matched-then-total",
     "total",
@@ -40,10 +51,14 @@ OBJECTIVES: tuple[str, ...] = (
     "maxmin-group",
     "maxmin-mentee",
     "covered-then-total",
+    "stable",
+    "stable-mentee",
+    "stable-mentor",
 )
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
+Int16Array = npt.NDArray[np.int16]
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -111,6 +126,11 @@ class PairProblem:
     group_floors : tuple of GroupFloor
         Minimum matched mentees per group (:class:`~pairwise.rules.MatchRate`,
         :func:`pairwise.fairness.with_match_rate`); the groups ``"maxmin-group"`` balances.
+    ranks : tuple of two ndarray of int16, shape (n_mentees, n_mentors), optional
+        Ranked preferences: ``ranks[0][i, j]`` is the rank mentee ``i`` gave mentor ``j``,
+        ``ranks[1][i, j]`` the rank mentor ``j`` gave mentee ``i`` (1 = first choice,
+        0 = not ranked); ``None`` when nobody ranked anyone. Read by the first/top-3
+        choice metrics and the stability preferences (:mod:`pairwise.stability`).
     """
 
     scores: FloatArray
@@ -132,6 +152,7 @@ class PairProblem:
     earlier: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     group_floors: tuple[GroupFloor, ...] = field(default=(), repr=False)
     minimum: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    ranks: tuple[Int16Array, Int16Array] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.minimum) != len(self.capacity):  # default: no minimum load
@@ -143,6 +164,8 @@ class PairProblem:
             readonly(self.panel[2])
         for a in self.removed_by.values():
             readonly(a)
+        for r in self.ranks or ():
+            readonly(r)
 
     def __repr__(self) -> str:
         n, m = self.shape
@@ -305,6 +328,8 @@ class PairProblem:
         mentee_ids: Sequence[Any] | None = None,
         mentor_ids: Sequence[Any] | None = None,
         minimum: int | npt.ArrayLike = 0,
+        mentee_ranks: npt.ArrayLike | None = None,
+        mentor_ranks: npt.ArrayLike | None = None,
     ) -> PairProblem:
         """Build a pairing problem from a plain score matrix.
 
@@ -333,6 +358,10 @@ class PairProblem:
             Ids for rows and columns; positions ``0..n-1`` by default.
         minimum : int or array-like of shape (n_mentors,), default 0
             Fewest mentees a mentor takes (a hard rule, at most her capacity).
+        mentee_ranks, mentor_ranks : array-like of int, shape (n_mentees, n_mentors), optional
+            Ranked preferences (see :attr:`ranks`): the rank mentee ``i`` gave mentor
+            ``j``, and the rank mentor ``j`` gave mentee ``i``; 0 = not ranked. Each
+            person's ranks must be 1, 2, ..., r, each once.
 
         Returns
         -------
@@ -379,6 +408,7 @@ class PairProblem:
                 Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))
             )
         req = _required_positions(required, n, m, problems)
+        ranks = _rank_arrays(mentee_ranks, mentor_ranks, (n, m), problems)
         ids_a = ids_array(mentee_ids, n, "mentee_ids", problems)
         ids_b = ids_array(mentor_ids, m, "mentor_ids", problems)
         if problems:
@@ -400,6 +430,7 @@ class PairProblem:
             mentor_ids=ids_b,
             removed_by=removed,
             minimum=low,
+            ranks=ranks,
         )
 
     @classmethod
@@ -509,7 +540,69 @@ class PairProblem:
             earlier=earlier_partners(all_rules),
             group_floors=tuple(group_floors),
             minimum=np.minimum(low, cap),
+            ranks=_cohort_ranks(compat),
         )
+
+
+def _cohort_ranks(compat: Compatibility) -> tuple[Int16Array, Int16Array] | None:
+    """The ranked preferences of both sides of a scored cohort; None when nobody ranked."""
+    a, b = compat.mentees, compat.mentors
+    if not any(a.ranked) and not any(b.ranked):
+        return None
+    return a.rank_matrix(b), np.ascontiguousarray(b.rank_matrix(a).T)
+
+
+def _rank_arrays(
+    mentee_ranks: npt.ArrayLike | None,
+    mentor_ranks: npt.ArrayLike | None,
+    shape: tuple[int, int],
+    problems: list[Problem],
+) -> tuple[Int16Array, Int16Array] | None:
+    """Both sides' rank matrices, checked (ranks 1..r once per person); None if neither."""
+    if mentee_ranks is None and mentor_ranks is None:
+        return None
+    out: list[Int16Array] = []
+    for name, given, axis in (("mentee_ranks", mentee_ranks, 1), ("mentor_ranks", mentor_ranks, 0)):
+        if given is None:
+            out.append(np.zeros(shape, dtype=np.int16))
+            continue
+        try:
+            r = np.array(given)
+        except (TypeError, ValueError):
+            r = np.zeros(0)
+        if r.shape != shape or not (np.issubdtype(r.dtype, np.integer) or r.dtype == np.bool_):
+            problems.append(
+                Problem("ranks must be whole numbers", column=name, expected=f"ints, shape {shape}")
+            )
+            out.append(np.zeros(shape, dtype=np.int16))
+            continue
+        r = r.astype(np.int64)
+        bad = _rank_row_problems(r if axis == 1 else r.T)
+        if bad:
+            who = "mentee" if axis == 1 else "mentor"
+            problems.append(
+                Problem(
+                    f"ranks of {who} at position {bad[0]} are not 1, 2, ..., r each once",
+                    column=name,
+                    expected="each person's ranks 1..r without gaps or repeats; 0 = not ranked",
+                )
+            )
+        out.append(r.astype(np.int16))
+    return out[0], out[1]
+
+
+def _rank_row_problems(rows: npt.NDArray[np.int64]) -> list[int]:
+    """Positions of the rows whose positive entries are not exactly 1..r (or negative)."""
+    if (rows < 0).any() or rows.max(initial=0) > np.iinfo(np.int16).max:
+        return np.flatnonzero(
+            (rows < 0).any(axis=1) | (rows > np.iinfo(np.int16).max).any(axis=1)
+        ).tolist()
+    pos = np.sort(np.where(rows > 0, rows, 0), axis=1)
+    count = (rows > 0).sum(axis=1)
+    k = rows.shape[1]
+    want = np.arange(1, k + 1)[None, :] - (k - count)[:, None]
+    ok = np.where(pos > 0, pos == want, True).all(axis=1)
+    return np.flatnonzero(~ok).tolist()
 
 
 def _score_matrix(scores: npt.ArrayLike, problems: list[Problem]) -> FloatArray:

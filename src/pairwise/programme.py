@@ -723,7 +723,7 @@ def _weights_table(
     weights: dict[str, float] = {}
     for k, v in table.items():
         where = lines.key("weights", k)
-        if k not in DEFAULT_WEIGHTS:
+        if k not in DEFAULT_WEIGHTS and k != "ranked":  # ranked: built in, off by default
             problems.append(
                 _at(
                     where,

@@ -261,7 +261,12 @@ class Matching:
 
         The mentor load distribution is given as ``mentors_with_load_k`` (how many mentors
         have exactly ``k`` mentees, for ``k`` from 0 to ``max_load``) and
-        ``capacity_used_share`` (mentees placed over total capacity).
+        ``capacity_used_share`` (mentees placed over total capacity). ``blocking_pairs``
+        counts the pairs that block the matching (:meth:`blocking_pairs`). With ranked
+        preferences (:attr:`PairProblem.ranks <pairwise.problem.PairProblem.ranks>`),
+        ``ranked_mentees`` (mentees who ranked someone), ``first_choice_share`` and
+        ``top3_choice_share`` (the share of them matched with their first choice, or one of
+        their first three).
 
         With ``by`` (a mentee column, or one group label per mentee), a table instead: one
         row per group (see :mod:`pairwise.fairness`: a list column counts a mentee in each
@@ -306,6 +311,10 @@ class Matching:
         }
         for k, count in enumerate(np.bincount(load).tolist()):
             out[f"mentors_with_load_{k}"] = float(count)
+        from pairwise.stability import blocking_mask
+
+        out["blocking_pairs"] = float(blocking_mask(p, self.assignment).sum())
+        out.update(_choice_shares(p, self.assignment))
         a, b = p.mentee_labels, p.mentor_labels
         if a is not None and b is not None and len(i):
             for col in ("region", "chapter"):
@@ -313,6 +322,24 @@ class Matching:
                 same = np.array([u is not None and u == v for u, v in zip(x, y, strict=True)])
                 out[f"same_{col}_share"] = float(same.mean())
         return out
+
+    def blocking_pairs(self) -> pd.DataFrame:
+        """The pairs that block this matching under the score preferences.
+
+        See :mod:`pairwise.stability` (preferences from the scores, ties to the lower
+        position); columns ``mentee_id``, ``mentor_id``, ``score``, ``mentee_score``
+        (her worst partner's; NaN: she has room), ``mentor_score`` (his worst mentee's).
+
+        Examples
+        --------
+        >>> import pairwise
+        >>> p = pairwise.PairProblem.from_scores([[0.9, 0.8], [0.85, 0.1]])
+        >>> pairwise.solve(p).blocking_pairs().values.tolist()
+        [['0', '0', 0.9, 0.8, 0.85]]
+        """
+        from pairwise.stability import blocking_pairs
+
+        return blocking_pairs(self.problem, self.assignment)
 
     def to_frame(self) -> pd.DataFrame:
         """Every mentee with her mentor (one row per pair; unmatched mentees with no mentor)."""
@@ -324,6 +351,23 @@ class Matching:
             return pairs
         out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return out.reset_index(drop=True)
+
+
+def _choice_shares(problem: PairProblem, assignment: IntArray) -> dict[str, float]:
+    """``ranked_mentees``, ``first_choice_share``, ``top3_choice_share`` (ranked lists only)."""
+    if problem.ranks is None:
+        return {}
+    rank = problem.ranks[0].astype(np.int64)
+    ranked = (rank > 0).any(axis=1)
+    got = np.full(problem.shape[0], np.iinfo(np.int64).max)
+    r = rank[assignment[:, 0], assignment[:, 1]]
+    np.minimum.at(got, assignment[:, 0], np.where(r > 0, r, np.iinfo(np.int64).max))
+    count = int(ranked.sum())
+    return {
+        "ranked_mentees": float(count),
+        "first_choice_share": float((got[ranked] == 1).mean()) if count else float("nan"),
+        "top3_choice_share": float((got[ranked] <= 3).mean()) if count else float("nan"),
+    }
 
 
 @dataclass(frozen=True)

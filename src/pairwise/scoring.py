@@ -18,6 +18,10 @@ Built-in criteria (names are the keys of ``weights``):
 | mode | `ModeCompatibility`: 1 if they can meet (in person only within one region) |
 | availability | `AvailabilityOverlap`: ``min(shared slots / 2, 1)`` |
 | preference | `StatedPreference`: 1 if either named the other in ``prefer`` |
+
+Not in the defaults (add it with ``criteria=[RankedPreference()]`` or a weight for
+``"ranked"``): ``ranked``, `RankedPreference`, the rank each gave the other in ``ranked``,
+decayed (1 for a first choice).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ __all__ = [
     "Compatibility",
     "Criterion",
     "ModeCompatibility",
+    "RankedPreference",
     "RegionProximity",
     "Scorer",
     "SharedLanguage",
@@ -359,6 +364,94 @@ class StatedPreference:
         return out
 
 
+@dataclass(frozen=True)
+class RankedPreference:
+    """The rank a mentee gave a mentor in ``ranked`` (or he gave her), decayed to [0, 1].
+
+    With ``r`` the rank (1 = first choice) and ``k`` the ranks that count:
+
+    - ``decay="geometric"``: ``v = ratio ** (r - 1)`` for ``r <= k`` (1, 0.5, 0.25, ...
+      with the default ratio), 0 after ``k``;
+    - ``decay="linear"``: ``v = (k + 1 - r) / k`` for ``r <= k`` (1, (k-1)/k, ..., 1/k),
+      0 after ``k``.
+
+    A pair neither ranked scores 0. ``side="mentee"`` reads the mentees' lists only,
+    ``"mentor"`` the mentors', ``"both"`` (default) takes the larger of the two values.
+
+    Parameters
+    ----------
+    name : str, default "ranked"
+    side : {"both", "mentee", "mentor"}
+    decay : {"geometric", "linear"}
+    ratio : float, default 0.5
+        Geometric decay per rank, in (0, 1].
+    k : int, optional
+        Ranks that count; ``None``: every rank for ``"geometric"``, the longest list on
+        that side for ``"linear"``.
+
+    Raises
+    ------
+    ValidationError
+        A bad side, decay, ratio or ``k`` (every problem listed).
+
+    Examples
+    --------
+    >>> import pandas as pd, pairwise
+    >>> cohort = pairwise.Cohort.from_frame(pd.DataFrame({
+    ...     "id": ["a", "m1", "m2", "m3"], "role": ["mentee", "mentor", "mentor", "mentor"],
+    ...     "ranked": ["m3;m1;m2", "", "", ""]}))
+    >>> RankedPreference()(cohort.mentees, cohort.mentors).tolist()
+    [[0.5, 0.25, 1.0]]
+    >>> RankedPreference(decay="linear", k=2)(cohort.mentees, cohort.mentors).tolist()
+    [[0.5, 0.0, 1.0]]
+    """
+
+    name: str = "ranked"
+    side: str = "both"
+    decay: str = "geometric"
+    ratio: float = 0.5
+    k: int | None = None
+
+    def __post_init__(self) -> None:
+        bad: list[Problem] = []
+        if self.side not in ("both", "mentee", "mentor"):
+            bad.append(Problem("bad side", value=self.side, expected="both, mentee or mentor"))
+        if self.decay not in ("geometric", "linear"):
+            bad.append(Problem("bad decay", value=self.decay, expected="geometric or linear"))
+        if not is_real(self.ratio) or not 0.0 < float(self.ratio) <= 1.0:
+            bad.append(Problem("bad ratio", value=self.ratio, expected="a number in (0, 1]"))
+        if self.k is not None and (
+            isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1
+        ):
+            bad.append(Problem("bad k", value=self.k, expected="a whole number >= 1, or None"))
+        if bad:
+            raise ValidationError(bad)
+
+    def values(self, rank: npt.NDArray[np.integer[Any]]) -> Float32Array:
+        """The decayed value of each rank in ``rank`` (0 = not ranked scores 0)."""
+        r = np.asarray(rank, dtype=np.float64)
+        k = (
+            self.k
+            if self.k is not None
+            else (int(r.max(initial=0)) if self.decay == "linear" else None)
+        )
+        if self.decay == "linear":
+            v = (k + 1 - r) / k if k else np.zeros_like(r)
+        else:
+            v = float(self.ratio) ** np.maximum(r - 1.0, 0.0)
+        keep = (r >= 1) & (r <= k if k is not None else True)
+        return _as_f32(np.where(keep, v, 0.0))
+
+    def __call__(self, mentees: Cohort, mentors: Cohort) -> Float32Array:
+        """Ranked-preference values, shape ``(len(mentees), len(mentors))``."""
+        out = np.zeros((len(mentees), len(mentors)), dtype=np.float32)
+        if self.side in ("both", "mentee"):
+            out = np.maximum(out, self.values(mentees.rank_matrix(mentors)))
+        if self.side in ("both", "mentor"):
+            out = np.maximum(out, self.values(mentors.rank_matrix(mentees)).T)
+        return out
+
+
 def default_criteria() -> list[Criterion]:
     """Fresh instances of the built-in criteria, in their canonical order."""
     return [
@@ -380,6 +473,7 @@ _BUILTIN = (
     ModeCompatibility,
     AvailabilityOverlap,
     StatedPreference,
+    RankedPreference,
 )
 
 
@@ -553,8 +647,9 @@ class Scorer:
     ----------
     weights : mapping of str to float, optional
         Weight per criterion name; names not given keep their default
-        (:data:`DEFAULT_WEIGHTS` for built-ins, 1.0 for custom criteria). A weight of 0 turns
-        a criterion off. Weights are normalised to sum to 1.
+        (:data:`DEFAULT_WEIGHTS` for built-ins, 1.0 for custom criteria; ``"ranked"``,
+        :class:`RankedPreference`, is built in but 0 unless weighted or given in
+        ``criteria``). A weight of 0 turns a criterion off. Weights are normalised to sum to 1.
     criteria : sequence of Criterion, optional
         Extra or replacement criteria: one with a built-in's name replaces it, others are added.
 
@@ -581,7 +676,8 @@ class Scorer:
     ) -> None:
         problems: list[Problem] = []
         crits: dict[str, Criterion] = {c.name: c for c in default_criteria()}
-        raw: dict[str, float] = dict(DEFAULT_WEIGHTS)
+        crits["ranked"] = RankedPreference()  # built in, off unless weighted or given
+        raw: dict[str, float] = {**DEFAULT_WEIGHTS, "ranked": 0.0}
         custom: set[str] = set()
         for c in criteria or ():
             name = getattr(c, "name", None)
@@ -607,7 +703,7 @@ class Scorer:
                 continue
             custom.add(name)
             crits[name] = c
-            raw.setdefault(name, 1.0)
+            raw[name] = raw.get(name) or 1.0
         for name, w in (weights or {}).items():
             if name not in crits:
                 problems.append(

@@ -24,7 +24,8 @@ Canonical columns (all but ``id`` and ``role`` optional):
 | vetted | mentor passed vetting (bool; True when the column is absent, False if blank) |
 | avoid | ids this person must not be matched with (list) |
 | previous | ids of earlier partners (list) |
-| prefer | ids this person asked to be matched with (list) |
+| prefer | ids this person asked to be matched with (list; the order does not matter) |
+| ranked | ids this person ranks, first choice first (or ``ranked_1``, ``ranked_2``, ...) |
 
 Any other column is kept (``Cohort.extra``) for custom criteria; its cells are never shown
 in messages or logs.
@@ -96,6 +97,9 @@ class Cohort:
     vetted : ndarray of bool
     avoid, previous, prefer : tuple of tuple of str
         Ids per participant, sorted.
+    ranked : tuple of tuple of str
+        Ids per participant in her order of preference (first choice first): a mentee
+        ranks mentors, a mentor mentees; empty tuples when nobody ranked anyone.
     extra : pandas.DataFrame
         Other columns, kept as given (index 0..n-1).
     notes : tuple of str
@@ -120,6 +124,7 @@ class Cohort:
     avoid: tuple[tuple[str, ...], ...]
     previous: tuple[tuple[str, ...], ...]
     prefer: tuple[tuple[str, ...], ...]
+    ranked: tuple[tuple[str, ...], ...] = ()
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: tuple[str, ...] = ()
 
@@ -127,6 +132,8 @@ class Cohort:
         for name in ("ids", "role", "region", "cluster", "chapter", "mode", "capacity", "vetted"):
             readonly(getattr(self, name))
         n = len(self.ids)
+        if not self.ranked and n:  # default: nobody ranked anyone
+            object.__setattr__(self, "ranked", ((),) * n)
         lengths = {
             "role": len(self.role),
             "region": len(self.region),
@@ -143,6 +150,7 @@ class Cohort:
             "avoid": len(self.avoid),
             "previous": len(self.previous),
             "prefer": len(self.prefer),
+            "ranked": len(self.ranked),
             "extra": len(self.extra),
         }
         bad = {k: v for k, v in lengths.items() if v != n}
@@ -229,9 +237,35 @@ class Cohort:
             avoid=tuple(self.avoid[i] for i in r),
             previous=tuple(self.previous[i] for i in r),
             prefer=tuple(self.prefer[i] for i in r),
+            ranked=tuple(self.ranked[i] for i in r),
             extra=self.extra.iloc[r].reset_index(drop=True),
             notes=self.notes,
         )
+
+    def rank_matrix(self, other: Cohort) -> npt.NDArray[np.int16]:
+        """Where each person here ranked each person of ``other``: 1 = first choice, 0 = not.
+
+        Shape ``(len(self), len(other))``; ranks count among the ids of ``other`` only
+        (someone ranked but not in ``other`` moves the later ranks up), so each row holds
+        1, 2, ..., r without gaps.
+
+        Examples
+        --------
+        >>> import pandas as pd, pairwise
+        >>> cohort = pairwise.Cohort.from_frame(pd.DataFrame({
+        ...     "id": ["a", "b", "m1", "m2"], "role": ["mentee", "mentee", "mentor", "mentor"],
+        ...     "ranked": ["m2;m1", "", "b", ""]}))
+        >>> cohort.mentees.rank_matrix(cohort.mentors).tolist()
+        [[2, 1], [0, 0]]
+        >>> cohort.mentors.rank_matrix(cohort.mentees).tolist()
+        [[0, 1], [0, 0]]
+        """
+        pos = other._position
+        out = np.zeros((len(self), len(other)), dtype=np.int16)
+        for i, items in enumerate(self.ranked):
+            cols = [pos[x] for x in items if x in pos]
+            out[i, cols] = np.arange(1, len(cols) + 1)
+        return out
 
     def index_of(self, ids: Iterable[Any]) -> IntArray:
         """Positions of ``ids`` in this cohort.
@@ -327,9 +361,10 @@ class Cohort:
             "avoid": [list(x) for x in self.avoid],
             "previous": [list(x) for x in self.previous],
             "prefer": [list(x) for x in self.prefer],
+            "ranked": [list(x) for x in self.ranked],
         }
         if flat:
-            for c in (*TAG_COLUMNS, *LINK_COLUMNS):
+            for c in (*TAG_COLUMNS, *LINK_COLUMNS, "ranked"):
                 data[c] = [list_sep.join(v) for v in data[c]]
             for c in LEVEL_COLUMNS:
                 data[c] = [list_sep.join(f"{k}:{v}" for k, v in d.items()) for d in data[c]]

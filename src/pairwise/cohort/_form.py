@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pairwise._validate import id_text
-from pairwise.cohort._schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ROLES
+from pairwise.cohort._schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ROLES, is_canonical
 from pairwise.errors import Problem, did_you_mean
 
 __all__ = [
@@ -55,6 +55,7 @@ LIST_COLUMNS: tuple[str, ...] = (
     "avoid",
     "previous",
     "prefer",
+    "ranked",
 )
 
 
@@ -160,7 +161,7 @@ def _auto_detect(
         if label in explicit or not isinstance(label, str):
             continue
         key = label.strip().lower()
-        if key not in CANONICAL_COLUMNS or key in sources or (key == "role" and role):
+        if not is_canonical(key) or key in sources or (key == "role" and role):
             continue
         if key in auto:
             problems.append(
@@ -192,7 +193,7 @@ def _target(src: str, target: Any, problems: list[Problem]) -> tuple[str | None,
             )
             return None, None
         target = target["field"]
-    if not isinstance(target, str) or target not in CANONICAL_COLUMNS:
+    if not isinstance(target, str) or not is_canonical(target):
         problems.append(
             Problem(
                 "column mapping names an unknown canonical column"
@@ -260,7 +261,7 @@ def options_problems(
     if not isinstance(given, Mapping):
         return [*problems, Problem("values must map a column to a table", expected="a dict")]
     for column, table in values.items():
-        if column not in CANONICAL_COLUMNS or column == "id":
+        if not isinstance(column, str) or not is_canonical(column) or column == "id":
             problems.append(
                 Problem(
                     "values for an unknown column" + did_you_mean(column, CANONICAL_COLUMNS),

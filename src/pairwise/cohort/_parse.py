@@ -41,6 +41,7 @@ from pairwise.cohort._schema import (
     TEXT_COLUMNS,
     Levels,
     Tags,
+    rank_of,
 )
 from pairwise.errors import Problem, ValidationError
 
@@ -172,6 +173,7 @@ def _parse_cells(
     capacity = parse.column("capacity", parse.capacity, 1)
     vetted = parse.column("vetted", parse.vetted, True)
     _check_links(links, ids, known, left, parse)
+    ranked = _check_ranked(_ranked_lists(parse), ids, roles, known, left, parse)
     if "mentee" in roles and "mentor" not in roles:
         parse.add(
             "mentees but no mentors",
@@ -193,7 +195,94 @@ def _parse_cells(
         capacity=capacity,
         vetted=vetted,
         links=links,
+        ranked=ranked,
     )
+
+
+def _ranked_lists(parse: _RowParser) -> list[list[tuple[str, str]]]:
+    """Each row's ranked ids (with the column each came from), first choice first.
+
+    From the ``ranked`` list or the ``ranked_<k>`` cells (one id each; a blank rank before
+    a filled one is a gap, recorded). Both forms in one table is a problem too.
+    """
+    per_rank = sorted((k, c) for c in parse.cells if (k := rank_of(c)) is not None)
+    if not per_rank:
+        lists = parse.column("ranked", parse.items, list)
+        return [[(x, "ranked") for x in items] for items in lists]
+    if "ranked" in parse.cells:
+        parse.add(
+            "both a ranked list and per-rank columns",
+            None,
+            "ranked",
+            expected="either the ranked column or ranked_1, ranked_2, ...",
+        )
+    out: list[list[tuple[str, str]]] = []
+    for r in range(parse.n):
+        got: list[tuple[str, str]] = []
+        blank: str | None = None  # the first rank left blank
+        for k, c in per_rank:
+            v = parse.cells[c][r]
+            if v is REPORTED or _is_missing(v):
+                blank = blank or c
+                continue
+            if blank is not None or len(got) != k - 1:
+                gap = blank or f"ranked_{len(got) + 1}"
+                parse.add(
+                    f"rank gap: {gap} is empty",
+                    parse.where(r),
+                    c,
+                    expected="ranks 1, 2, ... in turn",
+                )
+                blank = gap
+                continue
+            text = parse.text(v, parse.where(r), c)
+            if text:
+                got.append((text, c))
+        out.append(got)
+    return out
+
+
+def _check_ranked(
+    ranked: list[list[tuple[str, str]]],
+    ids: list[str],
+    roles: list[str],
+    known: set[str],
+    left: set[str],
+    parse: _RowParser,
+) -> list[list[str]]:
+    """The ranked ids, in order, less those that are oneself, unknown, twice or same-role.
+
+    Each of those is recorded by row number and column; people who ``left`` are dropped
+    and the later ranks move up.
+    """
+    role_of = dict(zip(ids, roles, strict=True))
+    out: list[list[str]] = []
+    for r, items in enumerate(ranked):
+        kept: list[str] = []
+        for x, column in items:
+            problem = ""
+            if x == ids[r]:
+                problem = "names the person themself"
+            elif x in left and x not in known:
+                continue
+            elif x not in known:
+                problem = "names an unknown id"
+            elif x in kept:
+                problem = "names the same id twice"
+            elif roles[r] in ("mentee", "mentor") and role_of[x] == roles[r]:
+                problem = f"ranks another {roles[r]}"
+            if problem:
+                parse.add(
+                    problem,
+                    parse.where(r),
+                    column,
+                    x,
+                    expected="distinct ids of the other role, first choice first",
+                )
+            else:
+                kept.append(x)
+        out.append(kept)
+    return out
 
 
 def _check_table(
@@ -409,6 +498,12 @@ class _RowParser:
             self.labels.append(label)
         return ids
 
+    def where(self, r: int) -> str:
+        """Row ``r`` by its spreadsheet row number, and its id where it has one."""
+        label = self.labels[r]
+        num = f"row {self.rownums[r]}"
+        return num if label == num else f"{num}, id {label}"
+
     def role(self, v: Any, row: str, column: str) -> str:
         if _is_missing(v):
             self.add("missing role", row, column, expected="mentee, mentor or peer")
@@ -614,6 +709,7 @@ def _assemble(
     capacity: list[int],
     vetted: list[bool],
     links: Mapping[str, list[list[str]]],
+    ranked: list[list[str]],
     extra: pd.DataFrame,
 ) -> dict[str, Any]:
     topics = tuple(sorted({t for c in LEVEL_COLUMNS for d in levels[c] for t in d}))
@@ -634,5 +730,6 @@ def _assemble(
         avoid=tuple(tuple(x) for x in links["avoid"]),
         previous=tuple(tuple(x) for x in links["previous"]),
         prefer=tuple(tuple(x) for x in links["prefer"]),
+        ranked=tuple(tuple(x) for x in ranked),
         extra=extra,
     )

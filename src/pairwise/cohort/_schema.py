@@ -6,6 +6,7 @@ the other's module back.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,8 +41,27 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "avoid",
     "previous",
     "prefer",
+    "ranked",
 )
+#: Per-rank columns as form tools export a ranking (one question per choice):
+#: ``ranked_1`` holds the first choice's id, ``ranked_2`` the second, ... (up to
+#: :data:`MAX_RANK`); together they give the ``ranked`` list.
+RANK_COLUMN = re.compile(r"ranked_([1-9][0-9]{0,2})")
+#: Most ranks a per-rank column may give.
+MAX_RANK = 999
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "role")
+
+
+def is_canonical(name: str) -> bool:
+    """Whether ``name`` is a canonical column or a per-rank column ``ranked_<k>``."""
+    return name in CANONICAL_COLUMNS or RANK_COLUMN.fullmatch(name) is not None
+
+
+def rank_of(name: str) -> int | None:
+    """The rank ``k`` of a per-rank column ``ranked_<k>``, else None."""
+    found = RANK_COLUMN.fullmatch(name)
+    return int(found.group(1)) if found else None
+
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]

@@ -37,6 +37,7 @@ from pairwise.solvers.pairs.feasibility import (
 from pairwise.solvers.pairs.flow import solve_flow
 from pairwise.solvers.pairs.panels import solve_panels
 from pairwise.solvers.pairs.sparse import solve_sparse
+from pairwise.solvers.pairs.stable import solve_stable
 
 __all__ = ["METHODS", "SPARSE_FROM", "Keep", "pick", "solve_pairs"]
 
@@ -151,8 +152,10 @@ def solve_pairs(
     InfeasibleError
         Required pairs that break a rule, or mentees who must all be matched but cannot be.
     """
-    chosen = "cpsat" if keep is not None else pick(problem, method)
     check_required(problem)
+    if problem.objective.startswith("stable"):
+        return solve_stable(problem, plan)
+    chosen = "cpsat" if keep is not None else pick(problem, method)
     if chosen == "cpsat" and problem.all_matched:
         x, y, need, room = hall_violation(problem)
         if need > room:  # proven at once by a max flow: CP-SAT would search until the limit

@@ -1,0 +1,197 @@
+"""Stable objectives: deferred acceptance, and the stable matching of highest total.
+
+``stable-mentee`` / ``stable-mentor`` run deferred acceptance
+(:func:`pairwise.stability.deferred_acceptance`, with capacities); ``stable`` solves the
+MILP over the stability constraints of the stable admissions problem (Baiou and Balinski
+2000): with ``x[i, j]`` in {0, 1} over the allowed cells, ``sum_j x[i, j] <= 1``,
+``sum_i x[i, j] <= c_j`` and, for every allowed ``(i, j)``,
+
+``c_j * sum_{j' >=_i j} x[i, j'] + sum_{i' >_j i} x[i', j] >= c_j``
+
+(either ``i`` has ``j`` or someone she likes at least as much, or ``j`` is filled with
+mentees he prefers to ``i``), maximising the total score, with HiGHS
+(``scipy.optimize.milp``) within the time limit. Its integer points are exactly the
+stable matchings; for capacities above 1 its LP relaxation is not always integral
+(Baiou and Balinski describe the polytope with further "comb" inequalities), so the
+integrality is enforced and HiGHS's dual bound is the bound. Forbidden cells have no
+variable and no constraint (they cannot block); required pairs fix ``x = 1``,
+``all_matched`` and minimum loads bound the sums from below. The constraint matrix has
+``sum_i d_i (d_i + 1) / 2 + sum_j d_j (d_j - 1) / 2`` entries (``d``: allowed partners);
+above :data:`MAX_ENTRIES` it is refused.
+
+References
+----------
+Baiou, M. and Balinski, M. (2000). The stable admissions polytope. *Mathematical
+Programming* 87, 427-439.
+
+Vande Vate, J. H. (1989). Linear programming brings marital bliss. *Operations Research
+Letters* 8(3), 147-153.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from pairwise.errors import InfeasibleError, Problem, SolverError, ValidationError
+from pairwise.problem import PairProblem
+from pairwise.solvers._plan import TimePlan
+from pairwise.solvers.answer import Answer
+from pairwise.stability import deferred_acceptance, preference_order
+
+__all__ = ["MAX_ENTRIES", "solve_stable"]
+
+#: The most constraint-matrix entries the ``stable`` MILP builds.
+MAX_ENTRIES = 20_000_000
+IntArray = npt.NDArray[np.int64]
+
+
+def _refuse(problem: PairProblem) -> None:
+    """ValidationError for problems the stable objectives do not define."""
+    bad: list[Problem] = []
+    if int(problem.demand.max(initial=1)) > 1 or problem.panel is not None:
+        bad.append(
+            Problem("stable objectives need demand 1", value=problem.objective, expected="demand 1")
+        )
+    if problem.group_floors:
+        bad.append(
+            Problem(
+                "stable objectives take no group match rates",
+                value=problem.objective,
+                expected="no MatchRate rule",
+            )
+        )
+    if bad:
+        raise ValidationError(bad)
+
+
+def _ids(problem: PairProblem, pairs: list[tuple[int, int]]) -> list[str]:
+    a, b = problem.mentee_ids, problem.mentor_ids
+    return [f"required pair {a[i]} - {b[j]}" for i, j in pairs]
+
+
+def _deferred(problem: PairProblem) -> Answer:
+    """The deferred-acceptance answer, checked against required pairs and all_matched."""
+    side = "mentee" if problem.objective == "stable-mentee" else "mentor"
+    rows = deferred_acceptance(problem, side)
+    have = set(map(tuple, rows.tolist()))
+    missing = [p for p in problem.required if p not in have]
+    if missing:
+        raise InfeasibleError(
+            [f"the {side}-optimal stable matching does not hold them", *_ids(problem, missing)]
+        )
+    if problem.all_matched and len(rows) < problem.shape[0]:
+        out = sorted(set(range(problem.shape[0])) - set(rows[:, 0].tolist()))
+        raise InfeasibleError(
+            ["every stable matching leaves the same mentees unmatched"]
+            + [f"every mentee matched: {problem.mentee_ids[i]}" for i in out[:10]]
+        )
+    load = np.bincount(rows[:, 1], minlength=problem.shape[1])
+    short = np.flatnonzero(load < problem.minimum).tolist()
+    if short:  # every stable matching gives each mentor the same load (rural hospitals)
+        raise InfeasibleError(
+            ["every stable matching gives these mentors fewer mentees than their minimum"]
+            + [f"minimum load: {problem.mentor_ids[j]}" for j in short[:10]]
+        )
+    return Answer(rows, optimal=True, method=f"deferred-acceptance-{side}")
+
+
+def _constraints(problem: PairProblem, cells: IntArray) -> sparse.csr_matrix:
+    """The stability rows over the allowed ``cells`` ((k, 2), one variable each)."""
+    n, m = problem.shape
+    index = np.full((n, m), -1, dtype=np.int64)
+    index[cells[:, 0], cells[:, 1]] = np.arange(len(cells))
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[npt.NDArray[np.float64]] = []
+    for i, order in enumerate(preference_order(problem, "mentee")):
+        k = index[i, order]  # her cells, best first; row t holds her cells 0..t
+        r, c = np.tril_indices(len(k))
+        rows.append(k[r])
+        cols.append(k[c])
+        vals.append(problem.capacity[order[r]].astype(np.float64))
+    for j, order in enumerate(preference_order(problem, "mentor")):
+        k = index[order, j]  # his cells, best first; row t holds his cells 0..t-1
+        r, c = np.tril_indices(len(k), -1)
+        rows.append(k[r])
+        cols.append(k[c])
+        vals.append(np.ones(len(r)))
+    cat = np.concatenate
+    return sparse.csr_matrix(
+        (
+            cat([*vals, np.zeros(0)]),
+            (cat([*rows, np.zeros(0, np.int64)]), cat([*cols, np.zeros(0, np.int64)])),
+        ),
+        shape=(len(cells), len(cells)),
+    )
+
+
+def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
+    """The stable matching of highest total, by the MILP of the module notes."""
+    n, m = problem.shape
+    cells = np.argwhere(problem.allowed).astype(np.int64)
+    k = len(cells)
+    deg_a = problem.allowed.sum(axis=1).astype(np.int64)
+    deg_b = problem.allowed.sum(axis=0).astype(np.int64)
+    entries = int((deg_a * (deg_a + 1)).sum() + (deg_b * (deg_b - 1)).sum()) // 2
+    if entries > MAX_ENTRIES:
+        raise SolverError(
+            f"objective 'stable' would build {entries} constraint entries (over {MAX_ENTRIES});"
+            " use 'stable-mentee' or 'stable-mentor', or fewer allowed pairs"
+        )
+    if k == 0:
+        return Answer(np.zeros((0, 2), np.int64), optimal=True, method="stable-milp")
+    lo = np.zeros(k)
+    for i, j in problem.required:
+        lo[int(np.flatnonzero((cells[:, 0] == i) & (cells[:, 1] == j))[0])] = 1.0
+    ia = sparse.csr_matrix((np.ones(k), (cells[:, 0], np.arange(k))), shape=(n, k))
+    ib = sparse.csr_matrix((np.ones(k), (cells[:, 1], np.arange(k))), shape=(m, k))
+    low_a = np.ones(n) if problem.all_matched else np.zeros(n)
+    cons = [
+        LinearConstraint(_constraints(problem, cells), problem.capacity[cells[:, 1]], np.inf),
+        LinearConstraint(ia, low_a, np.ones(n)),
+        LinearConstraint(ib, problem.minimum.astype(float), problem.capacity.astype(float)),
+    ]
+    res = milp(
+        -problem.scores[cells[:, 0], cells[:, 1]],
+        constraints=cons,
+        integrality=np.ones(k, dtype=np.int64),
+        bounds=Bounds(lo, np.ones(k)),
+        options={"time_limit": plan.left(net=False), "disp": False},
+    )
+    if res.status == 2:
+        raise InfeasibleError(
+            ["no stable matching holds every hard rule"]
+            + (["every mentee matched"] if problem.all_matched else [])
+            + _ids(problem, list(problem.required))
+        )
+    if res.x is None:
+        raise SolverError(f"objective 'stable' found no matching within {plan.limit} s")
+    rows = cells[res.x > 0.5]
+    bound = -float(getattr(res, "mip_dual_bound", -np.inf))
+    return Answer(
+        rows[np.lexsort((rows[:, 1], rows[:, 0]))],
+        optimal=res.status == 0,
+        method="stable-milp",
+        bound=bound if np.isfinite(bound) else None,
+        slack=1e-6 * max(1.0, abs(bound)) if np.isfinite(bound) else 0.0,
+    )
+
+
+def solve_stable(problem: PairProblem, plan: TimePlan) -> Answer:
+    """Solve a problem whose objective is ``stable``, ``stable-mentee`` or ``stable-mentor``.
+
+    Raises
+    ------
+    ValidationError
+        Demand above 1 (panels): stability is defined here for one mentor per mentee.
+    InfeasibleError
+        Required pairs or ``all_matched`` that no stable matching (or, for deferred
+        acceptance, not the side-optimal one) can meet.
+    """
+    _refuse(problem)
+    if problem.objective == "stable":
+        return _best_stable(problem, plan)
+    return _deferred(problem)
