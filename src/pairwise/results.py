@@ -155,7 +155,7 @@ class Matching:
         if p.panel is not None and self.topics is not None:
             data["topic"] = np.array(p.panel[0], dtype=object)[self.topics]
         for name, (w, component) in p.criteria.items():
-            data[name] = np.float64(w) * component[i, j].astype(np.float64)
+            data[name] = np.float64(w) * component[i, j].astype(np.float64) + 0.0  # no -0.0
         return pd.DataFrame(data)
 
     @property

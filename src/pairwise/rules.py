@@ -988,7 +988,8 @@ class Range:
         return (self.column,)
 
     def _far(self, a: Cohort, b: Cohort) -> BoolArray:
-        x, y = _column_numbers((a, b), self.column, self.name)
+        x, *rest = _column_numbers((a,) if a is b else (a, b), self.column, self.name)
+        y = rest[0] if rest else x
         with np.errstate(invalid="ignore"):
             far: BoolArray = np.abs(x[:, None] - y[None, :]) > float(self.max_spread)
         return far
