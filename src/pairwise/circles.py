@@ -128,6 +128,10 @@ class CircleProblem:
         :class:`~pairwise.rules.NoRepeat` rules read from earlier result files (each
         file's history too); every result of the problem carries them in its events, so
         next year's ``NoRepeat`` over this year's result keeps every year's pairs apart.
+    penalties : tuple of (str, ndarray of float64)
+        Each soft rule's name and its penalty per pair of people, already taken off
+        ``affinity`` (so the search and the bounds see it); ``explain`` reports each per
+        circle.
     """
 
     affinity: FloatArray
@@ -150,6 +154,7 @@ class CircleProblem:
     balanced: bool = False
     size_range: tuple[int, int] | None = None
     earlier: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    penalties: tuple[tuple[str, FloatArray], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         for a in (self.affinity, self.person_ids, self.min_size, self.max_size, self.apart):
@@ -222,6 +227,7 @@ class CircleProblem:
             balanced=self.balanced,
             size_range=self.size_range,
             earlier=self.earlier,
+            penalties=tuple((k, v[square].copy()) for k, v in self.penalties),
         )
 
     def circle_scores(self, rows: npt.ArrayLike) -> FloatArray:
@@ -663,7 +669,7 @@ class CircleProblem:
             raise ValidationError(problems)
         np.fill_diagonal(a, 0.0)
         return cls(
-            affinity=(a + a.T) / 2,
+            affinity=(a + a.T) / 2 - sum((m for _, m in found.penalties), np.zeros((n, n))),
             person_ids=compat.mentee_ids.copy(),
             min_size=lo,
             max_size=hi,
@@ -683,6 +689,7 @@ class CircleProblem:
             balanced=balanced,
             size_range=_size_range(min_size, max_size),
             earlier=earlier_partners(rules),
+            penalties=tuple(found.penalties),
         )
 
 
@@ -696,6 +703,7 @@ class _Rules:
     shared: list[SetRule]
     counts: list[CountRule]
     may_lead: BoolArray
+    penalties: list[tuple[str, FloatArray]] = field(default_factory=list)
 
 
 def _compile_rules(compat: Compatibility, rules: Sequence[Any]) -> _Rules:
@@ -739,6 +747,8 @@ def _compile_rules(compat: Compatibility, rules: Sequence[Any]) -> _Rules:
         out.counts.extend(piece.counts)
         if piece.may_lead is not None:
             out.may_lead &= piece.may_lead
+        if piece.penalty is not None:
+            out.penalties.append((name, readonly(piece.penalty.copy())))
     return out
 
 

@@ -498,8 +498,13 @@ class PairProblem:
         all_matched = False
         panel = None
         group_floors: list[GroupFloor] = []
+        criteria = {c: (float(w), compat.components[c]) for c, w in compat.weights.items()}
+        penalty = np.zeros((n, m))
         for name, piece in pieces:
             group_floors.extend(piece.group_floors)
+            if piece.soft is not None:  # a soft rule: its weight off the offending cells
+                penalty += piece.soft[0] * piece.soft[1].astype(np.float64)
+                criteria[f"{name} (soft)"] = (-piece.soft[0], piece.soft[1])
             forbidden = piece.forbidden
             if piece.min_score is not None:
                 forbidden = s < piece.min_score
@@ -521,7 +526,7 @@ class PairProblem:
                 [Problem("unknown objective", value=objective, expected=", ".join(OBJECTIVES))]
             )
         return cls(
-            scores=np.where(ok, s, 0.0),
+            scores=np.where(ok, s - penalty, 0.0),
             allowed=ok,
             capacity=cap,
             demand=dem,
@@ -536,7 +541,7 @@ class PairProblem:
             rule_columns={r.name: tuple(getattr(r, "columns", ())) for r in all_rules},
             mentee_labels=Labels.of(compat.mentees, topics="needs"),
             mentor_labels=Labels.of(compat.mentors, topics="expertise"),
-            criteria={c: (float(w), compat.components[c]) for c, w in compat.weights.items()},
+            criteria=criteria,
             earlier=earlier_partners(all_rules),
             group_floors=tuple(group_floors),
             minimum=np.minimum(low, cap),

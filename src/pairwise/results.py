@@ -155,7 +155,7 @@ class Matching:
         if p.panel is not None and self.topics is not None:
             data["topic"] = np.array(p.panel[0], dtype=object)[self.topics]
         for name, (w, component) in p.criteria.items():
-            data[name] = np.float64(w) * component[i, j].astype(np.float64)
+            data[name] = np.float64(w) * component[i, j].astype(np.float64) + 0.0  # no -0.0
         return pd.DataFrame(data)
 
     @property
@@ -390,6 +390,9 @@ class CircleExplanation:
         What the circle's shared rules publish (``{"slot": "Tue 18:00"}``; see
         :meth:`pairwise.circles.CircleProblem.meeting`), and the alternatives every member
         also holds under ``"<field>_alternatives"`` (comma-separated).
+    penalties : dict of str to float
+        Each soft rule's penalty in this circle (the sum over its pairs of members, as
+        taken off their affinity; ``score`` already has it taken off).
     """
 
     circle: int
@@ -397,6 +400,7 @@ class CircleExplanation:
     members: pd.DataFrame
     binding: list[str]
     meeting: dict[str, str | None] = field(default_factory=dict)
+    penalties: dict[str, float] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         lines = [f"circle {self.circle}: score {self.score:.6g}"]
@@ -406,6 +410,7 @@ class CircleExplanation:
                 lines.append(f"{key}: {value}" + (f" (also possible: {also})" if also else ""))
         lines.append(self.members.to_string(index=False))
         lines.extend(f"binding: {b}" for b in self.binding)
+        lines.extend(f"penalty: {k} {v:.6g}" for k, v in self.penalties.items())
         return "\n".join(lines)
 
 
@@ -640,6 +645,7 @@ class Circles:
                     binding.append(f"{count.name}: {count.labels[k]} at its cap {c}")
                 elif c and c == count.at_least:
                     binding.append(f"{count.name}: {count.labels[k]} at its floor {c}")
+        penalties = {name: float(m[np.ix_(ms, ms)].sum()) / 2 for name, m in p.penalties}
         meeting: dict[str, str | None] = {}
         for choice in p.meeting(ms):
             meeting[choice.field] = choice.label
@@ -650,6 +656,7 @@ class Circles:
             members=pd.DataFrame(rows),
             binding=binding,
             meeting=meeting,
+            penalties=penalties,
         )
 
     def metrics(self) -> dict[str, float]:

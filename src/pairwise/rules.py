@@ -56,7 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pairwise import scoring
-from pairwise._validate import id_text, is_int, positions
+from pairwise._validate import id_text, is_int, is_real, positions
 from pairwise.errors import Problem, ValidationError
 from pairwise.fairness import GroupFloor, floors, groups_of
 
@@ -66,13 +66,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AllMatched",
+    "AtMost",
     "Balance",
     "Capacity",
     "CircleCompiled",
     "CircleRule",
     "Compiled",
     "CountRule",
+    "Different",
     "DifferentChapter",
+    "Diversify",
+    "diversity_terms",
     "Forbid",
     "KeepApart",
     "KeepTogether",
@@ -83,7 +87,9 @@ __all__ = [
     "ModeRule",
     "NoRepeat",
     "PairRule",
+    "Range",
     "Require",
+    "Same",
     "SameChapter",
     "SameCluster",
     "SameRegion",
@@ -133,6 +139,9 @@ class Compiled:
     minimum: IntArray | None = None
     #: minimum matched mentees per group (:class:`MatchRate`)
     group_floors: tuple[GroupFloor, ...] = ()
+    #: a soft rule's (weight, offending cells as 0/1 float32): ``weight`` is taken off the
+    #: score of every offending cell, and shown as a criterion of weight ``-weight``
+    soft: tuple[float, npt.NDArray[np.float32]] | None = None
 
 
 @runtime_checkable
@@ -217,6 +226,9 @@ class CircleCompiled:
     counts : list of CountRule
     may_lead : ndarray of bool, shape (n_people,), optional
         People who may lead a mentor-led circle.
+    penalty : ndarray of float64, shape (n_people, n_people), optional
+        A soft rule's penalty on each pair of people (weight included, symmetric, zero
+        diagonal), taken off their affinity; may be negative (a bonus).
     """
 
     apart: BoolArray | None = None
@@ -224,6 +236,7 @@ class CircleCompiled:
     shared: list[SetRule] = field(default_factory=list)
     counts: list[CountRule] = field(default_factory=list)
     may_lead: BoolArray | None = None
+    penalty: npt.NDArray[np.float64] | None = None
 
 
 @runtime_checkable
@@ -643,6 +656,559 @@ class MaxPerChapter:
             raise ValidationError([Problem(f"{self.name}: bad k", value=self.k, expected=">= 1")])
         labels, member = _labelled(people, "chapter", self.name)
         return CircleCompiled(counts=[CountRule(self.name, labels, member, 0, self.k)])
+
+
+_STANDARD = ("region", "cluster", "chapter", "mode", "role", "languages", "stage", "slots")
+
+
+def _column_sets(people: Cohort, column: object, rule: str) -> list[frozenset[str]]:
+    """The values of ``column`` per person as sets (empty: missing), any column of the cohort.
+
+    Standard text columns give one value, list columns (``languages``, ``stage``, ``slots``)
+    their labels; an extra column gives its cell as text, or the items of a list cell.
+
+    Raises
+    ------
+    ValidationError
+        For a column the cohort does not have (listing the ones it has).
+    """
+    if isinstance(column, str) and column in _STANDARD:
+        labels, member = _labelled(people, column, rule)
+        return [frozenset(labels[k] for k in np.flatnonzero(row)) for row in member]
+    if not isinstance(column, str) or column not in people.extra.columns:
+        raise ValidationError([_unknown_column(people, column, rule)])
+    out: list[frozenset[str]] = []
+    for cell in people.extra[column].tolist():
+        if isinstance(cell, list | tuple | set | frozenset):
+            out.append(frozenset(str(x) for x in cell if not _missing(x)))
+        else:
+            out.append(frozenset() if _missing(cell) else frozenset({str(cell)}))
+    return out
+
+
+def _unknown_column(people: Cohort, column: object, rule: str) -> Problem:
+    available = ", ".join([*_STANDARD, *(str(c) for c in people.extra.columns)])
+    return Problem(f"{rule}: unknown column", column=str(column), expected=available)
+
+
+def _missing(cell: object) -> bool:
+    """A blank cell: None, NaN (also ``pandas.NA``/``NaT``) or empty text."""
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return True
+    if isinstance(cell, float | np.floating):
+        return math.isnan(cell)
+    return type(cell).__name__ in ("NAType", "NaTType")
+
+
+def _column_numbers(
+    sides: Sequence[Cohort], column: object, rule: str
+) -> list[npt.NDArray[np.float64]]:
+    """The numbers of an extra column on each side (NaN: missing).
+
+    Raises
+    ------
+    ValidationError
+        For an unknown or standard (non-numeric) column, or listing every cell that is not a
+        finite number (by person id and column, never the cell's text).
+    """
+    first = sides[0]
+    if not isinstance(column, str) or column not in first.extra.columns:
+        if isinstance(column, str) and column in _STANDARD:
+            raise ValidationError(
+                [Problem(f"{rule}: not a numeric column", column=column, expected="numbers")]
+            )
+        raise ValidationError([_unknown_column(first, column, rule)])
+    out, problems = [], []
+    for people in sides:
+        x = np.full(len(people), np.nan)
+        for i, cell in enumerate(people.extra[column].tolist()):
+            if _missing(cell):
+                continue
+            number = isinstance(cell, int | float | np.integer | np.floating | str)
+            try:
+                if isinstance(cell, bool | np.bool_) or not number:
+                    raise ValueError
+                x[i] = float(cell)
+            except (TypeError, ValueError):
+                x[i] = np.nan
+                problems.append(
+                    Problem(f"{rule}: not a number", row=str(people.ids[i]), column=column)
+                )
+                continue
+            if not math.isfinite(x[i]):
+                problems.append(
+                    Problem(f"{rule}: not a finite number", row=str(people.ids[i]), column=column)
+                )
+        out.append(x)
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
+def _shares(a: list[frozenset[str]], b: list[frozenset[str]]) -> BoolArray:
+    """``a[i]`` and ``b[j]`` share at least one value (missing shares nothing)."""
+    out: BoolArray = _common(a, b) > 0
+    return out
+
+
+def _common(a: list[frozenset[str]], b: list[frozenset[str]]) -> npt.NDArray[np.int64]:
+    """How many values ``a[i]`` and ``b[j]`` have in common."""
+    labels = sorted(set().union(*a, *b))
+    pos = {v: k for k, v in enumerate(labels)}
+
+    def onehot(xs: list[frozenset[str]]) -> npt.NDArray[np.int64]:
+        m = np.zeros((len(xs), len(labels)), dtype=np.int64)
+        for i, s in enumerate(xs):
+            for v in s:
+                m[i, pos[v]] = 1
+        return m
+
+    out: npt.NDArray[np.int64] = onehot(a) @ onehot(b).T
+    return out
+
+
+def _check_column(rule: Any, soft: bool = True) -> None:
+    """Validate ``column`` and ``weight`` (None: hard; a positive finite number: soft)."""
+    problems = []
+    if not isinstance(rule.column, str) or not rule.column:
+        problems.append(Problem(f"{rule.name}: bad column", expected="a column name (text)"))
+    w: object = rule.weight
+    if w is not None:
+        if not soft:
+            problems.append(
+                Problem(
+                    f"{rule.name}: hard only (weight=None)",
+                    expected="no weight: its penalty max(0, count - k) is not a sum over pairs",
+                )
+            )
+        elif not is_real(w) or not 0 < float(w) < math.inf:  # type: ignore[arg-type]
+            problems.append(
+                Problem(f"{rule.name}: bad weight", expected="None (hard) or a number > 0")
+            )
+    if problems:
+        raise ValidationError(problems)
+
+
+def _soft_pairs(weight: float, offending: BoolArray) -> Compiled:
+    """A soft pair rule: ``weight`` off the score of every offending cell."""
+    return Compiled(soft=(float(weight), offending.astype(np.float32)))
+
+
+def _pair_penalty(weight: float, offending: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """A soft circle rule's penalty per pair of people (symmetric, zero diagonal)."""
+    p = float(weight) * np.asarray(offending, dtype=np.float64)
+    p = (p + p.T) / 2
+    np.fill_diagonal(p, 0.0)
+    return p
+
+
+@dataclass(frozen=True)
+class Same:
+    """Same value of any column: pairs share it; circles all share it.
+
+    Pairs: mentee and mentor share the value of ``column`` (list columns and list cells:
+    at least one value in common); a missing value matches nobody. Circles: every member
+    has the same value (list columns: one value every member has, like ``SharedLanguage``).
+
+    Soft (``weight`` given): ``weight`` is taken off the score of every pair, and off the
+    affinity of every two circle members, with no value in common (for list columns this
+    is the pairwise form: every two members share a value, not necessarily one value all
+    share).
+
+    Parameters
+    ----------
+    column : str
+        A standard column (``region``, ``chapter``, ``languages``, ...) or any extra column of
+        the cohort (``Cohort.extra``).
+    weight : float, optional
+        None (default): a hard rule. A number > 0: a soft rule with this penalty.
+
+    Examples
+    --------
+    >>> import pandas as pd, pairwise
+    >>> cohort = pairwise.make_cohort(2, 2, seed=0)
+    >>> cohort = pairwise.Cohort(**{**vars(cohort), "extra": pd.DataFrame({"team": list("abab")})})
+    >>> Same("team").compile(pairwise.score(cohort)).forbidden.tolist()
+    [[False, True], [True, False]]
+    >>> Same("team", weight=0.5).compile(pairwise.score(cohort)).soft[1].tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+
+    column: str
+    weight: float | None = None
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        _check_column(self)
+
+    @property
+    def name(self) -> str:
+        """``same column``."""
+        return f"same {self.column}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The answer this rule reads."""
+        return (self.column,)
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden (hard) or penalised (soft) cells: pairs with no value in common."""
+        a = _column_sets(compat.mentees, self.column, self.name)
+        b = _column_sets(compat.mentors, self.column, self.name)
+        if self.weight is not None:
+            return _soft_pairs(self.weight, ~_shares(a, b))
+        return Compiled(forbidden=~_shares(a, b))
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """People apart where they differ (one value each), or one shared label (lists)."""
+        values = _column_sets(people, self.column, self.name)
+        if self.weight is not None:
+            return CircleCompiled(penalty=_pair_penalty(self.weight, ~_shares(values, values)))
+        if all(len(v) <= 1 for v in values):
+            return CircleCompiled(apart=~_shares(values, values))
+        labels, member = _count_matrix(people, self.column, self.name)
+        return CircleCompiled(shared=[SetRule(self.name, labels, member, self.column)])
+
+
+@dataclass(frozen=True)
+class Different:
+    """Different values of any column: no pair (no two circle members) share a value.
+
+    Missing values share nothing, so they never break the rule; list values break it when
+    they have one value in common. Soft (``weight`` given): ``weight`` off the score of
+    every pair, and off the affinity of every two circle members, sharing a value.
+
+    Parameters
+    ----------
+    column : str
+        A standard or extra column.
+    weight : float, optional
+        None (default): hard. A number > 0: soft, with this penalty.
+
+    Examples
+    --------
+    >>> import pandas as pd, pairwise
+    >>> cohort = pairwise.make_cohort(2, 2, seed=0)
+    >>> cohort = pairwise.Cohort(**{**vars(cohort), "extra": pd.DataFrame({"team": list("abab")})})
+    >>> Different("team").compile(pairwise.score(cohort)).forbidden.tolist()
+    [[True, False], [False, True]]
+    """
+
+    column: str
+    weight: float | None = None
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        _check_column(self)
+
+    @property
+    def name(self) -> str:
+        """``different column``."""
+        return f"different {self.column}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The answer this rule reads."""
+        return (self.column,)
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden (hard) or penalised (soft) cells: pairs with a value in common."""
+        a = _column_sets(compat.mentees, self.column, self.name)
+        b = _column_sets(compat.mentors, self.column, self.name)
+        if self.weight is not None:
+            return _soft_pairs(self.weight, _shares(a, b))
+        return Compiled(forbidden=_shares(a, b))
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """People apart (hard) or penalised (soft) where they share a value."""
+        values = _column_sets(people, self.column, self.name)
+        common = _shares(values, values)
+        np.fill_diagonal(common, False)
+        if self.weight is not None:
+            return CircleCompiled(penalty=_pair_penalty(self.weight, common))
+        return CircleCompiled(apart=common)
+
+
+@dataclass(frozen=True)
+class Range:
+    """Numbers close together: ``|x - y| <= max_spread`` for a pair and for two circle members.
+
+    In a circle "every two members" is the same as ``max - min <= max_spread``. A missing
+    number is unbounded (it never breaks the rule). Soft (``weight`` given): ``weight`` off
+    the score of every pair, and off the affinity of every two circle members, further
+    apart than ``max_spread``.
+
+    Parameters
+    ----------
+    column : str
+        An extra column of numbers (age, years of experience).
+    max_spread : float
+        The largest allowed difference (>= 0).
+    weight : float, optional
+        None (default): hard. A number > 0: soft, with this penalty.
+
+    Examples
+    --------
+    >>> import pandas as pd, pairwise
+    >>> cohort = pairwise.make_cohort(2, 2, seed=0)
+    >>> extra = pd.DataFrame({"age": [30, 50, 33, 54]})  # two mentees, then two mentors
+    >>> cohort = pairwise.Cohort(**{**vars(cohort), "extra": extra})
+    >>> Range("age", 5).compile(pairwise.score(cohort)).forbidden.tolist()
+    [[False, True], [True, False]]
+    """
+
+    column: str
+    max_spread: float
+    weight: float | None = None
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        try:
+            _check_column(self)
+        except ValidationError as e:
+            problems.extend(e.problems)
+        value: object = self.max_spread
+        if not is_real(value) or not 0 <= float(value) < math.inf:  # type: ignore[arg-type]
+            problems.append(Problem(f"{self.name}: bad max_spread", expected="a number >= 0"))
+        if problems:
+            raise ValidationError(problems)
+
+    @property
+    def name(self) -> str:
+        """``range column``."""
+        return f"range {self.column}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The answer this rule reads."""
+        return (self.column,)
+
+    def _far(self, a: Cohort, b: Cohort) -> BoolArray:
+        x, *rest = _column_numbers((a,) if a is b else (a, b), self.column, self.name)
+        y = rest[0] if rest else x
+        with np.errstate(invalid="ignore"):
+            far: BoolArray = np.abs(x[:, None] - y[None, :]) > float(self.max_spread)
+        return far
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden (hard) or penalised (soft) cells: pairs further apart than ``max_spread``."""
+        far = self._far(compat.mentees, compat.mentors)
+        if self.weight is not None:
+            return _soft_pairs(self.weight, far)
+        return Compiled(forbidden=far)
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """People apart (hard) or penalised (soft) further apart than ``max_spread``."""
+        far = self._far(people, people)
+        if self.weight is not None:
+            return CircleCompiled(penalty=_pair_penalty(self.weight, far))
+        return CircleCompiled(apart=far)
+
+
+@dataclass(frozen=True)
+class AtMost:
+    """At most ``k`` members of a circle per value of any column (circles only, hard only).
+
+    A count rule like :class:`MaxPerChapter` over any column; list columns count a member
+    once for each of her values.
+
+    Pairs refuse it (a :class:`~pairwise.errors.ValidationError` when a pair problem is
+    built): each mentor's mentees sharing a value would need (mentor, value) nodes in
+    every exact pair method and in ``check``, which pairwise does not have yet. It has no
+    soft form: its penalty ``max(0, count - k)`` is not a sum over pairs of members, so
+    neither the circle search's affinity nor its bounds would see it exactly.
+
+    Parameters
+    ----------
+    column : str
+    k : int
+        Largest count per value (>= 1).
+    weight : None
+        Hard only; a weight is a ValidationError.
+
+    Examples
+    --------
+    >>> AtMost("team", 2).name
+    'at most 2 per team'
+    """
+
+    column: str
+    k: int = 1
+    weight: None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        try:
+            _check_column(self, soft=False)
+        except ValidationError as e:
+            problems.extend(e.problems)
+        if not is_int(self.k) or int(self.k) < 1:
+            problems.append(Problem(f"{self.name}: bad k", expected="an int >= 1"))
+        if problems:
+            raise ValidationError(problems)
+
+    @property
+    def name(self) -> str:
+        """``at most k per column``."""
+        return f"at most {self.k} per {self.column}"
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Refused: pairs have no form of this rule yet (see the class notes).
+
+        Raises
+        ------
+        ValidationError
+            Always.
+        """
+        raise ValidationError(
+            [
+                Problem(
+                    f"{self.name}: a circles rule; pairs have no form of it",
+                    column=str(self.column),
+                    expected="Capacity, Different or Same for pairs",
+                )
+            ]
+        )
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """A count rule over ``column``."""
+        labels, member = _count_matrix(people, self.column, self.name)
+        return CircleCompiled(counts=[CountRule(self.name, labels, member, 0, int(self.k))])
+
+
+def _count_matrix(people: Cohort, column: str, rule: str) -> tuple[tuple[str, ...], BoolArray]:
+    values = _column_sets(people, column, rule)
+    labels = tuple(sorted(set().union(*values)))
+    member = np.array([[x in v for x in labels] for v in values], dtype=bool)
+    return labels, member.reshape(len(values), len(labels))
+
+
+def diversity_terms(
+    member: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Soft :class:`Diversify` as pair and member terms (its penalty is pairwise).
+
+    With ``member[i, v]`` (person ``i`` has value ``v``), cohort shares ``p_v`` (the mean
+    of column ``v``), ``q_i = sum_v member[i, v] p_v`` and ``P = sum_v p_v^2``, a circle
+    ``C`` of ``s`` members with counts ``c_v`` deviates from the cohort's mix by
+
+    ``D(C) = sum_v (c_v - s p_v)^2 = sum_{i<j in C} t_ij + sum_{i in C} m_i``
+
+    with ``t_ij = 2 (|V_i & V_j| - q_i - q_j + P)`` and ``m_i = |V_i| - 2 q_i + P``
+    (expand the square: ``sum_v c_v^2 = sum_{i,j} |V_i & V_j|``, ``s sum_v p_v c_v =
+    sum_{i,j} q_i``, ``s^2 = sum_{i,j} 1``, over ordered pairs with ``i = j`` included).
+
+    Parameters
+    ----------
+    member : array_like of bool, shape (n, n_values)
+
+    Returns
+    -------
+    t : ndarray of float64, shape (n, n)
+        Pair terms (zero diagonal).
+    m : ndarray of float64, shape (n,)
+        Member terms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> member = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=bool)
+    >>> t, m = diversity_terms(member)
+    >>> float(t[0, 1]), float(t[0, 2]), float(m[0])  # same value, different, member term
+    (1.0, -1.0, 0.5)
+    """
+    x = np.asarray(member, dtype=np.float64)
+    x = x.reshape(x.shape[0], -1)
+    p = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    q = x @ p
+    big_p = float(p @ p)
+    t = 2 * (x @ x.T - q[:, None] - q[None, :] + big_p)
+    np.fill_diagonal(t, 0.0)
+    m = x.sum(axis=1) - 2 * q + big_p
+    return t, m
+
+
+@dataclass(frozen=True)
+class Diversify:
+    """Each circle's mix of a column close to the cohort's shares (circles only).
+
+    With ``n_v`` of the ``n`` people having value ``v``, a circle of ``s`` members should hold
+    about ``s * n_v / n`` of them.
+
+    Hard (default): circle sizes vary, so the bounds hold for every size in ``sizes``: at
+    least ``floor(min_size * n_v / n)`` and at most ``ceil(max_size * n_v / n)`` members
+    with ``v`` (one count rule per value).
+
+    Soft (``weight`` given): ``weight * sum_v (c_v - s p_v)^2`` is the circle's deviation;
+    it is a sum over its pairs of members plus one term per member
+    (:func:`diversity_terms`), so ``weight * t_ij`` is taken off the affinity of every
+    two people (a bonus where ``t_ij < 0``: two people of different values). The member
+    terms add up to a constant when everyone is placed (``all_placed=True``); otherwise
+    they are not in the objective. Pairs have no form of it.
+
+    Parameters
+    ----------
+    column : str
+    sizes : (int, int), default (4, 6)
+        The smallest and largest circle size (set them to the problem's; hard form only).
+    weight : float, optional
+        None (default): hard. A number > 0: soft, with this penalty.
+
+    Examples
+    --------
+    >>> Diversify("team").name
+    'diversify team'
+    """
+
+    column: str
+    sizes: tuple[int, int] = (4, 6)
+    weight: float | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        try:
+            _check_column(self)
+        except ValidationError as e:
+            problems.extend(e.problems)
+        s: object = self.sizes
+        ok = isinstance(s, tuple | list) and len(s) == 2 and all(is_int(x) for x in s)
+        if not ok or not 1 <= int(s[0]) <= int(s[1]):  # type: ignore[index]
+            problems.append(
+                Problem(f"{self.name}: bad sizes", expected="(min_size, max_size), 1 <= min <= max")
+            )
+        if problems:
+            raise ValidationError(problems)
+
+    @property
+    def name(self) -> str:
+        """``diversify column``."""
+        return f"diversify {self.column}"
+
+    def compile_circles(self, people: Cohort) -> CircleCompiled:
+        """One count rule per value, bounded around its share (hard); pair terms (soft)."""
+        labels, member = _count_matrix(people, self.column, self.name)
+        if self.weight is not None:
+            t, _ = diversity_terms(member)
+            return CircleCompiled(penalty=_pair_penalty(self.weight, t))
+        n = max(len(people), 1)
+        low, high = int(self.sizes[0]), int(self.sizes[1])
+        counts = []
+        for k, label in enumerate(labels):
+            share = int(member[:, k].sum()) / n
+            counts.append(
+                CountRule(
+                    f"{self.name}={label}",
+                    (label,),
+                    member[:, [k]],
+                    math.floor(low * share),
+                    math.ceil(high * share),
+                )
+            )
+        return CircleCompiled(counts=counts)
 
 
 @dataclass(frozen=True)
