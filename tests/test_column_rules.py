@@ -24,9 +24,7 @@ from pairwise.results import build
 from pairwise.rules import AtMost, Different, Diversify, Range, Same, diversity_terms
 from strategies import assert_listed
 
-SETTINGS = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SENTINEL = "Zebedee-Quartermaine-SENTINEL"
 
 
@@ -150,7 +148,9 @@ def test_pairs_keep_hard_rules_and_reach_the_brute_force_optimum(
     assert pairwise.check(p, m) == []
     for i, j in m.assignment.tolist():
         assert ok[i, j], (i, j)
-    want = brute_pairs(scores, ok, np.asarray(cohort.capacity)[cohort.role == "mentor"], objective != "total")
+    want = brute_pairs(
+        scores, ok, np.asarray(cohort.capacity)[cohort.role == "mentor"], objective != "total"
+    )
     got = sum(scores[i, j] for i, j in m.assignment.tolist())
     assert got == pytest.approx(want, abs=1e-6)
     assert m.objective == pytest.approx(want, abs=1e-6)
@@ -230,7 +230,9 @@ def test_circles_keep_hard_rules_and_reach_the_brute_force_optimum(
     raw = np.array(aff.matrix, dtype=np.float64)
     raw = (raw + raw.T) / 2
     np.fill_diagonal(raw, 0.0)
-    avoid = {(i, j) for i, xs in enumerate(cohort.avoid) for j, y in enumerate(cohort.ids) if y in xs}
+    avoid = {
+        (i, j) for i, xs in enumerate(cohort.avoid) for j, y in enumerate(cohort.ids) if y in xs
+    }
     feasible = [
         g
         for g in partitions(n, k, 2, 3)
@@ -278,7 +280,9 @@ def soft_penalty(rule: Any, cells: list[Any], groups: list[list[int]]) -> float:
             deviation([cells[i] for i in g], cells) - sum(m[i] for i in g) for g in groups
         )
     broken = sum(
-        pair_breaks(rule, cells[i], cells[j]) for g in groups for i, j in itertools.combinations(g, 2)
+        pair_breaks(rule, cells[i], cells[j])
+        for g in groups
+        for i, j in itertools.combinations(g, 2)
     )
     return float(rule.weight * broken)
 
@@ -295,7 +299,9 @@ def test_soft_circle_rules_reach_the_brute_force_optimum_of_the_penalised_object
     raw = np.array(aff.matrix, dtype=np.float64)
     raw = (raw + raw.T) / 2
     np.fill_diagonal(raw, 0.0)
-    avoid = {(i, j) for i, xs in enumerate(cohort.avoid) for j, y in enumerate(cohort.ids) if y in xs}
+    avoid = {
+        (i, j) for i, xs in enumerate(cohort.avoid) for j, y in enumerate(cohort.ids) if y in xs
+    }
     feasible = [
         g
         for g in partitions(n, 2, 2, 3)

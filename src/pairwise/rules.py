@@ -76,7 +76,6 @@ __all__ = [
     "Different",
     "DifferentChapter",
     "Diversify",
-    "diversity_terms",
     "Forbid",
     "KeepApart",
     "KeepTogether",
@@ -97,6 +96,7 @@ __all__ = [
     "SharedLanguage",
     "SharedSlot",
     "VettedOnly",
+    "diversity_terms",
 ]
 
 BoolArray = npt.NDArray[np.bool_]

@@ -5,10 +5,11 @@
 | ``assignment`` | dense one-to-one, all pairs allowed | SciPy linear sum assignment |
 | ``flow`` | every pairing problem and objective | OR-Tools min-cost flow, all arcs |
 | ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
+| ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
 
 ``sparse`` hands ``covered-then-total`` and minimum loads to ``flow`` (the answer says
-``method="flow"``).
-| ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
+``method="flow"``). The stable objectives have their own solvers
+(:mod:`pairwise.solvers.pairs.stable`) whatever the method.
 
 ``auto`` is a documented alias (networkx's ``maximum_matching`` pattern): ``assignment``
 when it applies, ``sparse`` from :data:`SPARSE_FROM` cells on, else ``flow``; per-topic
