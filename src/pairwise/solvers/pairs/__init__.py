@@ -8,7 +8,8 @@
 | ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
 
 ``sparse`` hands ``covered-then-total`` (and minimum loads whose bonuses would overflow
-its integer potentials, :func:`.sparse.fits`) to ``flow`` (the answer says ``method="flow"``). The stable objectives have their own solvers
+its integer potentials, :func:`.sparse.fits`) to ``flow`` (the answer says
+``method="flow"``). The stable objectives have their own solvers
 (:mod:`pairwise.solvers.pairs.stable`) whatever the method.
 
 ``auto`` is a documented alias (networkx's ``maximum_matching`` pattern): ``assignment``
