@@ -16,7 +16,7 @@ from pairwise.cohort import SHARED_BY
 from pairwise.errors import Problem, ValidationError
 from pairwise.fairness import GroupFloor
 from pairwise.labels import Labels
-from pairwise.rules import Capacity, Compiled, Forbid, PairRule, earlier_partners
+from pairwise.rules import Capacity, Forbid, PairRule, earlier_partners
 from pairwise.scoring import Compatibility
 
 __all__ = ["OBJECTIVES", "PairProblem"]
@@ -475,18 +475,8 @@ class PairProblem:
             raise ValidationError(
                 [Problem("a peer affinity cannot be paired", expected="pairwise.score(...)")]
             )
-        problems: list[Problem] = []
-        pieces: list[tuple[str, Compiled]] = []
-        all_rules: list[PairRule] = [Capacity(), Forbid()]
-        for candidate in list[object](rules):
-            if not isinstance(candidate, PairRule):
-                problems.append(Problem("not a pair rule", value=type(candidate).__name__))
-                continue
-            all_rules.append(candidate)
-        if problems:
-            raise ValidationError(problems)
-        for rule in all_rules:
-            pieces.append((rule.name, rule.compile(compat)))
+        all_rules = _pair_rules(rules)
+        pieces = [(rule.name, rule.compile(compat)) for rule in all_rules]
         n, m = compat.shape
         s = np.array(compat.matrix, dtype=np.float64)
         ok = np.ones((n, m), dtype=bool)
@@ -547,6 +537,20 @@ class PairProblem:
             minimum=np.minimum(low, cap),
             ranks=_cohort_ranks(compat),
         )
+
+
+def _pair_rules(rules: Sequence[object]) -> list[PairRule]:
+    """The built-in rules (capacities, the cohort's avoid lists) and ``rules``, all checked."""
+    problems: list[Problem] = []
+    out: list[PairRule] = [Capacity(), Forbid()]
+    for candidate in list[object](rules):
+        if not isinstance(candidate, PairRule):
+            problems.append(Problem("not a pair rule", value=type(candidate).__name__))
+            continue
+        out.append(candidate)
+    if problems:
+        raise ValidationError(problems)
+    return out
 
 
 def _cohort_ranks(compat: Compatibility) -> tuple[Int16Array, Int16Array] | None:

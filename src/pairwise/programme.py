@@ -78,7 +78,8 @@ __all__ = ["RULES", "Lines", "Programme"]
 RULES: dict[str, type] = {
     name: getattr(rules_module, name)
     for name in rules_module.__all__
-    if name not in ("Compiled", "CircleCompiled", "CountRule", "SetRule", "PairRule", "CircleRule")
+    if isinstance(getattr(rules_module, name), type)  # a rule class, not a helper function
+    and name not in ("Compiled", "CircleCompiled", "CountRule", "SetRule", "PairRule", "CircleRule")
 }
 
 _TABLES: dict[str, set[str]] = {
@@ -723,12 +724,13 @@ def _weights_table(
     weights: dict[str, float] = {}
     for k, v in table.items():
         where = lines.key("weights", k)
-        if k not in DEFAULT_WEIGHTS and k != "ranked":  # ranked: built in, off by default
+        known = [*DEFAULT_WEIGHTS, "ranked"]  # ranked: built in, off by default
+        if k not in known:
             problems.append(
                 _at(
                     where,
-                    f"unknown criterion{did_you_mean(k, DEFAULT_WEIGHTS)}",
-                    expected=", ".join(DEFAULT_WEIGHTS),
+                    f"unknown criterion{did_you_mean(k, known)}",
+                    expected=", ".join(known),
                 )
             )
         elif isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf:
