@@ -162,6 +162,13 @@ def test_every_problem_is_listed_at_once() -> None:
     ]
 
 
+def test_a_capacity_answer_no_values_table_recodes_gets_no_second_problem() -> None:
+    frame = table(1, ["two", "lots"], [None, 2, 2])
+    with pytest.raises(ValidationError) as err:
+        Cohort.from_frame(frame, values={"capacity": {"two": 2}})
+    assert [(p.row, p.column) for p in err.value.problems] == [("row 4, id m2", "capacity")]
+
+
 def test_a_row_whose_role_is_a_problem_gets_no_second_problem() -> None:
     frame = table(1, [2], [1, 1]).assign(role=["teacher", "mentor"])
     with pytest.raises(ValidationError) as err:

@@ -307,7 +307,7 @@ def _minimum_column(parse: _RowParser, roles: list[str], capacity: list[int]) ->
         if isinstance(low, tuple):
             parse.add(low[0], parse.where(r), "minimum", v, expected=low[1])
             continue
-        bad_cap = caps is not None and caps[r] is not REPORTED and _is_count_problem(caps[r])
+        bad_cap = caps is not None and (caps[r] is REPORTED or _is_count_problem(caps[r]))
         if not low or not roles[r] or bad_cap:
             continue  # nothing asked, or the role or the capacity is already a problem
         if roles[r] != "mentor":
