@@ -462,9 +462,11 @@ class Cohort:
         ------
         ValidationError
             Lists every problem found: missing required columns, duplicate or empty ids,
-            unknown roles or modes, bad levels, negative capacities, links to unknown ids or
-            to oneself, wrong cell types, answers no ``values`` entry recodes, an empty
-            cohort, mentees without any mentor. Problems never show a participant's answer.
+            unknown roles or modes, bad levels, negative capacities, minimum loads that
+            are not counts, on a mentee's or peer's row or above the capacity, links to
+            unknown ids or to oneself, wrong cell types, answers no ``values`` entry
+            recodes, an empty cohort, mentees without any mentor. Problems never show a
+            participant's answer.
 
         Examples
         --------
