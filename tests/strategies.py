@@ -191,6 +191,14 @@ def questionnaires(
                 else:
                     cells.append(draw(st.sampled_from([cap, str(cap), float(cap), f" {cap} "])))
                     values.append(cap)
+            elif c == "minimum":  # mentors only, at most the capacity drawn before it
+                cap = expected["capacity"][i] if "capacity" in expected else 1
+                low = draw(st.integers(0, cap)) if roles[i] == "mentor" else 0
+                if low == 0 and draw(st.booleans()):
+                    cells.append(draw(_blank))
+                else:
+                    cells.append(draw(st.sampled_from([low, str(low), float(low), f" {low} "])))
+                values.append(low)
             elif c == "vetted":
                 vet = draw(st.one_of(st.none(), st.booleans()))
                 if vet is None:
@@ -199,6 +207,17 @@ def questionnaires(
                 else:
                     cells.append(draw(st.sampled_from(_VETTED_SPELLINGS[vet])))
                     values.append(vet)
+            elif c == "ranked":  # ids of the other role (any other peer), in order
+                others = [
+                    j for j in range(n) if j != i and (roles[j] != roles[i] or kind == "peers")
+                ]
+                picks = (
+                    draw(st.lists(st.sampled_from(others), max_size=3, unique=True))
+                    if others
+                    else []
+                )
+                cells.append(_list_cell(draw, [id_text[j] for j in picks], sep))
+                values.append([id_text[j] for j in picks])
             else:  # avoid, previous, prefer: other participants' ids
                 others = [j for j in range(n) if j != i]
                 picks = (

@@ -599,10 +599,12 @@ def cohort_rows(c):
         "expertise": [c.expertise.row(i) for i in range(len(c))],
         "mode": c.mode.tolist(),
         "capacity": c.capacity.tolist(),
+        "minimum": c.minimum.tolist(),
         "vetted": c.vetted.tolist(),
         "avoid": [list(x) for x in c.avoid],
         "previous": [list(x) for x in c.previous],
         "prefer": [list(x) for x in c.prefer],
+        "ranked": [list(x) for x in c.ranked],
     }
 
 
@@ -616,10 +618,14 @@ def test_every_cell_format_parses_to_the_planted_values(q):
     n = len(c)
     defaults = {
         **{col: [None] * n for col in ("region", "cluster", "chapter")},
-        **{col: [[]] * n for col in ("languages", "stage", "slots", "avoid", "previous", "prefer")},
+        **{
+            col: [[]] * n
+            for col in ("languages", "stage", "slots", "avoid", "previous", "prefer", "ranked")
+        },
         **{col: [{}] * n for col in ("needs", "expertise")},
         "mode": ["either"] * n,
         "capacity": [1] * n,
+        "minimum": [0] * n,
         "vetted": [True] * n,  # no vetted column: everybody counts as vetted
     }
     assert set(defaults) | {"id", "role"} == set(CANONICAL_COLUMNS)

@@ -118,14 +118,17 @@ def test_check_reports_a_mentor_below_her_minimum() -> None:
     assert any("minimum 1" in v for v in pairwise.check(p, m))
 
 
-def test_minimum_with_fair_objectives_or_rematch_is_refused() -> None:
+def test_minimum_with_fair_objectives_is_refused_and_rematch_keeps_it() -> None:
     p = PairProblem.from_scores(np.ones((3, 2)), capacity=2, minimum=1, objective="maxmin-mentee")
     with pytest.raises(ValidationError, match="minimum loads"):
         pairwise.solve(p)
-    q = PairProblem.from_scores(np.ones((3, 2)), capacity=2, minimum=1)
+    q = PairProblem.from_scores(
+        np.ones((3, 2)), capacity=2, minimum=1, mentee_ids=["a", "b", "c"], mentor_ids=["x", "y"]
+    )
     m = pairwise.solve(q)
-    with pytest.raises(ValidationError, match="minimum loads"):
-        pairwise.rematch(m, q, leaving=["0"])
+    after = pairwise.rematch(m, q, leaving=["a"])  # tests/test_rematch_minimum.py tests more
+    assert (np.bincount(after.result.assignment[:, 1], minlength=2) >= 1).all()
+    assert pairwise.check(q, after.result) == []
 
 
 @pytest.mark.parametrize("bad", [-1, 4, [1, 1], 1.5, True, float("nan")])

@@ -75,9 +75,11 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
                 f"mentor {mentor_ids[j]} has {count} mentees, capacity {problem.capacity[j]}"
             )
     low = getattr(problem, "minimum", ())
+    gone = result.events.leavers  # a mentor who left owes no minimum; a lowered capacity caps it
     for j in range(len(low)):
-        if mentor_ids[j] not in changed and per_mentor[j] < int(low[j]):
-            out.append(f"mentor {mentor_ids[j]} has {per_mentor[j]} mentees, minimum {low[j]}")
+        need = min(int(low[j]), changed.get(mentor_ids[j], int(low[j])))
+        if mentor_ids[j] not in gone and per_mentor[j] < need:
+            out.append(f"mentor {mentor_ids[j]} has {per_mentor[j]} mentees, minimum {need}")
     for i, count in per_mentee.items():
         if 0 <= i < n and count > int(problem.demand[i]):
             out.append(f"mentee {mentee_ids[i]} has {count} mentors, asked for {problem.demand[i]}")

@@ -152,6 +152,9 @@ def rematch(
     capacity : mapping of mentor id to int, optional
         Pairs only: mentors whose capacity changes from this round on (recorded in the
         result's events, so later re-matches keep it). Earlier rounds' changes apply too.
+        A mentor's minimum load (``problem.minimum``) holds in every re-match, kept pairs
+        counting towards it; a capacity lowered below it lowers it to the capacity, and
+        a mentor who leaves owes none.
     not_working : bool, default False
         Also break every pair whose latest confidential check-in (:func:`checkin`) says
         ``"not working"``.
@@ -174,7 +177,8 @@ def rematch(
     Raises
     ------
     InfeasibleError
-        When the hard rules cannot hold, or not within ``max_changes``.
+        When the hard rules cannot hold, or not within ``max_changes`` (a mentor whose
+        minimum load the people still there cannot meet is named, with the numbers).
     ValidationError
         For unknown ids or mismatched kinds (pairs vs circles).
 
@@ -507,7 +511,8 @@ def _rematch_pairs(
         for x, k in changed.items():
             if x in pos_b:
                 cap[pos_b[x]] = k
-        problem = replace(problem, capacity=cap)
+        # a mentor who now takes fewer than her minimum is held to her new capacity
+        problem = replace(problem, capacity=cap, minimum=np.minimum(problem.minimum, cap))
     old = previous.pairs[["mentee_id", "mentor_id"]].astype(str).values.tolist()
     old_ids = set(_ids(previous.problem.mentee_ids)) | set(_ids(previous.problem.mentor_ids))
     if previous.roster is not None:  # read from a file: the people it was made for
@@ -587,10 +592,14 @@ def _pairs_without(
     pos_a: dict[str, int],
     pos_b: dict[str, int],
 ) -> PairProblem:
-    """The pair problem without ``pairs`` (by reason) and the leavers (in ``removed_by``)."""
+    """The pair problem without ``pairs`` (by reason) and the leavers (in ``removed_by``).
+
+    A mentor who left has no capacity and no minimum load.
+    """
     allowed = problem.allowed.copy()
     demand = problem.demand.copy()
     cap = problem.capacity.copy()
+    low = problem.minimum.copy()
     removed = dict(problem.removed_by)
     masks = []
     for name, named in pairs.items():
@@ -606,7 +615,7 @@ def _pairs_without(
             demand[pos_a[x]] = 0
         if x in pos_b:
             left_mask[:, pos_b[x]] = True
-            cap[pos_b[x]] = 0
+            cap[pos_b[x]] = low[pos_b[x]] = 0
     for name, mask in [*masks, ("left the programme", left_mask)]:
         if mask.any():
             removed[name] = mask
@@ -617,6 +626,7 @@ def _pairs_without(
         scores=np.where(allowed, problem.scores, 0.0),
         demand=demand,
         capacity=cap,
+        minimum=low,
         removed_by=removed,
     )
 
@@ -644,17 +654,12 @@ def _waiting(
 def _solve_pairs_keeping(
     p2: PairProblem, keep: list[tuple[int, int]], opts: _Options, first: IntArray | None = None
 ) -> Matching:
-    """CP-SAT on ``p2`` with the rule to keep the previous pairs at ``keep``."""
-    if p2.minimum.any():  # the fast path solves sub-problems that would drop them
-        raise ValidationError(
-            [
-                Problem(
-                    "re-matching does not yet keep minimum loads",
-                    column="minimum",
-                    expected="a problem without minimum loads (solve it again instead)",
-                )
-            ]
-        )
+    """CP-SAT on ``p2`` with the rule to keep the previous pairs at ``keep``.
+
+    Minimum loads are hard rules of both ways: the CP-SAT keep model states them (a flow
+    first proves them feasible, or names the mentors who cannot get theirs), and the fast
+    path (:func:`_solve_around`) counts the kept pairs towards them.
+    """
     if p2.group_floors or p2.objective in ("maxmin-group", "maxmin-mentee"):
         # the keep model does not state them: refuse rather than return a result that breaks them
         raise ValidationError(
@@ -670,7 +675,13 @@ def _solve_pairs_keeping(
     keep_arr = np.array(keep, dtype=np.int64).reshape(-1, 2)
     plan = TimePlan.of(opts.time_limit)
     if first is None and opts.penalty is None and _all_keepable(p2, keep_arr):
-        return _solve_around(p2, keep_arr, opts, plan)
+        try:
+            return _solve_around(p2, keep_arr, opts, plan)
+        except InfeasibleError:
+            if not p2.minimum.any():
+                raise
+            # keeping every pair leaves a minimum unmet: some pair must move (the keep
+            # model finds the fewest), or no answer meets them (it says who and why)
     min_kept = 0 if opts.max_changes is None else max(0, len(keep) - opts.max_changes)
     keep_rule = Keep(keep_arr, min_kept=min_kept, weight=opts.penalty, first=first)
     answer = solve_pairs(p2, "cpsat", plan, Seeds(opts.seed), keep=keep_rule)
@@ -708,8 +719,13 @@ def _solve_around(p2: PairProblem, keep: IntArray, opts: _Options, plan: TimePla
 
     Exact for the lexicographic order (fewest changes, then the objective) when all can
     stay: the kept pairs are a fixed part of every best answer, so the rest is the same
-    problem with less capacity and demand, solved by its fastest exact method (assignment
-    or flows), as fast as a first match.
+    problem with less capacity and demand (and minimum loads less the kept pairs), solved
+    by its fastest exact method (assignment or flows), as fast as a first match.
+
+    Raises
+    ------
+    InfeasibleError
+        When the room left cannot meet the minimum loads (then some pair must change).
     """
     n, m = p2.shape
     allowed = p2.allowed.copy()
@@ -722,6 +738,7 @@ def _solve_around(p2: PairProblem, keep: IntArray, opts: _Options, plan: TimePla
         allowed=allowed,
         capacity=p2.capacity - np.bincount(keep[:, 1], minlength=m),
         demand=p2.demand - np.bincount(keep[:, 0], minlength=n),
+        minimum=np.maximum(p2.minimum - np.bincount(keep[:, 1], minlength=m), 0),
     )
     answer = solve_pairs(rest, "auto", plan, Seeds(opts.seed))
     rows = np.unique(np.concatenate([keep, answer.rows.reshape(-1, 2)]), axis=0)

@@ -385,15 +385,19 @@ _EXAMPLE = '["mentee-0001", "mentor-0003"]'
 
 @dataclass(frozen=True)
 class Capacity:
-    """Mentor capacities: the cohort's ``capacity`` column, or ``override``.
+    """Mentor capacities and minimum loads: the cohort's ``capacity`` and ``minimum`` columns.
 
     Parameters
     ----------
     override : int or sequence of int, optional
-        One capacity for every mentor, or one per mentor (in the compatibility's order).
+        One capacity for every mentor, or one per mentor (in the compatibility's order),
+        instead of the ``capacity`` column.
     minimum : int or sequence of int, optional
         Fewest mentees per mentor (a hard rule; one for all, or one per mentor), at most
-        her capacity: "every recruited mentor gets a mentee" is ``minimum=1``.
+        her capacity: "every recruited mentor gets a mentee" is ``minimum=1``. Given, it
+        replaces the cohort's ``minimum`` column (as ``override`` replaces ``capacity``);
+        not given, the column applies (0 where the cohort has none), and a mentor whose
+        column minimum is above the capacity ``override`` gives her is a ValidationError.
 
     Examples
     --------
@@ -412,7 +416,7 @@ class Capacity:
     minimum: int | Sequence[int] | None = None
 
     def compile(self, compat: Compatibility) -> Compiled:
-        """Capacities per mentor."""
+        """Capacities and minimum loads per mentor."""
         m = len(compat.mentor_ids)
         if self.override is None:
             cap = np.asarray(compat.mentors.capacity, dtype=np.int64).copy()
@@ -424,23 +428,27 @@ class Capacity:
             raise ValidationError(
                 [Problem("negative capacity", column="capacity", expected=">= 0")]
             )
-        low = None
-        if self.minimum is not None:
+        if self.minimum is None:
+            low = np.asarray(compat.mentors.minimum, dtype=np.int64).copy()
+            why, expected = "minimum above the capacity override", "at most {}"
+        else:
             low = _whole_per_mentor(
                 self.minimum, m, "minimum must be whole numbers", column="minimum"
             )
-            if (low < 0).any() or (low > cap).any():
-                raise ValidationError(
-                    [
-                        Problem(
-                            "minimum out of range",
-                            row=f"row {j}",
-                            column="minimum",
-                            expected=f"0 to the capacity {int(cap[j])}",
-                        )
-                        for j in np.flatnonzero((low < 0) | (low > cap)).tolist()
-                    ]
-                )
+            why, expected = "minimum out of range", "0 to the capacity {}"
+        bad = np.flatnonzero((low < 0) | (low > cap)).tolist()
+        if bad:
+            raise ValidationError(
+                [
+                    Problem(
+                        why,
+                        row=f"mentor {compat.mentor_ids[j]}",
+                        column="minimum",
+                        expected=expected.format(int(cap[j])),
+                    )
+                    for j in bad
+                ]
+            )
         return Compiled(capacity=cap, minimum=low)
 
 

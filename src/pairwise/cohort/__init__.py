@@ -21,6 +21,7 @@ Canonical columns (all but ``id`` and ``role`` optional):
 | mode | ``online``, ``in-person`` or ``either`` (default ``either``) |
 | slots | weekly availability, e.g. ``tue-evening`` (list) |
 | capacity | most mentees a mentor takes (integer >= 0, default 1) |
+| minimum | fewest mentees a mentor must get (integer, 0 to her capacity; default 0) |
 | vetted | mentor passed vetting (bool; True when the column is absent, False if blank) |
 | avoid | ids this person must not be matched with (list) |
 | previous | ids of earlier partners (list) |
@@ -94,6 +95,10 @@ class Cohort:
     languages, stage, slots : Tags
     needs, expertise : Levels
     capacity : ndarray of int64
+    minimum : ndarray of int64
+        Fewest mentees each mentor must get (0 for everyone else, and where the column is
+        absent); a hard rule of the pairs built from the cohort (see
+        :class:`~pairwise.rules.Capacity`).
     vetted : ndarray of bool
     avoid, previous, prefer : tuple of tuple of str
         Ids per participant, sorted.
@@ -125,6 +130,7 @@ class Cohort:
     previous: tuple[tuple[str, ...], ...]
     prefer: tuple[tuple[str, ...], ...]
     ranked: tuple[tuple[str, ...], ...] = ()
+    minimum: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: tuple[str, ...] = ()
 
@@ -134,6 +140,9 @@ class Cohort:
         n = len(self.ids)
         if not self.ranked and n:  # default: nobody ranked anyone
             object.__setattr__(self, "ranked", ((),) * n)
+        if not len(self.minimum) and n:  # default: no minimum load
+            object.__setattr__(self, "minimum", np.zeros(n, dtype=np.int64))
+        readonly(self.minimum)
         lengths = {
             "role": len(self.role),
             "region": len(self.region),
@@ -146,6 +155,7 @@ class Cohort:
             "mode": len(self.mode),
             "slots": self.slots.matrix.shape[0],
             "capacity": len(self.capacity),
+            "minimum": len(self.minimum),
             "vetted": len(self.vetted),
             "avoid": len(self.avoid),
             "previous": len(self.previous),
@@ -238,6 +248,7 @@ class Cohort:
             previous=tuple(self.previous[i] for i in r),
             prefer=tuple(self.prefer[i] for i in r),
             ranked=tuple(self.ranked[i] for i in r),
+            minimum=self.minimum[r],
             extra=self.extra.iloc[r].reset_index(drop=True),
             notes=self.notes,
         )
@@ -357,6 +368,7 @@ class Cohort:
             "mode": list(self.mode),
             "slots": [self.slots.row(i) for i in range(n)],
             "capacity": self.capacity.tolist(),
+            "minimum": self.minimum.tolist(),
             "vetted": self.vetted.tolist(),
             "avoid": [list(x) for x in self.avoid],
             "previous": [list(x) for x in self.previous],
@@ -370,6 +382,7 @@ class Cohort:
                 data[c] = [list_sep.join(f"{k}:{v}" for k, v in d.items()) for d in data[c]]
         frame = pd.DataFrame(data, columns=list(CANONICAL_COLUMNS), dtype=object)
         frame["capacity"] = frame["capacity"].astype(np.int64)
+        frame["minimum"] = frame["minimum"].astype(np.int64)
         frame["vetted"] = frame["vetted"].astype(bool)
         for c in self.extra.columns:
             frame[c] = self.extra[c].to_numpy()
@@ -449,9 +462,11 @@ class Cohort:
         ------
         ValidationError
             Lists every problem found: missing required columns, duplicate or empty ids,
-            unknown roles or modes, bad levels, negative capacities, links to unknown ids or
-            to oneself, wrong cell types, answers no ``values`` entry recodes, an empty
-            cohort, mentees without any mentor. Problems never show a participant's answer.
+            unknown roles or modes, bad levels, negative capacities, minimum loads that
+            are not counts, on a mentee's or peer's row or above the capacity, links to
+            unknown ids or to oneself, wrong cell types, answers no ``values`` entry
+            recodes, an empty cohort, mentees without any mentor. Problems never show a
+            participant's answer.
 
         Examples
         --------

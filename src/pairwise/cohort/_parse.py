@@ -151,6 +151,7 @@ _UNDERSTOOD: dict[str, Callable[[Any], bool]] = {
     "role": lambda v: isinstance(v, str) and v.strip().lower() in ROLES,
     "mode": lambda v: isinstance(v, str) and _mode_of(v) is not None,
     "capacity": lambda v: _as_int(v) is not None,
+    "minimum": lambda v: _as_int(v) is not None,
     "vetted": lambda v: _as_bool(v) is not None,
 }
 
@@ -171,6 +172,7 @@ def _parse_cells(
     links = {c: parse.column(c, parse.items, list) for c in LINK_COLUMNS}
     modes = parse.column("mode", parse.mode, "either")
     capacity = parse.column("capacity", parse.capacity, 1)
+    minimum = _minimum_column(parse, roles, capacity)
     vetted = parse.column("vetted", parse.vetted, True)
     _check_links(links, ids, known, left, parse)
     ranked = _check_ranked(_ranked_lists(parse), ids, roles, known, left, parse)
@@ -193,6 +195,7 @@ def _parse_cells(
         levels=levels,
         mode=modes,
         capacity=capacity,
+        minimum=minimum,
         vetted=vetted,
         links=links,
         ranked=ranked,
@@ -282,6 +285,42 @@ def _check_ranked(
             else:
                 kept.append(x)
         out.append(kept)
+    return out
+
+
+def _minimum_column(parse: _RowParser, roles: list[str], capacity: list[int]) -> list[int]:
+    """The ``minimum`` column (0 where blank or absent), each problem at its row and id.
+
+    A cell that is not a whole number >= 0, a minimum given to a mentee or a peer, or one
+    above the mentor's capacity is recorded (and read as 0). Where the row's role or
+    capacity is itself a problem, only a cell that is no count at all is. The cells (and
+    the capacity, the participant's answer too) are never shown.
+    """
+    cells = parse.cells.get("minimum")
+    if cells is None:
+        return [0] * parse.n
+    caps = parse.cells.get("capacity")
+    out: list[int] = []
+    for r, v in enumerate(cells):
+        out.append(0)
+        low = 0 if v is REPORTED or _is_missing(v) else _whole_count(v, "minimum")
+        if isinstance(low, tuple):
+            parse.add(low[0], parse.where(r), "minimum", v, expected=low[1])
+            continue
+        bad_cap = caps is not None and (caps[r] is REPORTED or _is_count_problem(caps[r]))
+        if not low or not roles[r] or bad_cap:
+            continue  # nothing asked, or the role or the capacity is already a problem
+        if roles[r] != "mentor":
+            why, expected = f"minimum on a {roles[r]} row", "blank or 0 (a mentor's minimum)"
+        elif low > capacity[r]:
+            why = "minimum above capacity"
+            expected = "at most the mentor's capacity" + (
+                "" if caps is not None else " (1: there is no capacity column)"
+            )
+        else:
+            out[-1] = low
+            continue
+        parse.add(why, parse.where(r), "minimum", v, expected=expected)
     return out
 
 
@@ -526,18 +565,11 @@ class _RowParser:
     def capacity(self, v: Any, row: str, column: str) -> int:
         if _is_missing(v):
             return 1
-        cap = _as_int(v)
-        if cap is None:
-            self.add("capacity is not a whole number", row, column, v, expected="an integer >= 0")
-        elif cap < 0:
-            self.add("negative capacity", row, column, v, expected="an integer >= 0")
-        elif cap > _CAPACITY_MAX:
-            self.add(
-                "capacity too large", row, column, v, expected=f"an integer <= {_CAPACITY_MAX}"
-            )
-        else:
-            return cap
-        return 0
+        cap = _whole_count(v, "capacity")
+        if isinstance(cap, tuple):
+            self.add(cap[0], row, column, v, expected=cap[1])
+            return 0
+        return cap
 
     def vetted(self, v: Any, row: str, column: str) -> bool:
         if _is_missing(v):
@@ -641,6 +673,37 @@ def _unwrap_0d(v: Any) -> Any:
     return v
 
 
+def _whole_count(v: Any, column: str) -> int | tuple[str, str]:
+    """A non-blank cell as a count (an int from 0 to :data:`_CAPACITY_MAX`), or what is wrong.
+
+    What is wrong is a problem's message about ``column`` and what was expected.
+
+    Examples
+    --------
+    >>> [_whole_count(v, "minimum") for v in (3, " 2 ", 2.0)]
+    [3, 2, 2]
+    >>> for v in ("two", 2.5, -1, 10**30):
+    ...     print(_whole_count(v, "minimum")[0])
+    minimum is not a whole number
+    minimum is not a whole number
+    negative minimum
+    minimum too large
+    """
+    count = _as_int(v)
+    if count is None:
+        return f"{column} is not a whole number", "an integer >= 0"
+    if count < 0:
+        return f"negative {column}", "an integer >= 0"
+    if count > _CAPACITY_MAX:
+        return f"{column} too large", f"an integer <= {_CAPACITY_MAX}"
+    return count
+
+
+def _is_count_problem(v: Any) -> bool:
+    """Whether a cell is one :meth:`_RowParser.capacity` records as a problem."""
+    return not _is_missing(v) and isinstance(_whole_count(v, "capacity"), tuple)
+
+
 def _as_int(v: Any) -> int | None:
     if isinstance(v, bool | np.bool_):
         return None
@@ -707,6 +770,7 @@ def _assemble(
     levels: Mapping[str, list[dict[str, int]]],
     mode: list[str],
     capacity: list[int],
+    minimum: list[int],
     vetted: list[bool],
     links: Mapping[str, list[list[str]]],
     ranked: list[list[str]],
@@ -726,6 +790,7 @@ def _assemble(
         mode=np.array(mode, dtype=object),
         slots=_tags(tags["slots"]),
         capacity=np.array(capacity, dtype=np.int64),
+        minimum=np.array(minimum, dtype=np.int64),
         vetted=np.array(vetted, dtype=bool),
         avoid=tuple(tuple(x) for x in links["avoid"]),
         previous=tuple(tuple(x) for x in links["previous"]),

@@ -37,6 +37,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "mode",
     "slots",
     "capacity",
+    "minimum",
     "vetted",
     "avoid",
     "previous",

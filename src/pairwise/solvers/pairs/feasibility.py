@@ -128,7 +128,12 @@ def infeasible_minimum(problem: PairProblem) -> InfeasibleError:
     ids_b = problem.mentor_ids
     shown = ", ".join(str(ids_b[j]) for j in y[:10]) + (" ..." if len(y) > 10 else "")
     conflicts = []
-    if len(y) and int(low[y].sum()) > room:
+    if len(y) == 1 and int(low[y[0]]) > room:
+        k = int(low[y[0]])
+        conflicts.append(
+            f"mentor {shown} must get {k} mentee{'s' * (k > 1)} but only {room} may go to her"
+        )
+    elif len(y) and int(low[y].sum()) > room:
         each = np.unique(low[y])
         need = f"each get {int(each[0])}" if len(each) == 1 else f"get {int(low[y].sum())} in all"
         conflicts.append(
