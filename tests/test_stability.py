@@ -202,3 +202,34 @@ def test_stable_refuses_panels() -> None:
         assert "demand 1" in str(err)
     else:
         raise AssertionError("demand 2 accepted")
+
+
+@SETTINGS
+@given(games())
+def test_the_milp_is_skipped_exactly_when_there_is_one_stable_matching(
+    p: pairwise.PairProblem,
+) -> None:
+    stable = _stable(p)
+    got = pairwise.solve(replace(p, objective="stable"))
+    assert (got.method == "stable-unique") == (len(stable) == 1)
+
+
+def test_scores_alone_give_one_stable_matching_without_the_milp() -> None:
+    rng = np.random.default_rng(5)
+    p = pairwise.PairProblem.from_scores(rng.random((30, 8)), capacity=3, objective="stable")
+    got = pairwise.solve(p)
+    assert got.method == "stable-unique" and got.status == "optimal"
+    assert got.assignment.tolist() == deferred_acceptance(p, "mentee").tolist()
+    assert got.metrics()["blocking_pairs"] == 0 and pairwise.check(p, got) == []
+
+
+def test_the_only_stable_matching_names_a_required_pair_it_does_not_hold() -> None:
+    scores = [[0.9, 0.1], [0.8, 0.7]]  # one stable matching: (0, 0), (1, 1)
+    p = pairwise.PairProblem.from_scores(scores, required=[(0, 1)], objective="stable")
+    try:
+        pairwise.solve(p)
+    except pairwise.InfeasibleError as err:
+        assert "the only stable matching does not hold them" in str(err)
+        assert "required pair 0 - 1" in str(err)
+    else:
+        raise AssertionError("a required pair outside the only stable matching was accepted")
