@@ -1141,7 +1141,9 @@ class Diversify:
 
     Hard (default): circle sizes vary, so the bounds hold for every size in ``sizes``: at
     least ``floor(min_size * n_v / n)`` and at most ``ceil(max_size * n_v / n)`` members
-    with ``v`` (one count rule per value).
+    with ``v`` (one count rule per value). Without ``sizes``, the problem's own
+    (:meth:`~pairwise.circles.CircleProblem.from_compatibility` fills in its ``min_size``
+    and ``max_size``, the smallest and the largest when given per circle).
 
     Soft (``weight`` given): ``weight * sum_v (c_v - s p_v)^2`` is the circle's deviation;
     it is a sum over its pairs of members plus one term per member
@@ -1153,8 +1155,8 @@ class Diversify:
     Parameters
     ----------
     column : str
-    sizes : (int, int), default (4, 6)
-        The smallest and largest circle size (set them to the problem's; hard form only).
+    sizes : (int, int), optional
+        The smallest and largest circle size (hard form only); by default the problem's.
     weight : float, optional
         None (default): hard. A number > 0: soft, with this penalty.
 
@@ -1165,7 +1167,7 @@ class Diversify:
     """
 
     column: str
-    sizes: tuple[int, int] = (4, 6)
+    sizes: tuple[int, int] | None = None
     weight: float | None = None
 
     def __post_init__(self) -> None:
@@ -1176,7 +1178,7 @@ class Diversify:
             problems.extend(e.problems)
         s: object = self.sizes
         ok = isinstance(s, tuple | list) and len(s) == 2 and all(is_int(x) for x in s)
-        if not ok or not 1 <= int(s[0]) <= int(s[1]):  # type: ignore[index]
+        if s is not None and (not ok or not 1 <= int(s[0]) <= int(s[1])):  # type: ignore[index]
             problems.append(
                 Problem(f"{self.name}: bad sizes", expected="(min_size, max_size), 1 <= min <= max")
             )
@@ -1195,7 +1197,7 @@ class Diversify:
             t, _ = diversity_terms(member)
             return CircleCompiled(penalty=_pair_penalty(self.weight, t))
         n = max(len(people), 1)
-        low, high = int(self.sizes[0]), int(self.sizes[1])
+        low, high = (int(x) for x in self.sizes or (4, 6))  # from_compatibility sets them
         counts = []
         for k, label in enumerate(labels):
             share = int(member[:, k].sum()) / n
