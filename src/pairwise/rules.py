@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from pairwise.scoring import Compatibility
 
 __all__ = [
+    "STANDARD_COLUMNS",
     "AllMatched",
     "AtMost",
     "Balance",
@@ -658,7 +659,10 @@ class MaxPerChapter:
         return CircleCompiled(counts=[CountRule(self.name, labels, member, 0, self.k)])
 
 
-_STANDARD = ("region", "cluster", "chapter", "mode", "role", "languages", "stage", "slots")
+#: The cohort's own columns that rules on any column (``Same``, ``Different``, ``AtMost``,
+#: ``Diversify``) read besides its extra columns; ``Range`` reads extra columns only.
+STANDARD_COLUMNS = ("region", "cluster", "chapter", "mode", "role", "languages", "stage", "slots")
+_STANDARD = STANDARD_COLUMNS
 
 
 def _column_sets(people: Cohort, column: object, rule: str) -> list[frozenset[str]]:
@@ -1039,6 +1043,8 @@ class AtMost:
     column: str
     k: int = 1
     weight: None = None
+    #: Pair problems refuse it (see the class notes); programme files say so when read.
+    circles_only: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         problems = []
