@@ -455,3 +455,19 @@ def test_diversify_takes_the_problems_sizes_when_given_none() -> None:
         (0, 1),
     ]
     assert bounds(Diversify("team", sizes=(4, 6))) == bounds(Diversify("team"))  # 4-6 default
+
+
+def test_everyone_matched_names_the_rule_that_rules_out_the_other_mentors() -> None:
+    cohort = with_extra(pairwise.make_cohort(4, 3, seed=0), team=list("aaababc"))
+    compat = pairwise.score(cohort)
+    p = pairwise.PairProblem.from_compatibility(
+        compat, [Same("team"), pairwise.rules.AllMatched(), pairwise.rules.Capacity(override=1)]
+    )
+    with pytest.raises(InfeasibleError) as err:
+        pairwise.solve(p)
+    text = str(err.value)
+    # three mentees of team a, one mentor of team a with one place; the other two mentors
+    # (teams b and c) are ruled out by the rule (the avoid lists may add to it)
+    assert "3 mentees need 3 mentor places" in text, text
+    assert "the other 2 mentors are ruled out for them by: " in text, text
+    assert "same team (2)" in text, text
