@@ -31,6 +31,7 @@ from pairwise.rules import (
     VettedOnly,
 )
 from pairwise.solvers import SearchSettings
+from pairwise.solvers.circles.local import REPRODUCIBLE_RATE
 
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -310,8 +311,10 @@ def test_same_seed_same_circles_and_seeds_are_used() -> None:
     rng = np.random.default_rng(3)
     d = _sym(rng, 60, low=0.0)
     p = CircleProblem.from_affinity(d, min_size=4, max_size=6)
-    a = pairwise.solve(p, method="local", time_limit=0.5, seed=7)
-    b = pairwise.solve(p, method="local", time_limit=0.5, seed=7)
+    # the reproducible budget: finished within the limit on a busy machine too
+    same = SearchSettings.reproducible()
+    a = pairwise.solve(p, method="local", time_limit=0.5, seed=7, settings=same)
+    b = pairwise.solve(p, method="local", time_limit=0.5, seed=7, settings=same)
     assert a.timings["stopped_by_clock"] == 0.0
     assert np.array_equal(a.assignment, b.assignment)
     assert a.objective == b.objective
@@ -644,7 +647,7 @@ def test_small_limits_give_the_same_circles_every_time(monkeypatch: pytest.Monke
     # the kernels compile (or load) outside the limit, and the work budget, not the
     # clock, ends the search: the answer is the seed's alone (a quarter of the default
     # budget leaves room for a slow test machine; the default is measured in benchmarks)
-    quarter = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
+    quarter = SearchSettings.reproducible(evals_per_second=REPRODUCIBLE_RATE // 4)
     rng = np.random.default_rng(3)
     for n, limit in ((14, 0.2), (28, 0.4), (45, 0.3)):
         p = CircleProblem.from_affinity(_sym(rng, n), min_size=4, max_size=6)
@@ -793,7 +796,7 @@ def test_mentor_led_circles_are_proven_optimal_by_columns() -> None:
 def test_two_workers_are_reproducible_and_never_worse_than_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    q = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
+    q = SearchSettings.reproducible(evals_per_second=REPRODUCIBLE_RATE // 4)
     rng = np.random.default_rng(12)
     p = CircleProblem.from_affinity(_sym(rng, 60), min_size=4, max_size=6)
     one = pairwise.solve(p, method="local", time_limit=0.5, seed=3, settings=q)
@@ -959,7 +962,7 @@ def test_objective_counts_every_circle_the_solver_formed() -> None:
     p = CircleProblem.from_affinity(-np.ones((20, 20)), min_size=4, max_size=6)
     # 3 s: the work budget, not the clock, ends the count's screening even on a busy
     # machine (at 1 s it failed once with other jobs on both cores: 4 circles)
-    c = pairwise.solve(p, time_limit=3)
+    c = pairwise.solve(p, time_limit=3, settings=SearchSettings.reproducible())
     assert (p.n_circles, c.problem.n_circles) == (4, 5)
     assert c.objective == pytest.approx(c.circles.score.sum()) == -30.0
     assert check(p, c) == []

@@ -83,13 +83,16 @@ def test_infeasible_minimum_says_who_and_why() -> None:
     assert "6 mentors must each get 2 but only 9 mentees may go to them" in str(err.value)
 
 
-def test_minimum_on_a_large_problem_goes_to_flow_and_holds() -> None:
+def test_minimum_on_a_large_problem_goes_to_sparse_and_equals_the_flow() -> None:
     rng = np.random.default_rng(1)
     p = PairProblem.from_scores(rng.random((600, 500)), capacity=3, minimum=1)
-    m = pairwise.solve(p)  # 300,000 cells: auto would pick sparse, which has no minima
-    assert m.method == "flow"
+    m = pairwise.solve(p)  # 300,000 cells: auto picks sparse, minimum-load arcs and all
+    assert m.method == "sparse"
     assert (np.bincount(m.assignment[:, 1], minlength=500) >= 1).all()
     assert pairwise.check(p, m) == []
+    dense = pairwise.solve(p, method="flow")
+    assert len(m.assignment) == len(dense.assignment)
+    assert m.objective == pytest.approx(dense.objective, abs=1e-6 * len(m.assignment))
 
 
 def test_required_pairs_count_towards_the_minimum() -> None:

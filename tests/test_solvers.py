@@ -159,3 +159,35 @@ def test_a_cpsat_model_too_large_for_the_limit_stops_at_the_safety_net() -> None
     c = pairwise.CircleProblem.from_affinity(d + d.T, min_size=4, max_size=6)
     with pytest.raises(pairwise.SolverError, match="too large to build"):
         pairwise.solve(c, method="cpsat", time_limit=1e-6)
+
+
+@st.composite
+def with_minimum(draw):
+    """A capacitated problem with minimum loads (some infeasible), on tied scores."""
+    p = draw(capacitated())
+    low = np.array([draw(st.integers(0, int(c))) for c in p.capacity], dtype=np.int64)
+    scores = np.where(p.allowed, p.scores, np.nan)
+    return pairwise.PairProblem.from_scores(
+        scores, capacity=p.capacity, demand=p.demand, objective=p.objective, minimum=low
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(with_minimum(), st.integers(1, 4))
+def test_sparse_meets_minimum_loads_as_the_dense_flow_does(problem, k):
+    try:
+        dense = pairwise.solve(problem, method="flow")
+    except pairwise.errors.InfeasibleError:
+        with pytest.raises(pairwise.errors.InfeasibleError):
+            pairwise.solve(problem, method="sparse")
+        return
+    found = sparse.solve_sparse(problem, k=k)
+    load = np.bincount(found.rows[:, 1], minlength=problem.shape[1])
+    assert (load >= problem.minimum).all()
+    result = pairwise.solve(problem, method="sparse")
+    assert result.method == "sparse"
+    assert pairwise.check(problem, result) == []
+    if problem.objective == "matched-then-total":
+        assert len(found.rows) == len(dense.assignment)
+    total = float(problem.scores[found.rows[:, 0], found.rows[:, 1]].sum())
+    assert total == pytest.approx(dense.objective, abs=_tolerance(problem, dense))

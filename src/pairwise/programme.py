@@ -78,9 +78,8 @@ __all__ = ["RULES", "Lines", "Programme"]
 RULES: dict[str, type] = {
     name: getattr(rules_module, name)
     for name in rules_module.__all__
-    if name not in ("Compiled", "CircleCompiled", "CountRule", "SetRule", "PairRule", "CircleRule")
-    and isinstance(getattr(rules_module, name), type)
-    and dataclasses.is_dataclass(getattr(rules_module, name))
+    if isinstance(getattr(rules_module, name), type)  # a rule class, not a helper function
+    and name not in ("Compiled", "CircleCompiled", "CountRule", "SetRule", "PairRule", "CircleRule")
 }
 #: Rules on any column of the export: their ``column`` is checked against its header.
 _COLUMN_RULES = ("Same", "Different", "Range", "AtMost", "Diversify")
@@ -739,7 +738,11 @@ def _weights_table(
         known = [*DEFAULT_WEIGHTS, "ranked"]  # ranked: built in, off by default
         if k not in known:
             problems.append(
-                _at(where, f"unknown criterion{did_you_mean(k, known)}", expected=", ".join(known))
+                _at(
+                    where,
+                    f"unknown criterion{did_you_mean(k, known)}",
+                    expected=", ".join(known),
+                )
             )
         elif isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf:
             problems.append(_at(where, "weight must be a number >= 0", value=v))

@@ -717,6 +717,15 @@ def _mean_gain(data, state, a, b, change_a, change_b, moved):
 _ITERATION_WORK = 256
 
 
+# work units per candidate beyond the first under the mean objective, per 2 candidates
+# (its gain adds divisions and lookups: 1.2-1.6x a total candidate's CPU time, measured
+# per thread on random cohorts of 60-1,000), and the weight of the floor scans under
+# maxmin (1.3-2.0x), so that one budget per second ends every objective at about the same
+# share of the limit (benchmarks/README.md, "Budget or clock")
+_MEAN_EXTRA = 1
+_FLOOR_WEIGHT = 2
+
+
 # the bound's upkeep per tabu iteration, in candidate evaluations per circle and unit
 # (a subtraction and a comparison each: several of them take one candidate's time)
 _UPKEEP = 4
@@ -966,7 +975,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     fb = _member_floor(data, state, members, ptr, b, -1, u, size[b] + weight[u])
                     new_worst = min(others, fa, fb)
                     # the floors scan both circles: count it, so the budget tracks time
-                    work += (
+                    work += _FLOOR_WEIGHT * (
                         ptr[min(a, m) + 1] - ptr[min(a, m)] + ptr[min(b, m) + 1] - ptr[min(b, m)]
                     )
                 aspire = (new_worst > record_worst + eps) or (
@@ -991,7 +1000,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     to_circle, by_circle, circle_ptr, best_in, u, a, low, bar, cand
                 )
                 work += m  # a bound per circle, then the candidates scanned
-            work += n_cand
+            work += n_cand + (_MEAN_EXTRA * n_cand >> 1 if mean else 0)
             for k in range(n_cand):
                 v = cand[k] if prune else low + k
                 b = circle_of[v]
@@ -1025,7 +1034,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     fa = _member_floor(data, state, members, ptr, a, u, v, size[a] + grown)
                     fb = _member_floor(data, state, members, ptr, b, v, u, size[b] - grown)
                     new_worst = min(others, fa, fb)
-                    work += (
+                    work += _FLOOR_WEIGHT * (
                         ptr[min(a, m) + 1] - ptr[min(a, m)] + ptr[min(b, m) + 1] - ptr[min(b, m)]
                     )
                 aspire = (new_worst > record_worst + eps) or (

@@ -7,7 +7,8 @@
 | ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
 | ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
 
-``sparse`` hands ``covered-then-total`` and minimum loads to ``flow`` (the answer says
+``sparse`` hands ``covered-then-total`` (and minimum loads whose bonuses would overflow
+its integer potentials, :func:`.sparse.fits`) to ``flow`` (the answer says
 ``method="flow"``). The stable objectives have their own solvers
 (:mod:`pairwise.solvers.pairs.stable`) whatever the method.
 
@@ -37,7 +38,7 @@ from pairwise.solvers.pairs.feasibility import (
 )
 from pairwise.solvers.pairs.flow import solve_flow
 from pairwise.solvers.pairs.panels import solve_panels
-from pairwise.solvers.pairs.sparse import solve_sparse
+from pairwise.solvers.pairs.sparse import fits, solve_sparse
 from pairwise.solvers.pairs.stable import solve_stable
 
 __all__ = ["METHODS", "SPARSE_FROM", "Keep", "pick", "solve_pairs"]
@@ -49,8 +50,8 @@ SHOWN = 10
 METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
 #: ``auto`` uses the sparse candidate method from this many (mentee x mentor) cells on.
 SPARSE_FROM = 250_000
-#: Objectives ``sparse`` solves itself; ``method="sparse"`` hands the others (but maxmin,
-#: refused) to ``flow``, as it does minimum loads.
+#: Objectives ``sparse`` solves itself (with minimum loads too); ``method="sparse"`` hands
+#: the others (but maxmin, refused) to ``flow``.
 SPARSE_OBJECTIVES = ("matched-then-total", "total")
 
 
@@ -127,11 +128,7 @@ def pick(problem: PairProblem, method: str) -> str:
     if assignment.applies(problem):
         return "assignment"
     n, m = problem.shape
-    if (
-        n * m >= SPARSE_FROM
-        and problem.objective in SPARSE_OBJECTIVES
-        and not problem.minimum.any()
-    ):
+    if n * m >= SPARSE_FROM and problem.objective in SPARSE_OBJECTIVES and fits(problem):
         return "sparse"
     return "flow"
 
@@ -181,11 +178,8 @@ def solve_pairs(
             raise InfeasibleError([*detail, *core.conflicts]) from None
     elif chosen == "assignment":
         answer = assignment.solve_assignment(problem)
-    elif (
-        chosen == "sparse" and not problem.minimum.any() and problem.objective in SPARSE_OBJECTIVES
-    ):
-        # minimum loads, coverage: solved by flow
-        answer = solve_sparse(problem)
+    elif chosen == "sparse" and problem.objective in SPARSE_OBJECTIVES and fits(problem):
+        answer = solve_sparse(problem)  # else (coverage, huge minimum bonuses): by flow
     elif problem.panel is not None:
         answer = solve_panels(problem)
     else:

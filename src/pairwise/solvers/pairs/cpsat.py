@@ -130,13 +130,15 @@ class _Model:
         """A complete hint (pairs, and what they imply for the other variables)."""
         self.hinted = chosen
         self.model.clear_hints()  # type: ignore[no-untyped-call]
-        for lit, value in zip(self.x, chosen, strict=True):
-            self.model.add_hint(lit, value)
-        for y, ks in self.aux:
-            self.model.add_hint(y, any(chosen[k] for k in ks))
+        index = [lit.index for lit in self.x] + [y.index for y, _ in self.aux]
+        value = [int(v) for v in chosen] + [int(any(chosen[k] for k in ks)) for _, ks in self.aux]
         if self.floor is not None:
             on = self.s_int[np.array(chosen, dtype=bool)] if len(chosen) else self.s_int[:0]
-            self.model.add_hint(self.floor, int(on.min()) if len(on) else self.top)
+            index.append(self.floor.index)
+            value.append(int(on.min()) if len(on) else self.top)
+        hint = self.model.proto.solution_hint  # one call, not one add_hint per variable
+        hint.vars.extend(index)
+        hint.values.extend(value)
 
 
 @dataclass(frozen=True)
@@ -198,11 +200,11 @@ def solve_cpsat(
         if time.perf_counter() >= plan.deadline(net=deterministic):
             status = cp_model.UNKNOWN  # the model's set-up used the time: nothing to solve
         else:
-            share = budget / (len(phases) - k)
-            solver = make_solver(plan, share, seeds, workers, deterministic=deterministic)
             if phase == "floor" and mdl.floor is None:  # added when needed: it slows presolve
                 targets["floor"] = _floor(mdl)
             mdl.model.maximize(targets[phase])
+            share = budget / (len(phases) - k)  # the clock left is read after the set-up
+            solver = make_solver(plan, share, seeds, workers, deterministic=deterministic)
             status = solver.solve(mdl.model)
         if status == cp_model.INFEASIBLE:
             _core(problem, keep, plan, seeds, workers)

@@ -110,7 +110,7 @@ def cost_network(
     first = np.zeros(m, dtype=np.int64)
     big = 0
     if low is not None and low.any():
-        big = minimum_bonus(dem, costs, spread)
+        big = minimum_bonus(dem, costs, spread, n + m + 2)
         first = np.minimum(low, cap)
     # per mentor: the lead unit (cover bonus, and a minimum's if he has one), the rest of
     # his minimum, then the rest of his capacity; costs -(w2 + big) <= -big <= 0: convex
@@ -128,8 +128,11 @@ def cost_network(
     return smcf, np.asarray(pair_arcs, dtype=np.int64)
 
 
-def bonus_above(spread: int, units: int, what: str) -> int:
-    """A per-unit bonus above ``spread``, checked so ``units`` of it fit OR-Tools' int64 costs.
+def bonus_above(spread: int, units: int, what: str, nodes: int = 0) -> int:
+    """A per-unit bonus above ``spread``, checked to fit OR-Tools' int64 costs.
+
+    ``units``: how many units of flow may earn it (their sum must fit); ``nodes``: the
+    network's nodes (OR-Tools' cost scaling multiplies each arc cost by about that many).
 
     Examples
     --------
@@ -137,27 +140,29 @@ def bonus_above(spread: int, units: int, what: str) -> int:
     11
     """
     big = int(spread) + 1
-    if big * max(int(units), 1) >= 2**62:
+    if big * max(int(units), 1) >= 2**62 or big * (int(nodes) + 2) >= 2**62:
         raise SolverError(f"{what}: the integer costs would overflow; lower the sizes")
     return big
 
 
-def minimum_bonus(dem: IntArray, costs: IntArray, spread: int = 0) -> int:
+def minimum_bonus(dem: IntArray, costs: IntArray, spread: int = 0, nodes: int = 0) -> int:
     """A per-unit bonus above the largest difference in pair costs any two flows can have.
 
     ``spread``: the largest difference of other bonuses (coverage) the flows can have.
     """
     top = int(np.abs(costs).max(initial=0))
     units = max(int(dem.sum()), 1)
-    return bonus_above(2 * top * units + spread, units, "minimum loads")
+    return bonus_above(2 * top * units + spread, units, "minimum loads", nodes)
 
 
 def cover_weights(n: int, m: int, dem: IntArray, costs: IntArray) -> tuple[int, int, int]:
     """Coverage bonuses ``w1`` (a mentee), ``w2`` (a mentor) and the spread they leave.
 
     ``w2`` exceeds any difference of two flows' pair costs; ``w1`` any difference of ``w2``
-    terms (at most ``m`` mentors) plus pair costs; the spread is the largest difference of
-    all three terms, which a minimum load's bonus must exceed.
+    terms (at most ``min(m, units)`` mentors are covered) plus pair costs; the spread is the
+    largest difference of all three terms, which a minimum load's bonus must exceed. Each
+    weight is earned by at most one unit per person, and is checked for the network's
+    ``n + m + 2`` nodes.
 
     Examples
     --------
@@ -166,11 +171,11 @@ def cover_weights(n: int, m: int, dem: IntArray, costs: IntArray) -> tuple[int, 
     """
     top = int(np.abs(costs).max(initial=0))
     units = max(int(dem.sum()), 1)
+    nodes = n + m + 2
     totals = 2 * top * units
-    w2 = bonus_above(totals, units, "coverage")
-    w1 = bonus_above(totals + m * w2, units, "coverage")
+    w2 = bonus_above(totals, m, "coverage", nodes)
+    w1 = bonus_above(totals + min(m, units) * w2, n, "coverage", nodes)
     spread = totals + m * w2 + n * w1
-    bonus_above(spread, units, "coverage")
     return w1, w2, spread
 
 

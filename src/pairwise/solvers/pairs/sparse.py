@@ -39,9 +39,9 @@ from pairwise.problem import PairProblem
 from pairwise.solvers._cpsat import SCALE, integer_scale
 from pairwise.solvers.answer import Answer
 from pairwise.solvers.pairs import sparse_kernels as kernels
-from pairwise.solvers.pairs.network import after_required
+from pairwise.solvers.pairs.network import after_required, low_after_required
 
-__all__ = ["solve_sparse"]
+__all__ = ["fits", "solve_sparse"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -130,40 +130,43 @@ def _solve_circulation(
     n: int,
     m: int,
     dem: IntArray,
-    cap: IntArray,
+    sink: tuple[IntArray, IntArray, int],
     rows: IntArray,
     cols: IntArray,
     costs: IntArray,
     most_pairs_first: bool,
-) -> tuple[IntArray, IntArray, IntArray, int]:
+) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
     """Min-cost flow on the candidate arcs.
 
-    With ``most_pairs_first`` a maximum flow of minimum cost (the same optimum as the
-    ``BIG``-bonus circulation, with small costs the solver handles faster); otherwise a
-    circulation with a free bypass. Returns the pair flows, source->mentee flows,
-    mentor->sink flows and the bypass flow.
+    ``sink``: each mentor's minimum-load units (cost ``-bonus``), the rest of his capacity
+    (cost 0), and ``bonus``. With ``most_pairs_first`` a maximum flow of minimum cost (the
+    same optimum as the ``BIG``-bonus circulation, with small costs the solver handles
+    faster); otherwise a circulation with a free bypass. Returns the pair flows,
+    source->mentee flows, both kinds of mentor->sink flows and the bypass flow.
     """
+    first, rest, bonus = sink
     smcf = min_cost_flow.SimpleMinCostFlow()
-    source, sink = 0, n + m + 1
+    t = n + m + 1
     pair_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
         rows + 1, cols + n + 1, np.ones(len(rows), dtype=np.int64), costs
     )
     src_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
         np.zeros(n, dtype=np.int64), np.arange(1, n + 1), dem, np.zeros(n, dtype=np.int64)
     )
-    snk_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n + 1, n + m + 1),
-        np.full(m, sink, dtype=np.int64),
-        cap,
-        np.zeros(m, dtype=np.int64),
+    mentors, to_sink = np.arange(n + 1, n + m + 1), np.full(m, t, dtype=np.int64)
+    low_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        mentors, to_sink, first, np.full(m, -bonus, dtype=np.int64)
+    )
+    rest_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        mentors, to_sink, rest, np.zeros(m, dtype=np.int64)
     )
     supply = int(dem.sum())
-    smcf.set_node_supply(source, supply)
-    smcf.set_node_supply(sink, -supply)
+    smcf.set_node_supply(0, supply)
+    smcf.set_node_supply(t, -supply)
     if most_pairs_first:
         status = smcf.solve_max_flow_with_min_cost()
     else:
-        smcf.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
+        smcf.add_arc_with_capacity_and_unit_cost(0, t, supply, 0)
         status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise SolverError(f"min-cost flow ended with status {status}")
@@ -171,7 +174,8 @@ def _solve_circulation(
     return (
         np.asarray(smcf.flows(pair_arcs), dtype=np.int64) if len(rows) else np.zeros(0, np.int64),
         fs,
-        np.asarray(smcf.flows(snk_arcs), dtype=np.int64),
+        np.asarray(smcf.flows(low_arcs), dtype=np.int64),
+        np.asarray(smcf.flows(rest_arcs), dtype=np.int64),
         supply - int(fs.sum()),
     )
 
@@ -187,6 +191,35 @@ def _potentials(tails: IntArray, heads: IntArray, weights: IntArray, n_nodes: in
         raise SolverError("negative cycle in an optimal residual graph (internal error)")
     out: IntArray = d
     return out
+
+
+def _sink_arcs(
+    problem: PairProblem, dem: IntArray, cap: IntArray, objective: str
+) -> tuple[tuple[IntArray, IntArray, int], int]:
+    """Each mentor's sink arcs (minimum-load units with a bonus, the rest) and the pair bonus.
+
+    The minimum's ``bonus`` exceeds any difference of two flows' totals, so the flow meets
+    every minimum it can before it looks at scores; the pair bonus ``big`` (most pairs
+    first, ``matched-then-total``) exceeds any difference of bonuses and totals.
+    """
+    pairs_max = int(min(dem.sum(), cap.sum()))
+    spread = 2 * SCALE * (pairs_max + 1)
+    first = np.minimum(low_after_required(problem), cap).astype(np.int64)
+    bonus = spread if first.any() else 0
+    big = spread + bonus * int(first.sum()) if objective == "matched-then-total" else 0
+    return (first, cap - first, bonus), big
+
+
+def fits(problem: PairProblem) -> bool:
+    """Whether the sparse method's integer costs fit int64 for ``problem`` (else: ``flow``).
+
+    The potentials are path lengths of up to ``n + m + 2`` arcs of cost up to the pair
+    bonus plus a minimum's bonus.
+    """
+    dem, cap, _ = after_required(problem)
+    sink, big = _sink_arcs(problem, dem, cap, problem.objective)
+    n, m = problem.shape
+    return (big + sink[2] + SCALE) * (n + m + 2) < 2**62
 
 
 def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) -> Answer:
@@ -205,8 +238,7 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
     dem, cap, free = after_required(problem)
     scale = _scale(problem, free)
     objective = "matched-then-total" if problem.all_matched else problem.objective
-    pairs_max = int(min(dem.sum(), cap.sum()))
-    big = 2 * SCALE * (pairs_max + 1) if objective == "matched-then-total" else 0
+    sink, big = _sink_arcs(problem, dem, cap, objective)
     # integer scores once for all proof rounds. Cells the proof need not price (not free,
     # or already arcs of the graph) hold _OUT, so their reduced cost is hugely positive
     # and one comparison finds the violations.
@@ -216,10 +248,11 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
     added = 0
     for rounds in range(1, max_rounds + 1):
         rows, cols = np.divmod(codes, m)
-        x, fs, ft, fb = _solve_circulation(
-            n, m, dem, cap, rows, cols, -s_arc, objective == "matched-then-total"
+        flows = _solve_circulation(
+            n, m, dem, sink, rows, cols, -s_arc, objective == "matched-then-total"
         )
-        pi = _residual_potentials(n, m, dem, cap, rows, cols, -(big + s_arc), x, fs, ft, fb)
+        x = flows[0]
+        pi = _residual_potentials(n, dem, sink, rows, cols, -(big + s_arc), flows)
         strict, violating = _violations(priced, big, pi, k)
         if strict == 0:
             chosen = np.stack([rows[x > 0], cols[x > 0]], axis=1)
@@ -227,6 +260,7 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
             pairs = np.concatenate([fixed, chosen]) if len(fixed) else chosen
             pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))].astype(np.int64)
             # with "total" a better solution may hold more pairs, each rounded too
+            pairs_max = int(min(dem.sum(), cap.sum()))
             counted = len(fixed) + pairs_max if objective == "total" else len(pairs)
             slack = max(counted, len(pairs)) / scale
             work = {"rounds": float(rounds), "arcs": float(len(codes)), "added": float(added)}
@@ -240,57 +274,54 @@ def solve_sparse(problem: PairProblem, *, k: int = 12, max_rounds: int = 100) ->
     raise SolverError(f"sparse pairing did not converge in {max_rounds} rounds")
 
 
+def _residual(
+    tails: IntArray, heads: IntArray, room: IntArray, flow: IntArray, cost: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The residual arcs of arcs with capacities ``room`` carrying ``flow``."""
+    fwd, back = flow < room, flow > 0
+    return (
+        np.concatenate([tails[fwd], heads[back]]),
+        np.concatenate([heads[fwd], tails[back]]),
+        np.concatenate([cost[fwd], -cost[back]]),
+    )
+
+
 def _residual_potentials(
     n: int,
-    m: int,
     dem: IntArray,
-    cap: IntArray,
+    sink: tuple[IntArray, IntArray, int],
     rows: IntArray,
     cols: IntArray,
     costs: IntArray,
-    x: IntArray,
-    fs: IntArray,
-    ft: IntArray,
-    fb: int,
+    flows: tuple[IntArray, IntArray, IntArray, IntArray, int],
 ) -> IntArray:
-    source, sink = 0, n + m + 1
+    """Potentials of the residual graph of the candidate graph's optimal flow."""
+    first, rest, bonus = sink
+    x, fs, f_low, f_rest, fb = flows
+    m = len(first)
+    source, t = 0, n + m + 1
     mentee = np.arange(1, n + 1, dtype=np.int64)
     mentor = np.arange(n + 1, n + m + 1, dtype=np.int64)
-    used = x > 0
-    parts_t = [
-        np.where(used, cols + n + 1, rows + 1),  # pair arcs: forward if unused, back if used
-        np.zeros(int((fs < dem).sum()), dtype=np.int64) + source,
-        mentee[fs > 0],
-        mentor[ft < cap],
-        np.full(int((ft > 0).sum()), sink, dtype=np.int64),
-    ]
-    parts_h = [
-        np.where(used, rows + 1, cols + n + 1),
-        mentee[fs < dem],
-        np.zeros(int((fs > 0).sum()), dtype=np.int64) + source,
-        np.full(int((ft < cap).sum()), sink, dtype=np.int64),
-        mentor[ft > 0],
-    ]
-    parts_w = [
-        np.where(used, -costs, costs),
-        np.zeros(int((fs < dem).sum()), dtype=np.int64),
-        np.zeros(int((fs > 0).sum()), dtype=np.int64),
-        np.zeros(int((ft < cap).sum()), dtype=np.int64),
-        np.zeros(int((ft > 0).sum()), dtype=np.int64),
-    ]
+    zeros_a, zeros_b = np.zeros(n, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    to_sink = np.full(m, t, dtype=np.int64)
     supply = int(dem.sum())
-    if fb < supply:
-        parts_t.append(np.array([source]))
-        parts_h.append(np.array([sink]))
-        parts_w.append(np.array([0]))
-    if fb > 0:
-        parts_t.append(np.array([sink]))
-        parts_h.append(np.array([source]))
-        parts_w.append(np.array([0]))
+    parts = [
+        _residual(rows + 1, cols + n + 1, np.ones(len(rows), dtype=np.int64), x, costs),
+        _residual(zeros_a + source, mentee, dem, fs, zeros_a),
+        _residual(mentor, to_sink, first, f_low, zeros_b - bonus),
+        _residual(mentor, to_sink, rest, f_rest, zeros_b),
+        _residual(
+            np.array([source]),
+            np.array([t]),
+            np.array([supply]),
+            np.array([fb]),
+            np.zeros(1, np.int64),
+        ),
+    ]
     return _potentials(
-        np.concatenate(parts_t).astype(np.int64),
-        np.concatenate(parts_h).astype(np.int64),
-        np.concatenate(parts_w).astype(np.int64),
+        np.concatenate([p[0] for p in parts]).astype(np.int64),
+        np.concatenate([p[1] for p in parts]).astype(np.int64),
+        np.concatenate([p[2] for p in parts]).astype(np.int64),
         n + m + 2,
     )
 
