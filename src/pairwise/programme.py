@@ -45,6 +45,11 @@ it names the same building blocks the Python API offers.
 ``sheet``, ``encoding`` and ``delimiter``; see :meth:`pairwise.Cohort.from_frame`.
 Circle programmes add a ``[circles]`` table (``min_size``, ``max_size``, ``n_circles``,
 ``mentors = "one-per-circle"``, ``leads``, ``fit``).
+
+Rules on any column (``Same``, ``Different``, ``Range``, ``AtMost``, ``Diversify``) name
+it with ``column = "..."`` (and ``weight = ...`` for the soft form); the column is checked
+against the export's header when the file is read: one of ``rules.STANDARD_COLUMNS`` or a
+column no field reads (``Range``: the latter only).
 """
 
 from __future__ import annotations
