@@ -433,3 +433,41 @@ def test_standard_columns_work_and_range_refuses_a_text_column() -> None:
     with pytest.raises(ValidationError) as e:
         Range("region", 1).compile(compat)
     assert_listed(e.value, [(None, "region", "not a numeric column")])
+
+
+def test_diversify_takes_the_problems_sizes_when_given_none() -> None:
+    cohort = with_extra(pairwise.make_peers(9, seed=3), team=list("aaabbbccd"))
+    aff = pairwise.affinity(cohort)
+
+    def bounds(rule: Any, **sizes: Any) -> list[tuple[int, int]]:
+        p = pairwise.CircleProblem.from_compatibility(aff, [rule], **sizes)
+        return [(c.at_least, c.at_most) for c in p.counts]
+
+    # shares 1/3, 1/3, 2/9, 1/9: floor(2 p) .. ceil(3 p) for circles of 2-3
+    assert bounds(Diversify("team"), min_size=2, max_size=3) == [(0, 1), (0, 1), (0, 1), (0, 1)]
+    assert bounds(Diversify("team"), min_size=2, max_size=3) == bounds(
+        Diversify("team", sizes=(2, 3)), min_size=2, max_size=3
+    )
+    assert bounds(Diversify("team"), min_size=[3, 3, 3], max_size=[3, 3, 3]) == [
+        (1, 1),
+        (1, 1),
+        (0, 1),
+        (0, 1),
+    ]
+    assert bounds(Diversify("team", sizes=(4, 6))) == bounds(Diversify("team"))  # 4-6 default
+
+
+def test_everyone_matched_names_the_rule_that_rules_out_the_other_mentors() -> None:
+    cohort = with_extra(pairwise.make_cohort(4, 3, seed=0), team=list("aaababc"))
+    compat = pairwise.score(cohort)
+    p = pairwise.PairProblem.from_compatibility(
+        compat, [Same("team"), pairwise.rules.AllMatched(), pairwise.rules.Capacity(override=1)]
+    )
+    with pytest.raises(InfeasibleError) as err:
+        pairwise.solve(p)
+    text = str(err.value)
+    # three mentees of team a, one mentor of team a with one place; the other two mentors
+    # (teams b and c) are ruled out by the rule (the avoid lists may add to it)
+    assert "3 mentees need 3 mentor places" in text, text
+    assert "the other 2 mentors are ruled out for them by: " in text, text
+    assert "same team (2)" in text, text

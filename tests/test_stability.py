@@ -202,3 +202,77 @@ def test_stable_refuses_panels() -> None:
         assert "demand 1" in str(err)
     else:
         raise AssertionError("demand 2 accepted")
+
+
+@SETTINGS
+@given(games())
+def test_the_milp_is_skipped_exactly_when_there_is_one_stable_matching(
+    p: pairwise.PairProblem,
+) -> None:
+    stable = _stable(p)
+    got = pairwise.solve(replace(p, objective="stable"))
+    assert (got.method == "stable-unique") == (len(stable) == 1)
+
+
+def test_scores_alone_give_one_stable_matching_without_the_milp() -> None:
+    rng = np.random.default_rng(5)
+    p = pairwise.PairProblem.from_scores(rng.random((30, 8)), capacity=3, objective="stable")
+    got = pairwise.solve(p)
+    assert got.method == "stable-unique" and got.status == "optimal"
+    assert got.assignment.tolist() == deferred_acceptance(p, "mentee").tolist()
+    assert got.metrics()["blocking_pairs"] == 0 and pairwise.check(p, got) == []
+
+
+def test_the_only_stable_matching_names_a_required_pair_it_does_not_hold() -> None:
+    scores = [[0.9, 0.1], [0.8, 0.7]]  # one stable matching: (0, 0), (1, 1)
+    p = pairwise.PairProblem.from_scores(scores, required=[(0, 1)], objective="stable")
+    try:
+        pairwise.solve(p)
+    except pairwise.InfeasibleError as err:
+        assert "the only stable matching does not hold them" in str(err)
+        assert "required pair 0 - 1" in str(err)
+    else:
+        raise AssertionError("a required pair outside the only stable matching was accepted")
+
+
+@SETTINGS
+@given(
+    games(), st.integers(0, 2**16), st.sampled_from(["stable", "stable-mentee", "stable-mentor"])
+)
+def test_check_names_every_blocking_pair_under_a_stable_objective(
+    p: pairwise.PairProblem, pick: int, objective: str
+) -> None:
+    from pairwise.results import build
+    from pairwise.solvers.answer import Answer
+
+    q = replace(p, objective=objective)
+    every = _all_matchings(q)
+    pairs = sorted(every[pick % len(every)])
+    rows = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    forged = build(q, Answer(rows=rows, optimal=False, method="forged"))
+    found = [v for v in pairwise.check(q, forged) if "block" in v]
+    ids_a, ids_b = q.mentee_ids, q.mentor_ids
+    blocking = sorted(_blocking(q, pairs))
+    want = [f"pair ({ids_a[i]}, {ids_b[j]}) blocks the {objective} matching" for i, j in blocking]
+    named = [v for v in found if v.startswith("pair (")]
+    assert sorted(named) == sorted(want[:10])  # the first ten, row by row
+    count = [v for v in found if "in all" in v]
+    assert count == (
+        [f"{len(want)} blocking pairs in all under objective {objective}"] if len(want) > 10 else []
+    )
+    plain = build(replace(q, objective="total"), Answer(rows=rows, optimal=False, method="x"))
+    assert not [v for v in pairwise.check(plain.problem, plain) if "block" in v]
+
+
+def test_check_counts_blocking_pairs_beyond_ten() -> None:
+    from pairwise.results import build
+    from pairwise.solvers.answer import Answer
+
+    p = pairwise.PairProblem.from_scores(np.eye(12) + 0.1, objective="stable")
+    rows = np.array([[i, (i + 1) % 12] for i in range(12)], dtype=np.int64)
+    found = pairwise.check(p, build(p, Answer(rows=rows, optimal=False, method="forged")))
+    every = len(_blocking(p, [tuple(r) for r in rows.tolist()]))
+    assert every > 10
+    assert f"{every} blocking pairs in all under objective stable" in found
+    assert sum("blocks the stable matching" in v for v in found) == 10
+    assert pairwise.check(p, pairwise.solve(p)) == []

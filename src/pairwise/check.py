@@ -102,7 +102,64 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)
     out.extend(_objective_violations(result.objective, result.bound, total))
     out.extend(_group_floor_violations(problem, pairs))
+    if problem.objective.startswith("stable"):
+        out.extend(_stability_violations(problem, pairs, mentee_ids, mentor_ids))
     return sorted(out)
+
+
+def _places(problem: PairProblem, mentor_side: bool) -> npt.NDArray[np.int64]:
+    """Where each partner stands in each person's preferences (0 = most preferred).
+
+    The documented order: ranked partners first, by rank; then the rest by score, highest
+    first; ties to the lower position. Forbidden partners are not ranked apart: they
+    cannot block, which the caller masks.
+    """
+    scores = np.asarray(problem.scores, dtype=np.float64)
+    ranks = problem.ranks
+    rank = np.zeros(scores.shape) if ranks is None else np.asarray(ranks[int(mentor_side)])
+    if mentor_side:
+        scores, rank = scores.T, rank.T
+    unranked = np.where(rank > 0, rank, np.inf)  # ranked first, by rank
+    position = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    out = np.empty(scores.shape, dtype=np.int64)
+    for r in range(scores.shape[0]):
+        order = np.lexsort((position[r], -scores[r], unranked[r]))
+        out[r, order] = np.arange(len(order))
+    return out.T if mentor_side else out
+
+
+def _stability_violations(
+    problem: PairProblem, pairs: list[tuple[int, int]], mentee_ids: list[str], mentor_ids: list[str]
+) -> list[str]:
+    """Under a stable objective: every pair that blocks, at most ten named, and the count.
+
+    A pair ``(i, j)``, allowed and not matched, blocks when she has room or prefers him to
+    her least preferred mentor, and he has room or prefers her to his least preferred
+    mentee.
+    """
+    n, m = problem.scores.shape
+    place_a, place_b = _places(problem, False), _places(problem, True)
+    worst_a = np.full(n, -1, dtype=np.int64)  # -1: nobody yet (any partner is better)
+    worst_b = np.full(m, -1, dtype=np.int64)
+    load_a, load_b = np.zeros(n, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    matched = np.zeros((n, m), dtype=bool)
+    for i, j in pairs:
+        if 0 <= i < n and 0 <= j < m:
+            matched[i, j] = True
+            load_a[i] += 1
+            load_b[j] += 1
+            worst_a[i] = max(worst_a[i], place_a[i, j])
+            worst_b[j] = max(worst_b[j], place_b[i, j])
+    wants_a = (load_a < problem.demand)[:, None] | (place_a < worst_a[:, None])
+    wants_b = (load_b < problem.capacity)[None, :] | (place_b < worst_b[None, :])
+    blocking = np.argwhere(problem.allowed & ~matched & wants_a & wants_b)
+    out = [
+        f"pair ({mentee_ids[i]}, {mentor_ids[j]}) blocks the {problem.objective} matching"
+        for i, j in blocking[:10].tolist()
+    ]
+    if len(blocking) > 10:
+        out.append(f"{len(blocking)} blocking pairs in all under objective {problem.objective}")
+    return out
 
 
 def _by_ids(problem: CircleProblem, result: Circles) -> tuple[Circles, list[str]]:

@@ -25,6 +25,7 @@ from pairwise.rules import (
     CircleCompiled,
     CircleRule,
     CountRule,
+    Diversify,
     KeepApart,
     PairRule,
     SetRule,
@@ -645,6 +646,7 @@ class CircleProblem:
             )
         people = compat.mentees
         n = len(people)
+        rules = [_with_sizes(rule, min_size, max_size) for rule in rules]
         found = _compile_rules(compat, rules)
         problems: list[Problem] = []
         problems.extend(_option_problems(objective, all_placed, balanced, min_size, max_size))
@@ -691,6 +693,21 @@ class CircleProblem:
             earlier=earlier_partners(rules),
             penalties=tuple(found.penalties),
         )
+
+
+def _with_sizes(rule: Any, min_size: Any, max_size: Any) -> Any:
+    """``rule`` with the problem's size range when it is a Diversify rule without one.
+
+    Sizes that are not whole numbers leave it as it is (the size checks name them).
+    """
+    if not isinstance(rule, Diversify) or rule.sizes is not None:
+        return rule
+    try:
+        low = int(np.min(np.asarray(min_size, dtype=np.int64)))
+        high = int(np.max(np.asarray(max_size, dtype=np.int64)))
+    except (TypeError, ValueError, OverflowError):
+        return rule
+    return replace(rule, sizes=(low, high)) if 1 <= low <= high else rule
 
 
 @dataclass

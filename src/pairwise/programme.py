@@ -45,6 +45,11 @@ it names the same building blocks the Python API offers.
 ``sheet``, ``encoding`` and ``delimiter``; see :meth:`pairwise.Cohort.from_frame`.
 Circle programmes add a ``[circles]`` table (``min_size``, ``max_size``, ``n_circles``,
 ``mentors = "one-per-circle"``, ``leads``, ``fit``).
+
+Rules on any column (``Same``, ``Different``, ``Range``, ``AtMost``, ``Diversify``) name
+it with ``column = "..."`` (and ``weight = ...`` for the soft form); the column is checked
+against the export's header when the file is read: one of ``rules.STANDARD_COLUMNS`` or a
+column no field reads (``Range``: the latter only).
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pairwise import rules as rules_module
-from pairwise.cohort import mapping_problems
+from pairwise.cohort import column_fields, mapping_problems
 from pairwise.errors import Problem, ValidationError, did_you_mean
 
 if TYPE_CHECKING:
@@ -81,6 +86,8 @@ RULES: dict[str, type] = {
     if isinstance(getattr(rules_module, name), type)  # a rule class, not a helper function
     and name not in ("Compiled", "CircleCompiled", "CountRule", "SetRule", "PairRule", "CircleRule")
 }
+#: Rules on any column of the export: their ``column`` is checked against its header.
+_COLUMN_RULES = ("Same", "Different", "Range", "AtMost", "Diversify")
 
 _TABLES: dict[str, set[str]] = {
     "programme": {"name", "kind"},
@@ -209,9 +216,9 @@ class Programme:
         at = lines or Lines()
         tables = _tables(data, at, problems)
         name, kind = _programme_table(tables["programme"], base, at, problems)
-        inp = _input_table(tables["input"], base, at, problems)
+        inp, fields = _input_table(tables["input"], base, at, problems)
         weights = _weights_table(tables["weights"], at, problems)
-        rule_objects = _rules_table(tables["rules"], kind, base, at, problems)
+        rule_objects = _rules_table(tables["rules"], kind, base, at, problems, fields)
         solve = _solve_table(tables["solve"], kind, at, problems)
         output = _output_table(tables["output"], base, at, problems)
         include = _include(tables["output"], at, problems)
@@ -558,10 +565,12 @@ def _programme_table(
 
 def _input_table(
     table: dict[str, Any], base: Path, lines: Lines, problems: list[Problem]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str | None] | None]:
     """``[input]``, with ``file`` resolved against the programme file's folder.
 
-    The export's header is read to check the mapping against it (see :func:`_header`).
+    The export's header is read to check the mapping against it (see :func:`_header`);
+    also returned: each header column -> the field it feeds or None (an extra column),
+    None when the header could not be read.
     """
     inp = dict(table)
     where = ("input",)
@@ -602,7 +611,14 @@ def _input_table(
         keep_latest=inp["keep_latest"],
     ):
         problems.append(_mapping_problem(p, inp, lines))
-    return inp
+    if header is None:
+        return inp, None
+    columns = inp["columns"] if isinstance(inp["columns"], dict) else None
+    try:
+        fields = column_fields(header, columns=columns, role=inp["role"])
+    except (TypeError, ValueError, AttributeError):  # a mapping already reported as bad
+        return inp, None
+    return inp, fields
 
 
 #: ``[input]`` fields besides ``file``: name, type, default.
@@ -741,15 +757,27 @@ def _weights_table(
 
 
 def _rules_table(
-    specs: list[Any], kind: str, base: Path, lines: Lines, problems: list[Problem]
+    specs: list[Any],
+    kind: str,
+    base: Path,
+    lines: Lines,
+    problems: list[Problem],
+    fields: dict[str, str | None] | None = None,
 ) -> list[Any]:
     """``[[rules]]``: the rule objects that could be built.
 
     ``NoRepeat``'s ``earlier`` result files are relative to the programme file (``base``).
+    ``fields``: the export's header (see :func:`_input_table`), against which the
+    ``column`` of a rule on any column is checked.
     """
     rule_objects = []
     for k, spec in enumerate(specs):
         rule = _rule(k, spec, kind, lines, problems)
+        if rule is not None and fields is not None and type(rule).__name__ in _COLUMN_RULES:
+            found = _column_problem(rule, fields)
+            if found:
+                problems.append(_at(lines.rule(k, "column"), found[0], expected=found[1]))
+                continue
         if isinstance(rule, rules_module.NoRepeat) and rule.earlier:
             earlier: object = rule.earlier  # typed a tuple, but read from the file
             if isinstance(earlier, str) or not all(isinstance(f, str) for f in rule.earlier):
@@ -769,6 +797,29 @@ def _rules_table(
         if rule is not None:
             rule_objects.append(rule)
     return rule_objects
+
+
+def _column_problem(rule: Any, fields: dict[str, str | None]) -> tuple[str, str] | None:
+    """Why a rule on any column cannot read its ``column`` (message, expected), or None.
+
+    The columns it can read: the cohort's standard ones (``rules.STANDARD_COLUMNS``; not
+    for ``Range``, which needs numbers) and the export's columns that no field reads.
+    """
+    name, column = type(rule).__name__, str(rule.column)
+    numeric = name == "Range"
+    extra = [label for label, field in fields.items() if field is None]
+    known = extra if numeric else [*rules_module.STANDARD_COLUMNS, *extra]
+    if column in known:
+        return None
+    expected = "one of " + ", ".join(known) if known else "a column of the export"
+    if numeric and column in rules_module.STANDARD_COLUMNS:
+        return f"{name}: {column!r} is not a column of numbers", "a column of the export (numbers)"
+    field = fields.get(column)
+    if field is not None:
+        usable = field in rules_module.STANDARD_COLUMNS and not numeric
+        hint = f': use column = "{field}"' if usable else ""
+        return f"{name}: the export's {column!r} is read as the field {field!r}{hint}", expected
+    return f"{name}: no column {column!r} in the export{did_you_mean(column, known)}", expected
 
 
 def _rule(k: int, spec: Any, kind: str, lines: Lines, problems: list[Problem]) -> Any:
@@ -800,8 +851,8 @@ def _rule(k: int, spec: Any, kind: str, lines: Lines, problems: list[Problem]) -
     except ValidationError as err:  # the rule's own checks: at the option they name
         options = [o for o in args if o != "name"]
         for p in err.problems:
-            named = next((o for o in options if re.search(rf"\b{o}\b", str(p))), None)
-            problems.append(_at(lines.rule(k, named), f"{name}: {p}"))
+            named = _named_option(options, p)
+            problems.append(_at(lines.rule(k, named), f"{name}: {_rule_terms(str(p))}"))
     except (TypeError, ValueError):
         problems.append(
             _at(where, f"bad options for {name}", expected=f"the options of rules.{name}")
@@ -809,9 +860,36 @@ def _rule(k: int, spec: Any, kind: str, lines: Lines, problems: list[Problem]) -
     return None
 
 
+#: A rule's Python terms in its messages -> the programme file's.
+_RULE_TERMS = (
+    ("None (hard) or a number > 0", "no weight (a hard rule), or a number > 0"),
+    ("hard only (weight=None)", "hard only (leave weight out)"),
+)
+
+
+def _rule_terms(text: str) -> str:
+    for python, toml in _RULE_TERMS:
+        text = text.replace(python, toml)
+    return text
+
+
+def _named_option(options: list[str], p: Problem) -> str | None:
+    """The option a rule's problem is about: named in its message, else anywhere in it.
+
+    The rule's display name before ``": "`` is skipped (it holds the column's name, which
+    may read like an option).
+    """
+    message = p.message.split(": ", 1)[-1]
+    for text in (message, str(p).split(": ", 1)[-1]):
+        named = next((o for o in options if re.search(rf"\b{o}\b", text)), None)
+        if named is not None:
+            return named
+    return None
+
+
 def _kind_problem(cls: type, kind: str) -> str:
     """Why rule class ``cls`` cannot be used in a programme of ``kind`` ("" when it can)."""
-    pairs_form = callable(getattr(cls, "compile", None))
+    pairs_form = callable(getattr(cls, "compile", None)) and not getattr(cls, "circles_only", False)
     circle_form = callable(getattr(cls, "compile_circles", None)) or (
         pairs_form and bool(getattr(cls, "relates_two", False))
     )

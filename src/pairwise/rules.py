@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from pairwise.scoring import Compatibility
 
 __all__ = [
+    "STANDARD_COLUMNS",
     "AllMatched",
     "AtMost",
     "Balance",
@@ -666,7 +667,10 @@ class MaxPerChapter:
         return CircleCompiled(counts=[CountRule(self.name, labels, member, 0, self.k)])
 
 
-_STANDARD = ("region", "cluster", "chapter", "mode", "role", "languages", "stage", "slots")
+#: The cohort's own columns that rules on any column (``Same``, ``Different``, ``AtMost``,
+#: ``Diversify``) read besides its extra columns; ``Range`` reads extra columns only.
+STANDARD_COLUMNS = ("region", "cluster", "chapter", "mode", "role", "languages", "stage", "slots")
+_STANDARD = STANDARD_COLUMNS
 
 
 def _column_sets(people: Cohort, column: object, rule: str) -> list[frozenset[str]]:
@@ -1047,6 +1051,8 @@ class AtMost:
     column: str
     k: int = 1
     weight: None = None
+    #: Pair problems refuse it (see the class notes); programme files say so when read.
+    circles_only: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -1149,7 +1155,9 @@ class Diversify:
 
     Hard (default): circle sizes vary, so the bounds hold for every size in ``sizes``: at
     least ``floor(min_size * n_v / n)`` and at most ``ceil(max_size * n_v / n)`` members
-    with ``v`` (one count rule per value).
+    with ``v`` (one count rule per value). Without ``sizes``, the problem's own
+    (:meth:`~pairwise.circles.CircleProblem.from_compatibility` fills in its ``min_size``
+    and ``max_size``, the smallest and the largest when given per circle).
 
     Soft (``weight`` given): ``weight * sum_v (c_v - s p_v)^2`` is the circle's deviation;
     it is a sum over its pairs of members plus one term per member
@@ -1161,8 +1169,8 @@ class Diversify:
     Parameters
     ----------
     column : str
-    sizes : (int, int), default (4, 6)
-        The smallest and largest circle size (set them to the problem's; hard form only).
+    sizes : (int, int), optional
+        The smallest and largest circle size (hard form only); by default the problem's.
     weight : float, optional
         None (default): hard. A number > 0: soft, with this penalty.
 
@@ -1173,7 +1181,7 @@ class Diversify:
     """
 
     column: str
-    sizes: tuple[int, int] = (4, 6)
+    sizes: tuple[int, int] | None = None
     weight: float | None = None
 
     def __post_init__(self) -> None:
@@ -1184,7 +1192,7 @@ class Diversify:
             problems.extend(e.problems)
         s: object = self.sizes
         ok = isinstance(s, tuple | list) and len(s) == 2 and all(is_int(x) for x in s)
-        if not ok or not 1 <= int(s[0]) <= int(s[1]):  # type: ignore[index]
+        if s is not None and (not ok or not 1 <= int(s[0]) <= int(s[1])):  # type: ignore[index]
             problems.append(
                 Problem(f"{self.name}: bad sizes", expected="(min_size, max_size), 1 <= min <= max")
             )
@@ -1203,7 +1211,7 @@ class Diversify:
             t, _ = diversity_terms(member)
             return CircleCompiled(penalty=_pair_penalty(self.weight, t))
         n = max(len(people), 1)
-        low, high = int(self.sizes[0]), int(self.sizes[1])
+        low, high = (int(x) for x in self.sizes or (4, 6))  # from_compatibility sets them
         counts = []
         for k, label in enumerate(labels):
             share = int(member[:, k].sum()) / n

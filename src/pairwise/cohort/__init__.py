@@ -74,6 +74,7 @@ __all__ = [
     "Levels",
     "Tags",
     "blank_answers",
+    "column_fields",
     "mapping_problems",
 ]
 
@@ -552,6 +553,31 @@ def mapping_problems(
     if isinstance(keep_latest, str):
         find_column(keep_latest, list(labels), problems)
     return problems
+
+
+def column_fields(
+    labels: Sequence[Any],
+    *,
+    columns: Mapping[str, str | Mapping[str, str]] | None = None,
+    role: str | None = None,
+) -> dict[str, str | None]:
+    """Each column of a table's header -> the canonical field it feeds, or None (extra).
+
+    What :meth:`Cohort.from_frame` would make of the header ``labels`` with this mapping:
+    a column no field reads is kept in :attr:`Cohort.extra` under its own name (for
+    custom criteria and rules on any column). Mapping problems are not reported here
+    (:func:`mapping_problems` lists them).
+
+    Examples
+    --------
+    >>> from pairwise.cohort import column_fields
+    >>> column_fields(["Email", "role", "Party"], columns={"Email": "id"})
+    {'Email': 'id', 'role': 'role', 'Party': None}
+    """
+    scratch: list[Problem] = []
+    sources = resolve_sources(list(labels), columns, role if role in ROLES else None, scratch)
+    fed = {str(s.label): field for field, srcs in sources.items() for s in srcs}
+    return {str(label): fed.get(str(label)) for label in labels}
 
 
 def _canon_cell(v: Any) -> Any:

@@ -105,7 +105,26 @@ def infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
             f"{len(x)} mentees {who + ' ' if who else ''}need {need} mentor places, but the "
             f"{len(y)} mentors allowed for them have {room} places: {shown}"
         )
+        conflicts.extend(_ruled_out(problem, x, y))
     return InfeasibleError(conflicts or ["not every mentee can be matched"])
+
+
+def _ruled_out(problem: PairProblem, x: IntArray, y: IntArray) -> list[str]:
+    """Which rules keep the other mentors from mentees ``x`` (allowed: ``y``), if any.
+
+    Each rule counts the mentors it rules out for at least one of them.
+    """
+    others = np.setdiff1d(np.arange(problem.shape[1]), y)
+    if not len(others) or not len(x):
+        return []
+    counts = [
+        (name, int(mask[np.ix_(x, others)].any(axis=0).sum()))
+        for name, mask in problem.removed_by.items()
+    ]
+    named = [f"{name} ({k})" for name, k in counts if k]
+    if not named:
+        return []
+    return [f"the other {len(others)} mentors are ruled out for them by: {', '.join(named)}"]
 
 
 def infeasible_minimum(problem: PairProblem) -> InfeasibleError:

@@ -19,6 +19,14 @@ variable and no constraint (they cannot block); required pairs fix ``x = 1``,
 ``sum_i d_i (d_i + 1) / 2 + sum_j d_j (d_j - 1) / 2`` entries (``d``: allowed partners);
 above :data:`MAX_ENTRIES` it is refused.
 
+First, both deferred-acceptance answers are computed: every stable matching lies between
+the mentee-optimal and the mentor-optimal one (the stable matchings form a lattice with
+these two ends; strict preferences, as here after the tie rule), so when the two are the
+same there is only one stable matching and it is the answer (method ``"stable-unique"``),
+with no MILP. That is always the case when both sides' preferences come from the same
+scores (no ranked lists, no ties), where the stable matching is the greedy one: the best
+pair first.
+
 References
 ----------
 Baiou, M. and Balinski, M. (2000). The stable admissions polytope. *Mathematical
@@ -26,6 +34,9 @@ Programming* 87, 427-439.
 
 Vande Vate, J. H. (1989). Linear programming brings marital bliss. *Operations Research
 Letters* 8(3), 147-153.
+
+Gusfield, D. and Irving, R. W. (1989). *The Stable Marriage Problem: Structure and
+Algorithms*. MIT Press (the lattice of stable matchings, also with capacities).
 """
 
 from __future__ import annotations
@@ -72,15 +83,17 @@ def _ids(problem: PairProblem, pairs: list[tuple[int, int]]) -> list[str]:
     return [f"required pair {a[i]} - {b[j]}" for i, j in pairs]
 
 
-def _deferred(problem: PairProblem) -> Answer:
-    """The deferred-acceptance answer, checked against required pairs and all_matched."""
-    side = "mentee" if problem.objective == "stable-mentee" else "mentor"
-    rows = deferred_acceptance(problem, side)
+def _held(problem: PairProblem, rows: IntArray, which: str) -> None:
+    """InfeasibleError when ``which`` stable matching (``rows``) breaks a hard rule.
+
+    Required pairs, ``all_matched`` and minimum loads: for deferred acceptance (and for
+    the only stable matching there is) no other answer of the objective can hold them.
+    """
     have = set(map(tuple, rows.tolist()))
     missing = [p for p in problem.required if p not in have]
     if missing:
         raise InfeasibleError(
-            [f"the {side}-optimal stable matching does not hold them", *_ids(problem, missing)]
+            [f"the {which} stable matching does not hold them", *_ids(problem, missing)]
         )
     if problem.all_matched and len(rows) < problem.shape[0]:
         out = sorted(set(range(problem.shape[0])) - set(rows[:, 0].tolist()))
@@ -95,6 +108,13 @@ def _deferred(problem: PairProblem) -> Answer:
             ["every stable matching gives these mentors fewer mentees than their minimum"]
             + [f"minimum load: {problem.mentor_ids[j]}" for j in short[:10]]
         )
+
+
+def _deferred(problem: PairProblem) -> Answer:
+    """The deferred-acceptance answer, checked against required pairs and all_matched."""
+    side = "mentee" if problem.objective == "stable-mentee" else "mentor"
+    rows = deferred_acceptance(problem, side)
+    _held(problem, rows, f"{side}-optimal")
     return Answer(rows, optimal=True, method=f"deferred-acceptance-{side}")
 
 
@@ -130,6 +150,10 @@ def _constraints(problem: PairProblem, cells: IntArray) -> sparse.csr_matrix:
 
 def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
     """The stable matching of highest total, by the MILP of the module notes."""
+    rows = deferred_acceptance(problem, "mentee")
+    if np.array_equal(rows, deferred_acceptance(problem, "mentor")):
+        _held(problem, rows, "only")  # the lattice's two ends meet: one stable matching
+        return Answer(rows, optimal=True, method="stable-unique")
     n, m = problem.shape
     cells = np.argwhere(problem.allowed).astype(np.int64)
     k = len(cells)
