@@ -77,7 +77,7 @@ def test_each_phase_gets_a_share_of_what_is_left(monkeypatch: pytest.MonkeyPatch
         return real(plan, budget, *args, **kw)
 
     monkeypatch.setattr(cpsat, "make_solver", spy)
-    p = _random("maxmin")
+    p = _random("covered-then-total")  # three CP-SAT phases (maxmin's floor is a flow's)
     plan = TimePlan.of(3.0)
     solve_cpsat(p, plan, Seeds(0), start=feasible_pairs(p))
     total = _cpsat.DETERMINISTIC_SHARE * plan.limit

@@ -30,6 +30,7 @@ from pairwise.problem import PairProblem
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE, integer_scale, make_solver, raise_core
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.answer import Answer
+from pairwise.solvers.pairs.flow import maxmin_floor
 from pairwise.solvers.pairs.network import after_required, best_total, free_arcs
 
 __all__ = ["Keep", "relaxed_bound", "solve_cpsat"]
@@ -152,6 +153,10 @@ class Keep:
     first: IntArray | None = None
 
 
+#: A phase starts only with at least this share of the limit left on the clock.
+_LEAST_SHARE = 0.1
+
+
 def solve_cpsat(
     problem: PairProblem,
     plan: TimePlan,
@@ -197,13 +202,20 @@ def solve_cpsat(
     optimal = True
     bound: float | None = None
     for k, phase in enumerate(phases):
-        if time.perf_counter() >= plan.deadline(net=deterministic):
-            status = cp_model.UNKNOWN  # the model's set-up used the time: nothing to solve
+        if phase == "floor" and keep is None:  # the flows' threshold search: exact, fast
+            _forbid_below(mdl, problem, maxmin_floor(problem))
+            continue
+        if plan.left(net=False) < _LEAST_SHARE * plan.limit:
+            # under a tenth of the limit left: a phase's set-up and presolve alone (the
+            # floor's took over a second at 200 x 20 under load) would overrun the limit
+            status = cp_model.UNKNOWN
         else:
             if phase == "floor" and mdl.floor is None:  # added when needed: it slows presolve
                 targets["floor"] = _floor(mdl)
             mdl.model.maximize(targets[phase])
-            share = budget / (len(phases) - k)  # the clock left is read after the set-up
+            # this phase and the later ones CP-SAT solves share what is left; the clock
+            # left is read after the set-up
+            share = budget / sum(1 for q in phases[k:] if not (q == "floor" and keep is None))
             solver = make_solver(plan, share, seeds, workers, deterministic=deterministic)
             status = solver.solve(mdl.model)
         if status == cp_model.INFEASIBLE:
@@ -248,6 +260,20 @@ def _targets(mdl: _Model, keep: Keep | None) -> tuple[list[str], dict[str, cp_mo
     if mdl.assumed:
         model.add_assumptions(mdl.literals)
     return phases, targets
+
+
+def _forbid_below(mdl: _Model, problem: PairProblem, floor: float | None) -> None:
+    """No pair scoring below ``floor`` (the ``maxmin`` floor of :func:`.flow.maxmin_floor`).
+
+    The same lexicographic optimum as a CP-SAT floor phase (most pairs, then the highest
+    floor), found by max-flows: CP-SAT took over a second to load that phase's rows at
+    200 x 20, past a one-second limit.
+    """
+    if floor is None:
+        return
+    low = problem.scores[mdl.rows, mdl.cols] < floor
+    for k in np.flatnonzero(low).tolist():
+        mdl.model.add(mdl.x[k] == 0)
 
 
 def _floor(mdl: _Model) -> cp_model.IntVar:

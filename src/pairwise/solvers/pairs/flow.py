@@ -46,7 +46,7 @@ from pairwise.solvers.pairs.network import (
     max_then_total,
 )
 
-__all__ = ["solve_flow", "uncovered"]
+__all__ = ["maxmin_floor", "solve_flow", "uncovered"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -103,6 +103,39 @@ def _maxmin(
     low: IntArray,
 ) -> IntArray:
     n, m = problem.shape
+    t = _floor(problem, dem, cap, rows, cols, costs, low)
+    keep = problem.scores[rows, cols] >= t if t is not None else np.ones(len(rows), dtype=bool)
+    return max_then_total(n, m, dem, cap, rows[keep], cols[keep], costs[keep], low)
+
+
+def maxmin_floor(problem: PairProblem) -> float | None:
+    """The ``maxmin`` objective's floor (``None`` when no pair is possible).
+
+    The largest score *t* such that pairs scoring at least *t* still hold the most pairs
+    (and minimum loads) any answer holds. CP-SAT's ``maxmin`` takes it from here rather
+    than search for it.
+
+    Examples
+    --------
+    >>> maxmin_floor(PairProblem.from_scores([[0.9, 0.2], [0.8, 0.1]]))
+    0.2
+    """
+    dem, cap, free = after_required(problem)
+    rows, cols, costs, _ = free_arcs(problem, free)
+    return _floor(problem, dem, cap, rows, cols, costs, low_after_required(problem))
+
+
+def _floor(
+    problem: PairProblem,
+    dem: IntArray,
+    cap: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    costs: IntArray,
+    low: IntArray,
+) -> float | None:
+    """:func:`maxmin_floor` on the free arcs (``None``: nothing to raise)."""
+    n, m = problem.shape
     s = problem.scores[rows, cols]
     if low.any():  # the target: most pairs with every minimum met that can be
         best = max_then_total(n, m, dem, cap, rows, cols, costs, low)
@@ -111,7 +144,7 @@ def _maxmin(
     else:
         target = max_count(n, m, dem, cap, rows, cols)
     if target == 0 or len(s) == 0:
-        return max_then_total(n, m, dem, cap, rows, cols, costs, low)
+        return None
     levels = floor_levels(s, (float(problem.scores[i, j]) for i, j in problem.required))
 
     def keeps(t: float) -> bool:
@@ -121,8 +154,7 @@ def _maxmin(
         got = max_then_total(n, m, dem, cap, rows[keep], cols[keep], costs[keep], low)
         return len(got) == target and _met(got, low, m) == best_low
 
-    keep = s >= levels[largest_floor(levels, keeps)]
-    return max_then_total(n, m, dem, cap, rows[keep], cols[keep], costs[keep], low)
+    return float(levels[largest_floor(levels, keeps)])
 
 
 def _met(pairs: IntArray, low: IntArray, m: int) -> int:
