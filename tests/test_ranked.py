@@ -138,3 +138,17 @@ def test_from_scores_rank_checks() -> None:
     for bad in ([[1, 1], [0, 0]], [[2, 0], [0, 0]], [[-1, 0], [0, 0]], [[0.5, 0], [0, 0]]):
         with pytest.raises(pairwise.ValidationError, match="mentee_ranks"):
             pairwise.PairProblem.from_scores(np.ones((2, 2)), mentee_ranks=bad)
+
+
+def test_per_rank_columns_beside_the_empty_ranked_column_of_a_round_trip() -> None:
+    # Cohort.to_frame writes a ranked column, empty when nobody ranked: a manager who adds
+    # ranked_1, ranked_2 to that export is not told she gave both forms
+    frame = pairwise.make_cohort(6, 3, seed=0).to_frame(flat=True)
+    mentors = frame.loc[frame.role == "mentor", "id"].tolist()
+    frame["ranked_1"] = [mentors[0] if r == "mentee" else None for r in frame.role]
+    frame["ranked_2"] = [mentors[1] if r == "mentee" else None for r in frame.role]
+    cohort = pairwise.Cohort.from_frame(frame)
+    assert cohort.ranked[0] == (mentors[0], mentors[1])
+    frame.loc[0, "ranked"] = mentors[2]  # a list in one row as well: both forms
+    with pytest.raises(pairwise.ValidationError, match="both a ranked list and per-rank columns"):
+        pairwise.Cohort.from_frame(frame)

@@ -212,8 +212,8 @@ def _ranked_lists(parse: _RowParser) -> list[list[tuple[str, str]]]:
     if not per_rank:
         lists = parse.column("ranked", parse.items, list)
         return [[(x, "ranked") for x in items] for items in lists]
-    if "ranked" in parse.cells:
-        parse.add(
+    if "ranked" in parse.cells and not all(map(_empty, parse.cells["ranked"])):
+        parse.add(  # an empty ranked column (Cohort.to_frame writes one) is no second form
             "both a ranked list and per-rank columns",
             None,
             "ranked",
@@ -664,6 +664,13 @@ class _RowParser:
 
 def _is_missing(v: Any) -> bool:
     return is_blank(v)
+
+
+def _empty(v: Any) -> bool:
+    """A blank cell, an empty list or a string of spaces."""
+    if isinstance(v, list | tuple | np.ndarray):
+        return len(v) == 0
+    return v is REPORTED or _is_missing(v) or (isinstance(v, str) and not v.strip())
 
 
 def _unwrap_0d(v: Any) -> Any:
