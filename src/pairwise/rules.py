@@ -815,7 +815,25 @@ def _pair_penalty(weight: float, offending: npt.NDArray[Any]) -> npt.NDArray[np.
 
 
 @dataclass(frozen=True)
-class Same:
+class _OnColumn:
+    """What :class:`Same` and :class:`Different` share: a column, and a weight if soft."""
+
+    column: str
+    weight: float | None = None
+    #: It relates two people, so it holds for every two members of a circle.
+    relates_two: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        _check_column(self)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The answer this rule reads."""
+        return (self.column,)
+
+
+@dataclass(frozen=True)
+class Same(_OnColumn):
     """Same value of any column: pairs share it; circles all share it.
 
     Pairs: mentee and mentor share the value of ``column`` (list columns and list cells:
@@ -846,23 +864,10 @@ class Same:
     [[0.0, 1.0], [1.0, 0.0]]
     """
 
-    column: str
-    weight: float | None = None
-    #: It relates two people, so it holds for every two members of a circle.
-    relates_two: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        _check_column(self)
-
     @property
     def name(self) -> str:
         """``same column``."""
         return f"same {self.column}"
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The answer this rule reads."""
-        return (self.column,)
 
     def compile(self, compat: Compatibility) -> Compiled:
         """Forbidden (hard) or penalised (soft) cells: pairs with no value in common."""
@@ -884,7 +889,7 @@ class Same:
 
 
 @dataclass(frozen=True)
-class Different:
+class Different(_OnColumn):
     """Different values of any column: no pair (no two circle members) share a value.
 
     Missing values share nothing, so they never break the rule; list values break it when
@@ -907,23 +912,10 @@ class Different:
     [[True, False], [False, True]]
     """
 
-    column: str
-    weight: float | None = None
-    #: It relates two people, so it holds for every two members of a circle.
-    relates_two: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        _check_column(self)
-
     @property
     def name(self) -> str:
         """``different column``."""
         return f"different {self.column}"
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The answer this rule reads."""
-        return (self.column,)
 
     def compile(self, compat: Compatibility) -> Compiled:
         """Forbidden (hard) or penalised (soft) cells: pairs with a value in common."""
