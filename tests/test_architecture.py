@@ -12,6 +12,7 @@ import pandas as pd
 
 import pairwise
 from pairwise import rules
+from pairwise.solvers import SearchSettings
 
 SRC = Path(pairwise.__file__).resolve().parent
 
@@ -167,8 +168,12 @@ def test_renaming_a_circle_rule_changes_no_circle_and_no_diagnosis() -> None:
     named = [_renamed(plain[0], "common hour"), plain[1], _renamed(plain[2], "never together")]
     pa = pairwise.CircleProblem.from_compatibility(aff, plain)
     pb = pairwise.CircleProblem.from_compatibility(aff, named)
-    a = pairwise.solve(pa, time_limit=1, seed=0)
-    b = pairwise.solve(pb, time_limit=1, seed=0)
+    # a quarter of the default budget: the budget, not the clock, ends both searches even
+    # on a busy test machine (at the default budget it once failed under load)
+    quarter = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
+    a = pairwise.solve(pa, time_limit=1, seed=0, settings=quarter)
+    b = pairwise.solve(pb, time_limit=1, seed=0, settings=quarter)
+    assert a.timings["stopped_by_clock"] == b.timings["stopped_by_clock"] == 0.0
     assert a.circle_of.tolist() == b.circle_of.tolist()
     # a person with no slot: the diagnosis names the slot rule's noun, whatever its name
     slots = np.ones_like(pa.shared[0].member)

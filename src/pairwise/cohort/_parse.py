@@ -720,8 +720,11 @@ def _as_int(v: Any) -> int | None:
         return int(v) if float(v).is_integer() else None
     if isinstance(v, str):
         s = v.strip()
-        if s.lstrip("+-").isdigit():
-            return int(s)
+        if s.lstrip("+-").isdigit():  # '²' is a digit that int() refuses
+            try:
+                return int(s)
+            except ValueError:
+                return None
         try:
             f = float(s)
         except ValueError:
