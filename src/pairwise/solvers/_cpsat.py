@@ -49,7 +49,13 @@ def integer_scale(top: float) -> float:
 
 
 def make_solver(
-    plan: TimePlan, budget: float, seeds: Seeds, workers: int | None, *, deterministic: bool = True
+    plan: TimePlan,
+    budget: float,
+    seeds: Seeds,
+    workers: int | None,
+    *,
+    deterministic: bool = True,
+    reserve: float = 0.0,
 ) -> cp_model.CpSolver:
     """A CP-SAT solver under the one policy (see the module docstring).
 
@@ -62,10 +68,14 @@ def make_solver(
     seeds : Seeds
     workers : int, optional
     deterministic : bool, default True
-        ``False`` stops on the clock only, at the limit (the benchmarks' "as in the
-        literature" mode); ``True`` on deterministic time, with the clock at the limit as
-        a safety net. Either way the limit plus :data:`~pairwise.solvers._plan.SAFETY`
-        leaves room for CP-SAT's overrun and the work after it.
+        ``False`` stops on the clock only, at the limit itself (the benchmarks' "as in the
+        literature" mode); ``True`` on deterministic time, the clock at the limit plus 10%
+        only as a safety net.
+    reserve : float, default 0
+        Seconds the clock keeps back from the safety net for the caller's work after this
+        call (pairs: CP-SAT's overrun and the answer's assembly). Circles keep the whole
+        net: a clock stop earlier than the deterministic budget's would make small solves
+        depend on the load.
     """
     solver = cp_model.CpSolver()
     w = 1 if workers is None else int(workers)
@@ -75,9 +85,7 @@ def make_solver(
         solver.parameters.interleave_search = True
     if deterministic:
         solver.parameters.max_deterministic_time = max(float(budget), 0.01)
-    # CP-SAT's clock ends at the limit itself: its overrun (0.1-0.2 s seen under load)
-    # and the answer's assembly fit in the SAFETY margin
-    solver.parameters.max_time_in_seconds = plan.left(net=False)
+    solver.parameters.max_time_in_seconds = max(0.01, plan.left(net=deterministic) - reserve)
     return solver
 
 
