@@ -6,7 +6,7 @@ import operator
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -44,17 +44,7 @@ Objective = Literal[
 #: The stable objectives (:mod:`pairwise.stability`): ``stable``, the stable matching of
 #: highest total score; ``stable-mentee`` / ``stable-mentor``, the mentee- / mentor-optimal
 #: stable matchings (deferred acceptance with capacities).
-OBJECTIVES: tuple[str, ...] = (
-    "matched-then-total",
-    "total",
-    "maxmin",
-    "maxmin-group",
-    "maxmin-mentee",
-    "covered-then-total",
-    "stable",
-    "stable-mentee",
-    "stable-mentor",
-)
+OBJECTIVES: tuple[str, ...] = get_args(Objective)
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
