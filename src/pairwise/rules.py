@@ -831,6 +831,23 @@ class _OnColumn:
         """The answer this rule reads."""
         return (self.column,)
 
+    @property
+    def name(self) -> str:
+        """The rule's name in messages (each rule's own)."""
+        raise NotImplementedError
+
+    def _breaks(self, a: list[frozenset[str]], b: list[frozenset[str]]) -> BoolArray:
+        """Where a person of ``a`` and one of ``b`` break the rule (each rule's own)."""
+        raise NotImplementedError
+
+    def compile(self, compat: Compatibility) -> Compiled:
+        """Forbidden (hard) or penalised (soft) cells: the pairs that break the rule."""
+        a = _column_sets(compat.mentees, self.column, self.name)
+        b = _column_sets(compat.mentors, self.column, self.name)
+        if self.weight is not None:
+            return _soft_pairs(self.weight, self._breaks(a, b))
+        return Compiled(forbidden=self._breaks(a, b))
+
 
 @dataclass(frozen=True)
 class Same(_OnColumn):
@@ -869,13 +886,9 @@ class Same(_OnColumn):
         """``same column``."""
         return f"same {self.column}"
 
-    def compile(self, compat: Compatibility) -> Compiled:
-        """Forbidden (hard) or penalised (soft) cells: pairs with no value in common."""
-        a = _column_sets(compat.mentees, self.column, self.name)
-        b = _column_sets(compat.mentors, self.column, self.name)
-        if self.weight is not None:
-            return _soft_pairs(self.weight, ~_shares(a, b))
-        return Compiled(forbidden=~_shares(a, b))
+    def _breaks(self, a: list[frozenset[str]], b: list[frozenset[str]]) -> BoolArray:
+        """No value in common."""
+        return ~_shares(a, b)
 
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """People apart where they differ (one value each), or one shared label (lists)."""
@@ -917,13 +930,9 @@ class Different(_OnColumn):
         """``different column``."""
         return f"different {self.column}"
 
-    def compile(self, compat: Compatibility) -> Compiled:
-        """Forbidden (hard) or penalised (soft) cells: pairs with a value in common."""
-        a = _column_sets(compat.mentees, self.column, self.name)
-        b = _column_sets(compat.mentors, self.column, self.name)
-        if self.weight is not None:
-            return _soft_pairs(self.weight, _shares(a, b))
-        return Compiled(forbidden=_shares(a, b))
+    def _breaks(self, a: list[frozenset[str]], b: list[frozenset[str]]) -> BoolArray:
+        """A value in common."""
+        return _shares(a, b)
 
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """People apart (hard) or penalised (soft) where they share a value."""
