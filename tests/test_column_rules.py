@@ -212,6 +212,19 @@ def partitions(n: int, k: int, lo: int, hi: int) -> Any:
                 yield [list(g) for g in key]
 
 
+def affinity_and_avoid(
+    cohort: pairwise.Cohort, aff: Any
+) -> tuple[np.ndarray, set[tuple[int, int]]]:
+    """The symmetric affinity the circle objective sums, and the avoid pairs by position."""
+    raw = np.array(aff.matrix, dtype=np.float64)
+    raw = (raw + raw.T) / 2
+    np.fill_diagonal(raw, 0.0)
+    avoid = {
+        (i, j) for i, xs in enumerate(cohort.avoid) for j, y in enumerate(cohort.ids) if y in xs
+    }
+    return raw, avoid
+
+
 def within(a: np.ndarray, groups: list[list[int]]) -> float:
     return sum(a[i, j] for g in groups for i, j in itertools.combinations(g, 2))
 
@@ -227,12 +240,7 @@ def test_circles_keep_hard_rules_and_reach_the_brute_force_optimum(
         k = 2
     aff = pairwise.affinity(cohort)
     cells = cohort.extra[rule.column].tolist()
-    raw = np.array(aff.matrix, dtype=np.float64)
-    raw = (raw + raw.T) / 2
-    np.fill_diagonal(raw, 0.0)
-    avoid = {
-        (i, j) for i, xs in enumerate(cohort.avoid) for j, y in enumerate(cohort.ids) if y in xs
-    }
+    raw, avoid = affinity_and_avoid(cohort, aff)
     feasible = [
         g
         for g in partitions(n, k, 2, 3)
@@ -296,12 +304,7 @@ def test_soft_circle_rules_reach_the_brute_force_optimum_of_the_penalised_object
     n = len(cohort)
     aff = pairwise.affinity(cohort)
     cells = cohort.extra[rule.column].tolist()
-    raw = np.array(aff.matrix, dtype=np.float64)
-    raw = (raw + raw.T) / 2
-    np.fill_diagonal(raw, 0.0)
-    avoid = {
-        (i, j) for i, xs in enumerate(cohort.avoid) for j, y in enumerate(cohort.ids) if y in xs
-    }
+    raw, avoid = affinity_and_avoid(cohort, aff)
     feasible = [
         g
         for g in partitions(n, 2, 2, 3)
