@@ -128,8 +128,8 @@ def pick(problem: PairProblem, method: str) -> str:
     if assignment.applies(problem):
         return "assignment"
     n, m = problem.shape
-    if n * m >= SPARSE_FROM and problem.objective in SPARSE_OBJECTIVES and fits(problem):
-        return "sparse"
+    if n * m >= SPARSE_FROM and problem.objective in SPARSE_OBJECTIVES:
+        return "sparse"  # solve_pairs hands it to flow if its potentials would not fit
     return "flow"
 
 
