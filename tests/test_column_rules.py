@@ -418,11 +418,9 @@ def test_bad_options_list_every_problem(make: Any, problems: list[str]) -> None:
     assert_listed(e.value, [(None, None, part) for part in problems])
 
 
-def test_pairs_refuse_atmost_and_diversify_with_a_validation_error() -> None:
+def test_pairs_refuse_diversify_with_a_validation_error() -> None:
     cohort = with_extra(pairwise.make_cohort(2, 2, seed=0), team=list("abab"))
     compat = pairwise.score(cohort)
-    with pytest.raises(ValidationError, match="circles rule"):
-        pairwise.PairProblem.from_compatibility(compat, [AtMost("team", 1)])
     with pytest.raises(ValidationError, match="not a pair rule"):
         pairwise.PairProblem.from_compatibility(compat, [Diversify("team")])  # type: ignore[list-item]
 

@@ -102,6 +102,7 @@ def check(problem: PairProblem | CircleProblem, result: Matching | Circles) -> l
     total = sum(float(problem.scores[i][j]) for i, j in pairs if 0 <= i < n and 0 <= j < m)
     out.extend(_objective_violations(result.objective, result.bound, total))
     out.extend(_group_floor_violations(problem, pairs))
+    out.extend(_value_cap_violations(problem, pairs))
     if problem.objective.startswith("stable"):
         out.extend(_stability_violations(problem, pairs, mentee_ids, mentor_ids))
     return sorted(out)
@@ -222,6 +223,26 @@ def _group_floor_violations(problem: PairProblem, pairs: list[tuple[int, int]]) 
                 f"{floor.name}: {got} of {len(floor.members)} mentees matched, "
                 f"at least {floor.at_least} must be"
             )
+    return out
+
+
+def _value_cap_violations(problem: PairProblem, pairs: list[tuple[int, int]]) -> list[str]:
+    """Each value cap (:class:`~pairwise.rules.AtMost`): a mentor's mentees per value."""
+    out = []
+    n, m = problem.shape
+    for cap in problem.value_caps:
+        count: dict[tuple[int, int], int] = {}
+        for i, j in pairs:
+            if not (0 <= i < n and 0 <= j < m):
+                continue  # reported as an unknown position above
+            for v in np.flatnonzero(cap.member[i]).tolist():
+                count[(j, v)] = count.get((j, v), 0) + 1
+        for (j, v), c in sorted(count.items()):
+            if c > cap.k:
+                out.append(
+                    f"{cap.rule}: mentor {problem.mentor_ids[j]} has {c} mentees of "
+                    f"{cap.group(v)}, at most {cap.k} allowed"
+                )
     return out
 
 

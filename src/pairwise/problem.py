@@ -16,7 +16,7 @@ from pairwise.cohort import SHARED_BY
 from pairwise.errors import Problem, ValidationError
 from pairwise.fairness import GroupFloor
 from pairwise.labels import Labels
-from pairwise.rules import Capacity, Forbid, PairRule, earlier_partners
+from pairwise.rules import Capacity, Forbid, PairRule, ValueCap, earlier_partners
 from pairwise.scoring import Compatibility
 
 __all__ = ["OBJECTIVES", "PairProblem"]
@@ -121,6 +121,9 @@ class PairProblem:
         ``ranks[1][i, j]`` the rank mentor ``j`` gave mentee ``i`` (1 = first choice,
         0 = not ranked); ``None`` when nobody ranked anyone. Read by the first/top-3
         choice metrics and the stability preferences (:mod:`pairwise.stability`).
+    value_caps : tuple of ValueCap
+        At most ``k`` of a mentor's mentees per value of a column
+        (:class:`~pairwise.rules.AtMost`): a rule no flow states, solved by CP-SAT.
     """
 
     scores: FloatArray
@@ -143,6 +146,7 @@ class PairProblem:
     group_floors: tuple[GroupFloor, ...] = field(default=(), repr=False)
     minimum: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     ranks: tuple[Int16Array, Int16Array] | None = field(default=None, repr=False)
+    value_caps: tuple[ValueCap, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if len(self.minimum) != len(self.capacity):  # default: no minimum load
@@ -478,10 +482,12 @@ class PairProblem:
         all_matched = False
         panel = None
         group_floors: list[GroupFloor] = []
+        value_caps: list[ValueCap] = []
         criteria = {c: (float(w), compat.components[c]) for c, w in compat.weights.items()}
         penalty = np.zeros((n, m))
         for name, piece in pieces:
             group_floors.extend(piece.group_floors)
+            value_caps.extend(piece.value_caps)
             if piece.soft is not None:  # a soft rule: its weight off the offending cells
                 penalty += piece.soft[0] * piece.soft[1].astype(np.float64)
                 criteria[f"{name} (soft)"] = (-piece.soft[0], piece.soft[1])
@@ -526,6 +532,7 @@ class PairProblem:
             group_floors=tuple(group_floors),
             minimum=np.minimum(low, cap),
             ranks=_cohort_ranks(compat),
+            value_caps=tuple(value_caps),
         )
 
 

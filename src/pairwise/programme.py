@@ -79,12 +79,20 @@ else:  # pragma: no cover
 
 __all__ = ["RULES", "Lines", "Programme"]
 
+
 #: Rule classes a programme file may name in ``[[rules]] type = ...``.
+def _is_rule(obj: object) -> bool:
+    """A rule class (it compiles), not a protocol, a compiled form or a helper function."""
+    compiles = callable(getattr(obj, "compile", None)) or callable(
+        getattr(obj, "compile_circles", None)
+    )
+    return isinstance(obj, type) and compiles and not getattr(obj, "_is_protocol", False)
+
+
 RULES: dict[str, type] = {
     name: getattr(rules_module, name)
     for name in rules_module.__all__
-    if isinstance(getattr(rules_module, name), type)  # a rule class, not a helper function
-    and name not in ("Compiled", "CircleCompiled", "CountRule", "SetRule", "PairRule", "CircleRule")
+    if _is_rule(getattr(rules_module, name))
 }
 #: Rules on any column of the export: their ``column`` is checked against its header.
 _COLUMN_RULES = ("Same", "Different", "Range", "AtMost", "Diversify")
@@ -889,7 +897,7 @@ def _named_option(options: list[str], p: Problem) -> str | None:
 
 def _kind_problem(cls: type, kind: str) -> str:
     """Why rule class ``cls`` cannot be used in a programme of ``kind`` ("" when it can)."""
-    pairs_form = callable(getattr(cls, "compile", None)) and not getattr(cls, "circles_only", False)
+    pairs_form = callable(getattr(cls, "compile", None))
     circle_form = callable(getattr(cls, "compile_circles", None)) or (
         pairs_form and bool(getattr(cls, "relates_two", False))
     )

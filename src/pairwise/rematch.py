@@ -696,11 +696,11 @@ def _all_keepable(p2: PairProblem, keep: IntArray) -> bool:
 
     Then "fewest changes first" keeps them all, and the rest is the problem's own objective
     on what they leave (see :func:`_solve_around`). Plain: no panels, required pairs or
-    everyone-matched rule, every required pair among the kept, objective ``total`` or
-    ``matched-then-total``.
+    everyone-matched rule or value caps, every required pair among the kept, objective
+    ``total`` or ``matched-then-total``.
     """
     kept = set(map(tuple, keep.tolist()))
-    if p2.panel is not None or not set(p2.required) <= kept or p2.all_matched:
+    if p2.panel is not None or not set(p2.required) <= kept or p2.all_matched or p2.value_caps:
         return False
     if p2.objective not in ("total", "matched-then-total"):
         return False

@@ -198,13 +198,32 @@ class Matching:
         other = "other " if mine else ""
         if len(others) == 0:
             return prefix + f"no {other}allowed mentor offers what is missing"
-        full = int((load[others] >= p.capacity[others]).sum())
+        is_full = load[others] >= p.capacity[others]
+        full = int(is_full.sum())
+        capped, caps = self._capped(i, others[~is_full])
         if full == len(others):
             return prefix + f"every {other}allowed mentor is full ({len(others)} allowed)"
+        at_cap = f", {capped} with her group at its cap ({caps})" if capped else ""
+        free = len(others) - full - capped
+        if free == 0:
+            return prefix + f"{len(others)} {other}allowed mentors, {full} full{at_cap}"
         return prefix + (
-            f"{len(others)} {other}allowed mentors, {full} full; the {len(others) - full} with "
+            f"{len(others)} {other}allowed mentors, {full} full{at_cap}; the {free} with "
             "room serve the objective better elsewhere"
         )
+
+    def _capped(self, i: int, mentors: IntArray) -> tuple[int, str]:
+        """How many of ``mentors`` a value cap keeps from mentee ``i``, and the caps' names."""
+        p = self.problem
+        hit = np.zeros(len(mentors), dtype=bool)
+        names = []
+        for cap in p.value_caps:
+            loads = cap.loads(self.assignment, p.shape[1])[mentors][:, cap.member[i]]
+            now = (loads >= cap.k).any(axis=1) & ~hit if loads.size else np.zeros_like(hit)
+            if now.any():
+                names.append(cap.rule)
+            hit |= now
+        return int(hit.sum()), ", ".join(names)
 
     def explain(
         self, mentee_id: Any, k: int = 3, *, time_limit: float | None = None, seed: int = 0

@@ -58,7 +58,7 @@ import numpy.typing as npt
 from pairwise import scoring
 from pairwise._validate import id_text, is_int, is_real, positions
 from pairwise.errors import Problem, ValidationError
-from pairwise.fairness import GroupFloor, floors, groups_of
+from pairwise.fairness import NAMED_FROM, GroupFloor, floors, groups_of
 
 if TYPE_CHECKING:
     from pairwise.cohort import Cohort
@@ -96,6 +96,7 @@ __all__ = [
     "SetRule",
     "SharedLanguage",
     "SharedSlot",
+    "ValueCap",
     "VettedOnly",
     "diversity_terms",
 ]
@@ -140,9 +141,69 @@ class Compiled:
     minimum: IntArray | None = None
     #: minimum matched mentees per group (:class:`MatchRate`)
     group_floors: tuple[GroupFloor, ...] = ()
+    #: at most ``k`` of a mentor's mentees per value of a column (:class:`AtMost`)
+    value_caps: tuple[ValueCap, ...] = ()
     #: a soft rule's (weight, offending cells as 0/1 float32): ``weight`` is taken off the
     #: score of every offending cell, and shown as a criterion of weight ``-weight``
     soft: tuple[float, npt.NDArray[np.float32]] | None = None
+
+
+@dataclass(frozen=True)
+class ValueCap:
+    """At most ``k`` of each mentor's mentees have any one value of ``column`` (a hard rule).
+
+    What :class:`AtMost` compiles to for pairs: for every mentor ``j`` and value ``v``,
+    ``sum(x[i, j] for i with member[i, v]) <= k``. A mentee with several values (a list
+    column) counts once for each; one with none is not counted.
+
+    Attributes
+    ----------
+    rule : str
+        The rule's name (``"at most 2 per region"``).
+    column : str
+    values : tuple of str
+    member : ndarray of bool, shape (n_mentees, len(values))
+    k : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cap = ValueCap("at most 1 per team", "team", ("a", "b"), np.eye(2, dtype=bool), 1)
+    >>> cap.group(0)  # a value held by fewer than 3 mentees is not named
+    'a group of 1 (team)'
+    """
+
+    rule: str
+    column: str
+    values: tuple[str, ...]
+    member: BoolArray
+    k: int
+
+    def group(self, v: int) -> str:
+        """Value ``v`` in programme terms, named only if enough mentees hold it.
+
+        From :data:`~pairwise.fairness.NAMED_FROM` mentees on: a smaller group's value
+        could single people out.
+        """
+        size = int(self.member[:, v].sum())
+        if size >= NAMED_FROM:
+            return f"{self.column} {self.values[v]}"
+        return f"a group of {size} ({self.column})"
+
+    def loads(self, pairs: npt.ArrayLike, n_mentors: int) -> IntArray:
+        """``(n_mentors, len(values))`` counts of each mentor's mentees per value.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cap = ValueCap("at most 1 per team", "team", ("a",), np.ones((2, 1), bool), 1)
+        >>> cap.loads([[0, 0], [1, 0]], 1).tolist()
+        [[2]]
+        """
+        at = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        out = np.zeros((n_mentors, len(self.values)), dtype=np.int64)
+        np.add.at(out, at[:, 1], self.member[at[:, 0]].astype(np.int64))
+        return out
 
 
 @runtime_checkable
@@ -1024,16 +1085,17 @@ class Range:
 
 @dataclass(frozen=True)
 class AtMost:
-    """At most ``k`` members of a circle per value of any column (circles only, hard only).
+    """At most ``k`` per value of any column: in a circle, or among a mentor's mentees (hard only).
 
-    A count rule like :class:`MaxPerChapter` over any column; list columns count a member
-    once for each of her values.
+    Circles: a count rule like :class:`MaxPerChapter` over any column. Pairs: no mentor
+    gets more than ``k`` mentees with the same value ("at most 2 mentees from one
+    region per mentor"), a :class:`ValueCap`; ``auto`` then solves with CP-SAT (the rule
+    breaks the flow structure), ``check`` verifies it and an infeasible problem names the
+    mentors and groups in conflict. List columns count a person once for each of her
+    values; a person with no value is not counted.
 
-    Pairs refuse it (a :class:`~pairwise.errors.ValidationError` when a pair problem is
-    built): each mentor's mentees sharing a value would need (mentor, value) nodes in
-    every exact pair method and in ``check``, which pairwise does not have yet. It has no
-    soft form: its penalty ``max(0, count - k)`` is not a sum over pairs of members, so
-    neither the circle search's affinity nor its bounds would see it exactly.
+    It has no soft form: its penalty ``max(0, count - k)`` is not a sum over pairs of
+    members, so neither the circle search's affinity nor its bounds would see it exactly.
 
     Parameters
     ----------
@@ -1045,15 +1107,21 @@ class AtMost:
 
     Examples
     --------
+    >>> import pairwise
     >>> AtMost("team", 2).name
     'at most 2 per team'
+    >>> compat = pairwise.score(pairwise.make_cohort(30, 6, seed=1))
+    >>> p = pairwise.PairProblem.from_compatibility(
+    ...     compat, [pairwise.rules.Capacity(5), AtMost("region", 2)]
+    ... )
+    >>> m = pairwise.solve(p, time_limit=5)
+    >>> pairwise.check(p, m)
+    []
     """
 
     column: str
     k: int = 1
     weight: None = None
-    #: Pair problems refuse it (see the class notes); programme files say so when read.
-    circles_only: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -1071,23 +1139,16 @@ class AtMost:
         """``at most k per column``."""
         return f"at most {self.k} per {self.column}"
 
-    def compile(self, compat: Compatibility) -> Compiled:
-        """Refused: pairs have no form of this rule yet (see the class notes).
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The answer this rule reads."""
+        return (self.column,)
 
-        Raises
-        ------
-        ValidationError
-            Always.
-        """
-        raise ValidationError(
-            [
-                Problem(
-                    f"{self.name}: a circles rule; pairs have no form of it",
-                    column=str(self.column),
-                    expected="Capacity, Different or Same for pairs",
-                )
-            ]
-        )
+    def compile(self, compat: Compatibility) -> Compiled:
+        """A :class:`ValueCap` over the mentees' values of ``column``."""
+        labels, member = _count_matrix(compat.mentees, self.column, self.name)
+        cap = ValueCap(self.name, str(self.column), labels, member, int(self.k))
+        return Compiled(value_caps=(cap,))
 
     def compile_circles(self, people: Cohort) -> CircleCompiled:
         """A count rule over ``column``."""

@@ -14,8 +14,10 @@ its integer potentials, :func:`.sparse.fits`) to ``flow`` (the answer says
 
 ``auto`` is a documented alias (networkx's ``maximum_matching`` pattern): ``assignment``
 when it applies, ``sparse`` from :data:`SPARSE_FROM` cells on, else ``flow``; per-topic
-panels always go to ``flow`` (:mod:`.panels`). These are exact and polynomial, and take no
-time limit; ``cpsat`` keeps to the plan and may return a ``feasible`` answer with a bound.
+panels always go to ``flow`` (:mod:`.panels`), value caps
+(:class:`~pairwise.rules.AtMost`, which no flow states) to ``cpsat``. The flows are exact
+and polynomial, and take no time limit; ``cpsat`` keeps to the plan and may return a
+``feasible`` answer with a bound.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pairwise.problem import PairProblem
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.answer import Answer
 from pairwise.solvers.pairs import assignment
+from pairwise.solvers.pairs.caps import trim
 from pairwise.solvers.pairs.cpsat import Keep, solve_cpsat
 from pairwise.solvers.pairs.fair import needs_fair, solve_fair
 from pairwise.solvers.pairs.feasibility import (
@@ -57,6 +60,8 @@ SPARSE_OBJECTIVES = ("matched-then-total", "total")
 
 def pick(problem: PairProblem, method: str) -> str:
     """The method that solves ``problem`` (``auto`` resolved); ValidationError if none can."""
+    if problem.value_caps and not needs_fair(problem):
+        return _capped(problem, method)
     if method == "assignment" and not assignment.applies(problem):
         raise ValidationError(
             [
@@ -133,6 +138,22 @@ def pick(problem: PairProblem, method: str) -> str:
     return "flow"
 
 
+def _capped(problem: PairProblem, method: str) -> str:
+    """``cpsat`` for a problem with value caps (the flows do not state them)."""
+    if method not in ("auto", "cpsat") or problem.panel is not None:
+        raise ValidationError(
+            [
+                Problem(
+                    f"method {method!r} does not do {problem.value_caps[0].rule} "
+                    "(rules.AtMost on pairs)",
+                    value=method,
+                    expected="'auto' or 'cpsat', without per-topic panels",
+                )
+            ]
+        )
+    return "cpsat"
+
+
 def solve_pairs(
     problem: PairProblem,
     method: str,
@@ -166,6 +187,8 @@ def solve_pairs(
     # a search would look for an infeasible problem's answer until its limit: a flow
     # decides the flow rules at once, and its pairs are the search's first answer
     start = feasible_pairs(problem) if chosen in ("cpsat", "fair") else None
+    if start is not None and problem.value_caps:  # the flow does not state the caps
+        start = trim(problem, start)
     if chosen == "fair":
         answer = solve_fair(problem, plan, seeds, workers, deterministic=deterministic)
     elif chosen == "cpsat":

@@ -30,6 +30,7 @@ from pairwise.problem import PairProblem
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE, integer_scale, make_solver, raise_core
 from pairwise.solvers._plan import SAFETY, Seeds, TimePlan
 from pairwise.solvers.answer import Answer
+from pairwise.solvers.pairs.caps import cap_rows
 from pairwise.solvers.pairs.flow import maxmin_floor
 from pairwise.solvers.pairs.network import after_required, best_total, free_arcs
 
@@ -39,7 +40,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 class _Model:
-    """A boolean per allowed pair; demand, capacity, minimum loads and required pairs.
+    """A boolean per allowed pair; demand, capacity, minimum loads, value caps, required pairs.
 
     The rules are plain linear constraints, so CP-SAT's LP relaxation sees them (a
     flow-like model is then solved fast); ``assumed=True`` puts each rule family under an
@@ -84,6 +85,8 @@ class _Model:
             if problem.minimum[j] > 0:
                 low = int(problem.minimum[j])
                 self.hold(sum(terms) >= low, f"minimum {low} of mentor {ids_b[j]}")
+        for name, ks, k in cap_rows(problem, self.rows, self.cols):
+            self.hold(sum(self.x[t] for t in ks.tolist()) <= k, name)
         index = {
             (i, j): k
             for k, (i, j) in enumerate(zip(self.rows.tolist(), self.cols.tolist(), strict=True))
@@ -210,8 +213,11 @@ def solve_cpsat(
     budget = DETERMINISTIC_SHARE * plan.limit
     optimal = True
     bound: float | None = None
+    # the flows' threshold search finds the floor exactly and fast, where the flows state
+    # every rule (not with kept pairs or value caps)
+    by_flow = keep is None and not problem.value_caps
     for k, phase in enumerate(phases):
-        if phase == "floor" and keep is None:  # the flows' threshold search: exact, fast
+        if phase == "floor" and by_flow:
             _forbid_below(mdl, problem, maxmin_floor(problem))
             continue
         if plan.left(net=False) < _LEAST_SHARE * plan.limit:
@@ -224,7 +230,7 @@ def solve_cpsat(
             mdl.model.maximize(targets[phase])
             # this phase and the later ones CP-SAT solves share what is left; the clock
             # left is read after the set-up
-            share = budget / sum(1 for q in phases[k:] if not (q == "floor" and keep is None))
+            share = budget / sum(1 for q in phases[k:] if not (q == "floor" and by_flow))
             solver = make_solver(
                 plan, share, seeds, workers, deterministic=deterministic, reserve=_reserve(plan)
             )

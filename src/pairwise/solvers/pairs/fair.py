@@ -38,6 +38,7 @@ from pairwise.problem import PairProblem
 from pairwise.solvers._cpsat import DETERMINISTIC_SHARE, integer_scale, make_solver, raise_core
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.answer import Answer
+from pairwise.solvers.pairs.caps import cap_rows
 
 __all__ = ["needs_fair", "solve_fair"]
 
@@ -140,6 +141,9 @@ class _Fair:
                 md.add(self.x[index[(i, j)]] == 1).only_enforce_if(lit)
             else:
                 md.add_bool_or([lit.Not()])
+        for name, ks, k in cap_rows(problem, self.rows, self.cols):
+            lit = self.assume(name)
+            md.add(sum(self.x[t] for t in ks.tolist()) <= k).only_enforce_if(lit)
         for f in problem.group_floors:
             if f.at_least > 0:
                 lit = self.assume(f"{f.name}: at least {f.at_least} of {len(f.members)} matched")

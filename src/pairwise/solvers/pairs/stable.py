@@ -74,6 +74,14 @@ def _refuse(problem: PairProblem) -> None:
                 expected="no MatchRate rule",
             )
         )
+    if problem.value_caps:
+        bad.append(
+            Problem(
+                "stable objectives take no value caps",
+                value=problem.value_caps[0].rule,
+                expected="no AtMost rule",
+            )
+        )
     if bad:
         raise ValidationError(bad)
 
