@@ -152,3 +152,37 @@ def test_per_rank_columns_beside_the_empty_ranked_column_of_a_round_trip() -> No
     frame.loc[0, "ranked"] = mentors[2]  # a list in one row as well: both forms
     with pytest.raises(pairwise.ValidationError, match="both a ranked list and per-rank columns"):
         pairwise.Cohort.from_frame(frame)
+
+
+def _programme(tmp_path: object, body: str) -> pairwise.Programme:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    _frame(ranked=["m3;m1;m2", "m2", "", "", ""]).to_csv(folder / "a.csv", index=False)
+    head = '[programme]\nname = "t"\n[input]\nfile = "a.csv"\n'
+    (folder / "p.toml").write_text(head + body, encoding="utf-8")
+    return pairwise.Programme.from_toml(folder / "p.toml")
+
+
+def test_a_programmes_ranked_table_sets_the_decay(tmp_path: object) -> None:
+    prog = _programme(
+        tmp_path, '[weights]\nranked = 3\n[ranked]\ndecay = "linear"\nk = 2\nside = "mentee"\n'
+    )
+    assert prog.ranked == {"decay": "linear", "k": 2, "side": "mentee"}
+    got = prog.problem().criteria["ranked"][1]
+    cohort = prog.cohort()
+    want = RankedPreference(decay="linear", k=2, side="mentee")(cohort.mentees, cohort.mentors)
+    assert np.allclose(got, want)
+    assert np.allclose(got[0], [0.5, 0.0, 1.0])  # m1 second of k=2, m2 third: 0, m3 first
+    plain = _programme(tmp_path, "[weights]\nranked = 3\n").problem().criteria["ranked"][1]
+    assert np.allclose(plain[0], [0.5, 0.25, 1.0])  # the default: geometric, ratio 0.5
+
+
+def test_a_bad_ranked_table_lists_every_problem_at_its_line(tmp_path: object) -> None:
+    with pytest.raises(pairwise.ValidationError) as err:
+        _programme(tmp_path, '[ranked]\ndecay = "cubic"\nratio = 2\nk = 0\nsid = "x"\n')
+    text = [str(p) for p in err.value.problems]
+    assert len(text) == 4, text
+    for key, line in (("decay", 6), ("ratio", 7), ("k", 8), ("sid", 9)):
+        assert any(f"{key} (line {line})" in t for t in text), (key, text)
+    assert any("did you mean 'side'" in t for t in text)

@@ -26,6 +26,10 @@ it names the same building blocks the Python API offers.
     [weights]                           # criteria weights (normalised to sum 1)
     topics = 5
     region = 1
+    ranked = 2                          # ranked lists (off unless weighted)
+    [ranked]                            # how a rank decays: RankedPreference's options
+    decay = "linear"                    # or "geometric" (with ratio = 0.5)
+    k = 3                               # ranks that count
 
     [[rules]]
     type = "DifferentChapter"
@@ -112,6 +116,7 @@ _TABLES: dict[str, set[str]] = {
         "fold_labels",
     },
     "weights": set(),
+    "ranked": {"side", "decay", "ratio", "k"},
     "rules": set(),
     "solve": {"objective", "time_limit", "seed", "method", "workers"},
     "circles": {
@@ -143,6 +148,10 @@ class Programme:
         ``file`` (absolute), ``columns``, ``list_sep``, ``sheet``, ``encoding``,
         ``delimiter``.
     weights : dict of str to float
+    ranked : dict
+        ``[ranked]``: options of :class:`~pairwise.scoring.RankedPreference` (``side``,
+        ``decay``, ``ratio``, ``k``) for the ``ranked`` criterion; given, the criterion is
+        on (weight 1 unless ``[weights] ranked`` says otherwise).
     rules : list
         Rule objects from :mod:`pairwise.rules`.
     solve : dict
@@ -165,6 +174,7 @@ class Programme:
     circles: dict[str, Any] = field(default_factory=dict)
     output: Path | None = None
     include: tuple[str, ...] = ()
+    ranked: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Programme:
@@ -226,6 +236,7 @@ class Programme:
         name, kind = _programme_table(tables["programme"], base, at, problems)
         inp, fields = _input_table(tables["input"], base, at, problems)
         weights = _weights_table(tables["weights"], at, problems)
+        ranked = _ranked_table(tables["ranked"], at, problems)
         rule_objects = _rules_table(tables["rules"], kind, base, at, problems, fields)
         solve = _solve_table(tables["solve"], kind, at, problems)
         output = _output_table(tables["output"], base, at, problems)
@@ -239,6 +250,7 @@ class Programme:
             kind=kind,
             input=inp,
             weights=weights,
+            ranked=ranked,
             rules=rule_objects,
             solve=solve,
             circles=circles,
@@ -301,21 +313,22 @@ class Programme:
         """Score the cohort and build the programme's problem (pairs or circles)."""
         from pairwise.circles import CircleProblem
         from pairwise.problem import PairProblem
-        from pairwise.scoring import affinity, score
+        from pairwise.scoring import RankedPreference, affinity, score
 
         people = self.cohort() if cohort is None else cohort
         weights = self.weights or None
+        criteria = [RankedPreference(**self.ranked)] if self.ranked else None
         objective = self.solve.get("objective")
         if self.kind == "pairs":
-            compat = score(people, weights)
+            compat = score(people, weights, criteria=criteria)
             kwargs = {"objective": objective} if objective else {}
             return PairProblem.from_compatibility(compat, self.rules, **kwargs)
         options = dict(self.circles)
         led = options.get("mentors") == "one-per-circle"
         roles = ("mentee", "mentor") if led else _peer_roles(people)
-        aff = affinity(people, weights, roles=roles)
+        aff = affinity(people, weights, criteria=criteria, roles=roles)
         if options.pop("fit", False) and led:
-            options["fit"] = score(people, weights)
+            options["fit"] = score(people, weights, criteria=criteria)
         if objective:
             options["objective"] = objective
         return CircleProblem.from_compatibility(aff, self.rules, **options)
@@ -762,6 +775,22 @@ def _weights_table(
         else:
             weights[k] = float(v)
     return weights
+
+
+def _ranked_table(table: dict[str, Any], lines: Lines, problems: list[Problem]) -> dict[str, Any]:
+    """``[ranked]``: the options of :class:`~pairwise.scoring.RankedPreference`, checked."""
+    from pairwise.scoring import RankedPreference
+
+    options = {k: v for k, v in table.items() if k in _TABLES["ranked"]}  # others: reported
+    try:
+        RankedPreference(**options)
+    except ValidationError as err:
+        for p in err.problems:
+            key = p.message.removeprefix("bad ")
+            problems.append(_at(lines.key("ranked", key), p.message, value=p.value,
+                                expected=p.expected))  # fmt: skip
+        return {}
+    return options
 
 
 def _rules_table(
