@@ -132,3 +132,30 @@ def test_bad_inputs_to_the_report_and_the_new_export_options_are_validation_erro
         )
         with pytest.raises(pairwise.ValidationError, match="include"):
             pairwise.Programme.from_toml("p.toml")
+
+
+def test_the_report_counts_minimum_loads_and_names_mentors_who_cannot_reach_theirs() -> None:
+    cohort = pairwise.make_cohort(30, 8, seed=1)
+    compat = pairwise.score(cohort)
+    low = [2] * 8
+    problem = pairwise.PairProblem.from_compatibility(
+        compat, [pairwise.rules.Capacity(override=3, minimum=low), pairwise.rules.SameRegion()]
+    )
+    allowed = problem.allowed.sum(axis=0)
+    want = tuple(str(x) for x, k in zip(problem.mentor_ids, allowed, strict=True) if k < 2)
+    assert want  # this cohort has mentors with fewer than 2 mentees of their region
+    found = pairwise.inspect(cohort, problem)
+    assert found.minimum == 16 and found.short_of_minimum == want
+    text = str(found)
+    assert "minimum loads take 16" in text
+    assert f"{len(want)} mentor(s) have a minimum load above the mentees" in text
+    frame = found.to_frame()
+    assert frame[frame.section == "minimum above the mentees allowed"].item.tolist() == list(want)
+    with pytest.raises(pairwise.InfeasibleError):  # the report was right: no matching meets it
+        pairwise.solve(problem)
+    heavy = pairwise.PairProblem.from_compatibility(
+        compat, [pairwise.rules.Capacity(override=5, minimum=[4] * 8)]
+    )
+    assert "minimum loads add up to 32 mentees, but mentees ask for 30" in str(
+        pairwise.inspect(cohort, heavy)
+    )

@@ -3,7 +3,8 @@
 What a programme manager checks before matching: how many people of each kind, topics
 mentees need and no mentor offers, criteria that are zero for every pair (a column mapped
 but empty), mentees no mentor is allowed for under the rules (and which rules), people who
-left blank an answer that a rule reads, and capacity against demand. ``pairwise inspect
+left blank an answer that a rule reads, capacity against demand, and minimum loads (with
+the mentors whose minimum exceeds the mentees allowed for them). ``pairwise inspect
 PROGRAMME.toml`` prints it; :meth:`CohortReport.to_frame` gives it to a notebook;
 :meth:`pairwise.Cohort.report` is the part the answers alone give.
 
@@ -99,6 +100,8 @@ def inspect(
             blanks=blank_answers(cohort, problem.rule_columns),
             capacity=int(problem.capacity.sum()),
             demand=int(problem.demand.sum()),
+            minimum=int(problem.minimum.sum()),
+            short_of_minimum=_short_of_minimum(problem),
         )
     if isinstance(problem, CircleProblem) and problem.compat is not None:
         compat = problem.compat
@@ -107,3 +110,9 @@ def inspect(
         )
         return replace(found, zero_criteria=zero)
     return found
+
+
+def _short_of_minimum(problem: PairProblem) -> tuple[str, ...]:
+    """Mentors (ids) whose minimum load exceeds the mentees allowed for them."""
+    allowed = (problem.allowed & (problem.demand > 0)[:, None]).sum(axis=0)
+    return tuple(str(problem.mentor_ids[j]) for j in np.flatnonzero(problem.minimum > allowed))

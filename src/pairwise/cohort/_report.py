@@ -57,6 +57,11 @@ class CohortReport:
         rule reads.
     capacity, demand : int
         Places mentors offer and mentors mentees ask for (pairs; 0 for circles).
+    minimum : int
+        Mentees the mentors must take at least, over all mentors (minimum loads; pairs).
+    short_of_minimum : tuple of str
+        Mentors whose minimum load exceeds the mentees the rules allow for them: no
+        matching can meet it.
     """
 
     counts: pd.DataFrame
@@ -68,6 +73,8 @@ class CohortReport:
     capacity: int = 0
     demand: int = 0
     notes: tuple[str, ...] = field(default=())
+    minimum: int = 0
+    short_of_minimum: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """Every finding as one long table: ``section``, ``item``, ``value``."""
@@ -84,6 +91,8 @@ class CohortReport:
         blanks = zip(self.blanks.column, self.blanks.people, strict=True)
         rows += [("blank answers", str(c), int(k)) for c, k in blanks]
         rows += [("places", "capacity", self.capacity), ("places", "demand", self.demand)]
+        rows += [("places", "minimum", self.minimum)]
+        rows += [("minimum above the mentees allowed", x, "") for x in self.short_of_minimum]
         return pd.DataFrame(rows, columns=["section", "item", "value"])
 
     def __str__(self) -> str:
@@ -95,6 +104,7 @@ class CohortReport:
             lines.append(
                 f"places: mentors offer {self.capacity}, mentees ask for {self.demand}"
                 f" ({ratio:.2f} places per mentee asked)"
+                + (f"; minimum loads take {self.minimum}" if self.minimum else "")
             )
         if len(self.topics) or self.hidden_topics:
             lines.append("topics needed and offered by no mentor:")
@@ -124,6 +134,18 @@ class CohortReport:
             lines.append(f"{k} topic(s) needed by mentees are offered by no mentor")
         if details and len(self.no_mentor):
             lines.append(f"{len(self.no_mentor)} mentee(s) have no allowed mentor under the rules")
+        if self.minimum > self.demand:
+            lines.append(
+                f"minimum loads add up to {self.minimum} mentees, but mentees ask for "
+                f"{self.demand} mentors: no matching meets them all"
+            )
+        if self.short_of_minimum:
+            who = list(self.short_of_minimum)
+            ids = ", ".join(who[:SHOWN_IDS]) + (", ..." if len(who) > SHOWN_IDS else "")
+            lines.append(
+                f"{len(who)} mentor(s) have a minimum load above the mentees the rules "
+                f"allow for them: {ids}"
+            )
         for c in self.zero_criteria:
             lines.append(f"criterion '{c}' is zero for every pair (is its column empty?)")
         for column, rules, people, who in self.blanks.itertuples(index=False):
