@@ -35,7 +35,6 @@ from pairwise.solvers.pairs.fair import needs_fair, solve_fair
 from pairwise.solvers.pairs.feasibility import (
     check_required,
     feasible_pairs,
-    hall_violation,
     infeasible_all_matched,
     infeasible_minimum,
 )
@@ -46,8 +45,6 @@ from pairwise.solvers.pairs.stable import solve_stable
 
 __all__ = ["METHODS", "SPARSE_FROM", "Keep", "pick", "solve_pairs"]
 
-#: The most mentees and mentors an infeasibility proved before the search names.
-SHOWN = 10
 
 #: Pair methods ``solve`` accepts.
 METHODS: tuple[str, ...] = ("auto", "assignment", "flow", "sparse", "cpsat")
@@ -175,17 +172,9 @@ def solve_pairs(
     if problem.objective.startswith("stable"):
         return solve_stable(problem, plan)
     chosen = "cpsat" if keep is not None else pick(problem, method)
-    if chosen == "cpsat" and problem.all_matched:
-        x, y, need, room = hall_violation(problem)
-        if need > room:  # proven at once by a max flow: CP-SAT would search until the limit
-            ids_a, ids_b = problem.mentee_ids, problem.mentor_ids
-            rules = [f"every mentee matched: {ids_a[i]}" for i in x[:SHOWN].tolist()]
-            rules += [
-                f"capacity {problem.capacity[j]} of mentor {ids_b[j]}" for j in y[:SHOWN].tolist()
-            ]
-            raise InfeasibleError([*infeasible_all_matched(problem).conflicts, *rules])
     # a search would look for an infeasible problem's answer until its limit: a flow
-    # decides the flow rules at once, and its pairs are the search's first answer
+    # decides the flow rules at once (naming the conflict as the flow methods do), and its
+    # pairs are the search's first answer
     start = feasible_pairs(problem) if chosen in ("cpsat", "fair") else None
     if start is not None and problem.value_caps:  # the flow does not state the caps
         start = trim(problem, start)

@@ -105,6 +105,11 @@ def infeasible_all_matched(problem: PairProblem) -> InfeasibleError:
             f"{len(x)} mentees {who + ' ' if who else ''}need {need} mentor places, but the "
             f"{len(y)} mentors allowed for them have {room} places: {shown}"
         )
+        caps = ", ".join(f"{problem.mentor_ids[j]} ({problem.capacity[j]})" for j in y[:10])
+        conflicts.append(
+            f"the rules in conflict: every mentee matched ({len(x)} mentees) and the capacity "
+            f"of {len(y)} mentor(s): {caps}{' ...' if len(y) > 10 else ''}"
+        )
         conflicts.extend(_ruled_out(problem, x, y))
     return InfeasibleError(conflicts or ["not every mentee can be matched"])
 
