@@ -30,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pairwise._stability_kernels import propose
+
 if TYPE_CHECKING:
     from pairwise.problem import PairProblem
 
@@ -39,6 +41,7 @@ __all__ = [
     "deferred_acceptance",
     "preference_keys",
     "preference_order",
+    "stable_ends",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -81,16 +84,28 @@ def preference_order(problem: PairProblem, side: str) -> list[IntArray]:
     >>> [o.tolist() for o in preference_order(p, "mentee")]
     [[0, 1], [0, 1]]
     """
-    keys = preference_keys(problem, side)
-    ok = problem.allowed
-    if side == "mentor":
-        keys, ok = tuple(k.T for k in keys), ok.T
-    out: list[IntArray] = []
-    for r, allow in enumerate(ok):
-        cand = np.flatnonzero(allow)
-        order = np.lexsort(tuple(-k[r, cand] for k in reversed(keys)))  # best first
-        out.append(cand[order].astype(np.int64))
-    return out
+    order, count = _order_matrix(problem, side)
+    return [order[r, : count[r]].astype(np.int64) for r in range(len(order))]
+
+
+def _order_matrix(problem: PairProblem, side: str) -> tuple[IntArray, IntArray]:
+    """Every row's partners best first (acceptable ones, then the rest), and how many are ok.
+
+    Rows are mentees for ``side="mentee"``, mentors for ``"mentor"``. One stable sort per
+    row over the keys of :func:`preference_keys` (a stable sort keeps the lower position
+    first among equal keys, which is the last key), the forbidden partners last.
+    """
+    ok = problem.allowed if side == "mentee" else problem.allowed.T
+    if problem.ranks is None:  # the ranked keys are constant: one stable sort on the scores
+        scores = problem.scores if side == "mentee" else problem.scores.T
+        cost = np.ascontiguousarray(np.where(ok, -scores, np.inf))
+        order = np.argsort(cost, axis=1, kind="stable")
+    else:
+        keys = preference_keys(problem, side)[:3]
+        if side == "mentor":
+            keys = tuple(k.T for k in keys)
+        order = np.lexsort((*(-k for k in reversed(keys)), ~ok), axis=1)
+    return order.astype(np.int64, copy=False), ok.sum(axis=1).astype(np.int64)
 
 
 def _greater(a: Keys, b: Keys) -> npt.NDArray[np.bool_]:
@@ -183,6 +198,13 @@ def deferred_acceptance(problem: PairProblem, proposer: str = "mentee") -> IntAr
 
     ``proposer="mentee"`` gives the mentee-optimal stable matching (each mentee demands
     one mentor; mentors hold up to their capacity), ``"mentor"`` the mentor-optimal one.
+    The proposals run compiled (:func:`pairwise._stability_kernels.propose`); each
+    receiver keeps the proposers it holds in a heap, worst on top.
+
+    References
+    ----------
+    Gale, D. and Shapley, L. S. (1962). College admissions and the stability of marriage.
+    *The American Mathematical Monthly* 69(1), 9-15.
 
     Examples
     --------
@@ -191,29 +213,39 @@ def deferred_acceptance(problem: PairProblem, proposer: str = "mentee") -> IntAr
     >>> deferred_acceptance(p).tolist(), deferred_acceptance(p, "mentor").tolist()
     ([[0, 0], [1, 1]], [[0, 0], [1, 1]])
     """
-    import heapq
+    orders = {side: _order_matrix(problem, side) for side in ("mentee", "mentor")}
+    return _deferred(problem, proposer, orders)
 
+
+def stable_ends(problem: PairProblem) -> tuple[IntArray, IntArray]:
+    """The mentee-optimal and the mentor-optimal stable matchings, sorting preferences once.
+
+    Every stable matching lies between them (the lattice of stable matchings); when they
+    are equal it is the only one.
+
+    Examples
+    --------
+    >>> import pairwise
+    >>> p = pairwise.PairProblem.from_scores([[0.9, 0.1], [0.8, 0.7]])
+    >>> [a.tolist() for a in stable_ends(p)]
+    [[[0, 0], [1, 1]], [[0, 0], [1, 1]]]
+    """
+    orders = {side: _order_matrix(problem, side) for side in ("mentee", "mentor")}
+    return _deferred(problem, "mentee", orders), _deferred(problem, "mentor", orders)
+
+
+def _deferred(
+    problem: PairProblem, proposer: str, orders: dict[str, tuple[IntArray, IntArray]]
+) -> IntArray:
+    """Deferred acceptance with ``proposer`` proposing, from both sides' sorted preferences."""
     mentee_side = proposer == "mentee"
-    prefs = preference_order(problem, "mentee" if mentee_side else "mentor")
-    other = preference_order(problem, "mentor" if mentee_side else "mentee")
-    quota = np.ones(len(prefs), np.int64) if mentee_side else problem.capacity
-    room = problem.capacity if mentee_side else np.ones(len(other), np.int64)
-    rank = [dict(zip(o.tolist(), range(len(o)), strict=True)) for o in other]
-    held: list[list[tuple[int, int]]] = [[] for _ in other]  # min-heap of (-rank, proposer)
-    nxt = np.zeros(len(prefs), np.int64)
-    free = [p for p in range(len(prefs)) for _ in range(int(quota[p]))][::-1]
-    while free:
-        p = free.pop()
-        if nxt[p] >= len(prefs[p]):
-            continue
-        q = int(prefs[p][nxt[p]])
-        nxt[p] += 1
-        if room[q] <= 0:
-            free.append(p)
-            continue
-        heapq.heappush(held[q], (-rank[q][p], p))
-        if len(held[q]) > room[q]:
-            free.append(heapq.heappop(held[q])[1])
-    pairs = [(p, q) if mentee_side else (q, p) for q in range(len(other)) for _, p in held[q]]
-    out = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-    return out
+    prefs, count = orders["mentee" if mentee_side else "mentor"]
+    other, _ = orders["mentor" if mentee_side else "mentee"]
+    n_p, n_q = prefs.shape[0], other.shape[0]
+    quota = np.ones(n_p, np.int64) if mentee_side else problem.capacity.astype(np.int64)
+    room = problem.capacity.astype(np.int64) if mentee_side else np.ones(n_q, np.int64)
+    rank = np.empty((n_q, n_p), dtype=np.int64)  # receiver q's rank of proposer p
+    np.put_along_axis(rank, other, np.arange(n_p, dtype=np.int64)[None, :], axis=1)
+    held_p, held_q = propose(prefs, count, rank, quota, room)
+    pairs = np.stack([held_p, held_q] if mentee_side else [held_q, held_p], axis=1)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))].astype(np.int64).reshape(-1, 2)

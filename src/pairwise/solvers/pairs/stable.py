@@ -50,7 +50,7 @@ from pairwise.errors import InfeasibleError, Problem, SolverError, ValidationErr
 from pairwise.problem import PairProblem
 from pairwise.solvers._plan import TimePlan
 from pairwise.solvers.answer import Answer
-from pairwise.stability import deferred_acceptance, preference_order
+from pairwise.stability import deferred_acceptance, preference_order, stable_ends
 
 __all__ = ["MAX_ENTRIES", "solve_stable"]
 
@@ -158,8 +158,8 @@ def _constraints(problem: PairProblem, cells: IntArray) -> sparse.csr_matrix:
 
 def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
     """The stable matching of highest total, by the MILP of the module notes."""
-    rows = deferred_acceptance(problem, "mentee")
-    if np.array_equal(rows, deferred_acceptance(problem, "mentor")):
+    rows, other = stable_ends(problem)
+    if np.array_equal(rows, other):
         _held(problem, rows, "only")  # the lattice's two ends meet: one stable matching
         return Answer(rows, optimal=True, method="stable-unique")
     n, m = problem.shape
