@@ -78,7 +78,7 @@ def _pairs(m: pairwise.Matching) -> list[tuple[int, int]]:
 @given(problems())
 def test_covered_then_total_is_the_lexicographic_optimum(p: PairProblem) -> None:
     best = brute(p)
-    for method in ("flow", "cpsat"):
+    for method in ("flow", "sparse", "cpsat"):  # sparse: itself where demands are <= 1
         if best is None:
             with pytest.raises(InfeasibleError):
                 pairwise.solve(p, method=method, time_limit=5)
@@ -134,7 +134,9 @@ def test_every_method_name_solves_it_and_sparse_hands_it_to_flow() -> None:
         meth: pairwise.solve(p, method=meth, time_limit=5)
         for meth in ("auto", "flow", "sparse", "cpsat")
     }
-    assert results["sparse"].method == "flow"
+    assert results["sparse"].method == "flow"  # demand 2: coverage is not sparse's order
+    one = PairProblem.from_scores(rng.random((8, 5)), capacity=3, objective="covered-then-total")
+    assert pairwise.solve(one, method="sparse").method == "sparse"
     keys = {meth: key(p, _pairs(r)) for meth, r in results.items()}
     first = keys["flow"]
     for k in keys.values():
@@ -192,17 +194,24 @@ def test_a_programme_file_accepts_the_objective(tmp_path: Any) -> None:
     assert pairwise.check(result.problem, result) == []
 
 
+def _random(
+    seed: int, n: int, m: int, holes: float, caps: int, demands: tuple[int, int]
+) -> PairProblem:
+    """A random coverage problem: scores rounded (ties), a share of holes, random sizes."""
+    rng = np.random.default_rng(seed)
+    scores = np.where(rng.random((n, m)) < holes, np.nan, rng.random((n, m)).round(1))
+    return PairProblem.from_scores(
+        scores,
+        capacity=rng.integers(0, caps + 1, m),
+        demand=rng.integers(demands[0], demands[1] + 1, n),
+        objective="covered-then-total",
+    )
+
+
 @st.composite
 def larger(draw: st.DrawFn) -> PairProblem:
     n, m = draw(st.integers(2, 7)), draw(st.integers(2, 5))
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    scores = np.where(rng.random((n, m)) < 0.3, np.nan, rng.random((n, m)).round(2))
-    return PairProblem.from_scores(
-        scores,
-        capacity=rng.integers(0, 4, m),
-        demand=rng.integers(1, 4, n),
-        objective="covered-then-total",
-    )
+    return _random(draw(st.integers(0, 2**16)), n, m, 0.3, 3, (1, 3))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,4 +222,22 @@ def test_flow_and_cpsat_agree_beyond_brute_force(p: PairProblem) -> None:
     assert pairwise.check(p, flow) == [] and pairwise.check(p, sat) == []
     assert sat.status == "optimal"
     a, b = key(p, _pairs(flow)), key(p, _pairs(sat))
+    assert a[:2] == b[:2] and a[2] == pytest.approx(b[2], abs=1e-5)
+
+
+@st.composite
+def wide(draw: st.DrawFn) -> PairProblem:
+    """One mentor per mentee, more mentors than sparse's 12 candidates, ties and holes."""
+    n, m = draw(st.integers(5, 60)), draw(st.integers(13, 30))
+    return _random(draw(st.integers(0, 2**16)), n, m, 0.4, 2, (0, 1))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wide())
+def test_sparse_covers_as_the_dense_flow_does(p: PairProblem) -> None:
+    flow = pairwise.solve(p, method="flow")
+    sparse = pairwise.solve(p, method="sparse")
+    assert sparse.method == "sparse"
+    assert pairwise.check(p, sparse) == []
+    a, b = key(p, _pairs(flow)), key(p, _pairs(sparse))
     assert a[:2] == b[:2] and a[2] == pytest.approx(b[2], abs=1e-5)

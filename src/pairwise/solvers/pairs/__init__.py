@@ -7,10 +7,11 @@
 | ``sparse`` | ``matched-then-total``, ``total`` | candidate arcs + reduced-cost proof |
 | ``cpsat`` | every pairing problem and objective | OR-Tools CP-SAT, phases, unsat cores |
 
-``sparse`` hands ``covered-then-total`` (and minimum loads whose bonuses would overflow
-its integer potentials, :func:`.sparse.fits`) to ``flow`` (the answer says
-``method="flow"``). The stable objectives have their own solvers
-(:mod:`pairwise.solvers.pairs.stable`) whatever the method.
+``sparse`` solves ``covered-then-total`` where demands are at most 1 (:func:`as_cover`)
+and hands the rest of it (and minimum loads whose bonuses would overflow its integer
+potentials, :func:`.sparse.fits`) to ``flow`` (the answer says ``method="flow"``). The
+stable objectives have their own solvers (:mod:`pairwise.solvers.pairs.stable`) whatever
+the method.
 
 ``auto`` is a documented alias (networkx's ``maximum_matching`` pattern): ``assignment``
 when it applies, ``sparse`` from :data:`SPARSE_FROM` cells on, else ``flow``; per-topic
@@ -21,6 +22,8 @@ and polynomial, and take no time limit; ``cpsat`` keeps to the plan and may retu
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -43,7 +46,7 @@ from pairwise.solvers.pairs.panels import solve_panels
 from pairwise.solvers.pairs.sparse import fits, solve_sparse
 from pairwise.solvers.pairs.stable import solve_stable
 
-__all__ = ["METHODS", "SPARSE_FROM", "Keep", "pick", "solve_pairs"]
+__all__ = ["METHODS", "SPARSE_FROM", "Keep", "as_cover", "pick", "solve_pairs"]
 
 
 #: Pair methods ``solve`` accepts.
@@ -130,9 +133,38 @@ def pick(problem: PairProblem, method: str) -> str:
     if assignment.applies(problem):
         return "assignment"
     n, m = problem.shape
-    if n * m >= SPARSE_FROM and problem.objective in SPARSE_OBJECTIVES:
+    if n * m >= SPARSE_FROM and (
+        problem.objective in SPARSE_OBJECTIVES or as_cover(problem) is not None
+    ):
         return "sparse"  # solve_pairs hands it to flow if its potentials would not fit
     return "flow"
+
+
+def as_cover(problem: PairProblem) -> PairProblem | None:
+    """``covered-then-total`` as sparse's objective, where demands are at most 1.
+
+    With one mentor per mentee, mentees covered are pairs, and mentors covered are the
+    minimum-load units met with a minimum of 1 for every mentor: so the most pairs, then
+    the most such units, then the total (what ``sparse`` solves with minimum loads, their
+    bonus below the pairs' and above the scores) is the coverage order. ``None`` when
+    that does not hold (demands above 1, or minimum loads of the problem's own, which are
+    hard rules above coverage).
+
+    Examples
+    --------
+    >>> import pairwise
+    >>> p = pairwise.PairProblem.from_scores([[0.9, 0.8]], capacity=1,
+    ...                                      objective="covered-then-total")
+    >>> as_cover(p).minimum.tolist(), as_cover(p).objective
+    ([1, 1], 'matched-then-total')
+    """
+    if problem.objective != "covered-then-total" or problem.minimum.any():
+        return None
+    if int(problem.demand.max(initial=0)) > 1:
+        return None
+    wanted = (problem.allowed & (problem.demand > 0)[:, None]).any(axis=0)
+    low = (wanted & (problem.capacity > 0)).astype(np.int64)
+    return replace(problem, minimum=low, objective="matched-then-total")
 
 
 def _capped(problem: PairProblem, method: str) -> str:
@@ -191,7 +223,9 @@ def solve_pairs(
     elif chosen == "assignment":
         answer = assignment.solve_assignment(problem)
     elif chosen == "sparse" and problem.objective in SPARSE_OBJECTIVES and fits(problem):
-        answer = solve_sparse(problem)  # else (coverage, huge minimum bonuses): by flow
+        answer = solve_sparse(problem)  # else (huge minimum bonuses): by flow
+    elif chosen == "sparse" and (cover := as_cover(problem)) is not None and fits(cover):
+        answer = solve_sparse(cover)  # else (coverage with demands above 1): by flow
     elif problem.panel is not None:
         answer = solve_panels(problem)
     else:
