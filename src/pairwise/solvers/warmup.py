@@ -45,10 +45,12 @@ def _load() -> None:
     from pairwise.solvers.circles import lagrange
     from pairwise.solvers.circles.local import compile_kernels
     from pairwise.solvers.pairs.sparse import solve_sparse
+    from pairwise.stability import deferred_acceptance
 
     try:  # the same specialisations as real solves: tiny real solves
         rng = np.random.default_rng(0)
         solve_sparse(PairProblem.from_scores(rng.random((24, 6)), capacity=4))
+        deferred_acceptance(PairProblem.from_scores(rng.random((4, 2)), capacity=2))
         compile_kernels()
         lagrange.compile_kernels()  # the mentor-led bound's, so a first solve has them
     except Exception:  # a real solve loads (and reports) on demand
