@@ -169,17 +169,20 @@ class Matching:
         got = np.bincount(self.assignment[:, 0], minlength=p.shape[0])
         short = np.flatnonzero(got < p.demand)
         load = np.bincount(self.assignment[:, 1], minlength=p.shape[1])
+        cap_loads = [c.loads(self.assignment, p.shape[1]) for c in p.value_caps]  # once
         rows = []
         for i in short:
             allowed = np.flatnonzero(p.allowed[i])
             if len(allowed) == 0:
                 reason = p.why_no_mentor(int(i))
             else:
-                reason = self._short_reason(int(i), allowed, load)
+                reason = self._short_reason(int(i), allowed, load, cap_loads)
             rows.append((p.mentee_ids[i], int(p.demand[i] - got[i]), reason))
         return pd.DataFrame(rows, columns=["mentee_id", "missing", "reason"])
 
-    def _short_reason(self, i: int, allowed: IntArray, load: IntArray) -> str:
+    def _short_reason(
+        self, i: int, allowed: IntArray, load: IntArray, cap_loads: list[IntArray]
+    ) -> str:
         """Why mentee ``i``, who has allowed mentors, got fewer than she asked for."""
         p = self.problem
         mine = set(self.assignment[self.assignment[:, 0] == i, 1].tolist())
@@ -200,7 +203,7 @@ class Matching:
             return prefix + f"no {other}allowed mentor offers what is missing"
         is_full = load[others] >= p.capacity[others]
         full = int(is_full.sum())
-        capped, caps = self._capped(i, others[~is_full])
+        capped, caps = self._capped(i, others[~is_full], cap_loads)
         if full == len(others):
             return prefix + f"every {other}allowed mentor is full ({len(others)} allowed)"
         at_cap = f", {capped} with her group at its cap ({caps})" if capped else ""
@@ -212,13 +215,16 @@ class Matching:
             "room serve the objective better elsewhere"
         )
 
-    def _capped(self, i: int, mentors: IntArray) -> tuple[int, str]:
-        """How many of ``mentors`` a value cap keeps from mentee ``i``, and the caps' names."""
+    def _capped(self, i: int, mentors: IntArray, cap_loads: list[IntArray]) -> tuple[int, str]:
+        """How many of ``mentors`` a value cap keeps from mentee ``i``, and the caps' names.
+
+        ``cap_loads``: each cap's (mentor, value) loads in this matching, in cap order.
+        """
         p = self.problem
         hit = np.zeros(len(mentors), dtype=bool)
         names = []
-        for cap in p.value_caps:
-            loads = cap.loads(self.assignment, p.shape[1])[mentors][:, cap.member[i]]
+        for cap, all_loads in zip(p.value_caps, cap_loads, strict=True):
+            loads = all_loads[mentors][:, cap.member[i]]
             now = (loads >= cap.k).any(axis=1) & ~hit if loads.size else np.zeros_like(hit)
             if now.any():
                 names.append(cap.rule)
