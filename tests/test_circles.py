@@ -50,21 +50,26 @@ def _feasible(p: CircleProblem, g_of: tuple[int, ...]) -> bool:
     m = p.n_circles
     circles = [[i for i, g in enumerate(g_of) if g == c] for c in range(m)]
     for c, ms in enumerate(circles):
-        if not p.min_size[c] <= len(ms) <= p.max_size[c]:
+        if not p.min_size[c] <= len(ms) <= p.max_size[c] or not rules_hold(p, ms):
             return False
-        if any(p.apart[i, j] for i, j in itertools.combinations(ms, 2)):
-            return False
-        for rule in p.shared:
-            if ms and not rule.member[ms].all(axis=0).any():
-                return False
-        for count in p.counts:
-            for k in range(len(count.labels)):
-                n = int(count.member[ms, k].sum())
-                if count.at_most is not None and n > count.at_most:
-                    return False
-                if n < count.at_least and not (count.or_none and n == 0):
-                    return False
     return all(len({g_of[i] for i in group}) == 1 for group in p.together)
+
+
+def rules_hold(p: CircleProblem, ms: list[int]) -> bool:
+    """Whether one circle of these members keeps every circle rule but its size."""
+    if any(p.apart[i, j] for i, j in itertools.combinations(ms, 2)):
+        return False
+    for rule in p.shared:
+        if ms and not rule.member[ms].all(axis=0).any():
+            return False
+    for count in p.counts:
+        for k in range(len(count.labels)):
+            n = int(count.member[ms, k].sum())
+            if count.at_most is not None and n > count.at_most:
+                return False
+            if n < count.at_least and not (count.or_none and n == 0):
+                return False
+    return True
 
 
 def _value(p: CircleProblem, g_of: tuple[int, ...]) -> tuple[float, float]:

@@ -26,7 +26,14 @@ from ortools.sat.python import cp_model
 from pairwise.errors import InfeasibleError
 from pairwise.solvers._plan import Seeds, TimePlan
 
-__all__ = ["DETERMINISTIC_SHARE", "SCALE", "integer_scale", "make_solver", "raise_core"]
+__all__ = [
+    "DETERMINISTIC_SHARE",
+    "SCALE",
+    "clock_stopped",
+    "integer_scale",
+    "make_solver",
+    "raise_core",
+]
 
 #: Integer cost units given to the largest absolute score (flows and CP-SAT objectives).
 SCALE = 1_000_000
@@ -87,6 +94,19 @@ def make_solver(
         solver.parameters.max_deterministic_time = max(float(budget), 0.01)
     solver.parameters.max_time_in_seconds = max(0.01, plan.left(net=deterministic) - reserve)
     return solver
+
+
+def clock_stopped(solver: cp_model.CpSolver, status: object) -> bool:
+    """Whether the clock, not the deterministic budget or a proof, ended a solve.
+
+    Such an answer depends on the machine's load (``timings["stopped_by_clock"]``).
+    """
+    if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+        return False
+    params = solver.parameters
+    if params.max_deterministic_time >= 1e300:  # clock-only solves ("as in the literature")
+        return False
+    return bool(solver.response_proto.deterministic_time < 0.999 * params.max_deterministic_time)
 
 
 def raise_core(

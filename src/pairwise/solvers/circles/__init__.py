@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +53,7 @@ from pairwise.solvers._plan import SAFETY, Seeds, TimePlan
 from pairwise.solvers.answer import Answer
 from pairwise.solvers.circles import columns
 from pairwise.solvers.circles.bounds import simple_bound
+from pairwise.solvers.circles.columns import COLUMNS_PER_SECOND
 from pairwise.solvers.circles.cpsat import solve_model, unit_scale
 from pairwise.solvers.circles.diagnose import diagnose
 from pairwise.solvers.circles.lagrange import best_bound, count_range_bound
@@ -80,9 +81,6 @@ Progress = Callable[[dict[str, float]], None]
 CIRCLE_METHODS: tuple[str, ...] = ("auto", "cpsat", "local")
 #: ``auto`` proves optimality with CP-SAT up to this many people.
 EXACT_UP_TO = 30
-#: Candidate circles ``auto`` may list per second of ``time_limit`` / 4 (see
-#: :mod:`.columns`); 30 people in circles of 4-6 (764,000 sets) need a limit of 4 s.
-COLUMNS_PER_SECOND = 800_000
 
 
 def solve_circles(
@@ -186,17 +184,30 @@ def _search_counts(
     screen = sorted({counts[round(t * step)] for t in range(min(SCREEN_COUNTS, len(counts)))})
     problems = {k: p.with_count(k) for k in counts}
     units = build_units(p)  # the units do not depend on the sizes
+    # the counts share one listing of circles where their size bounds are the same
+    types = {_types(q) for q in problems.values()}
+    listing: dict[object, columns.Columns] | None = {} if len(types) == 1 else None
+    list_limit = plan.limit if listing is not None else plan.limit / len(counts)
     listed = method == "auto" and p.n <= 2 * EXACT_UP_TO
-    listed = listed and all(
-        _columns_fit(problems[k], units, plan.limit / len(counts)) for k in counts
-    )
+    listed = listed and all(_columns_fit(problems[k], units, list_limit) for k in counts)
+    if listed and listing is not None:
+        # one listing for every count: listed now (its size and the work it took are
+        # counts, so the choice stays reproducible); it and every count's pricing must
+        # fit half the limit, the rest is the counts' searches and proofs
+        cols = columns.listed(problems[counts[0]], units, listing)
+        cost = columns.listing_seconds(cols) + len(counts) * columns.pricing_seconds(cols)
+        listed = cost <= plan.limit / 2
     # every count solved in an equal share: listed columns, or CP-SAT asked for by name
     exact = listed or (method == "cpsat" and len(counts) <= SCREEN_COUNTS)
     if exact:
         screen = counts
     share = plan.limit / len(screen) if exact else SCREEN_SHARE * plan.limit / len(screen)
     screen = sorted(screen, key=lambda k: (abs(k - p.n_circles), k))
-    found = _screen(problems, screen, share, exact, method, plan, seeds, workers, settings)
+    shared = _Listing(listing, len(counts)) if listed and listing is not None else None
+    clock: list[int] = []  # counts the clock cut from the screening
+    found = _screen(
+        problems, screen, share, exact, method, plan, seeds, workers, settings, shared, clock
+    )
     if not found:
         # no count works: the conflicts of the count the constructor chose
         return _solve_fixed(p, method, plan, seeds, workers, settings, progress)
@@ -206,8 +217,9 @@ def _search_counts(
     # bounds of unsolved counts are weak), before the final run so it keeps the limit
     span = count_range_bound(p, units, (counts[0], counts[-1]), plan.limit, plan)
     if not exact:
-        # the caller's own plan: the same work budget as a solve at this count alone
-        # (the searches are reproducible, so the same answer, unless the clock ends it)
+        # the caller's own plan: the same local search budget as a solve at this count
+        # alone (the searches are reproducible, so the same answer, unless the clock ends
+        # it); CP-SAT plans for the limit the screening left
         final = _solve_fixed(
             problems[best],
             method,
@@ -216,6 +228,9 @@ def _search_counts(
             workers,
             settings,
             progress,
+            cp_seconds=(1.0 - SCREEN_SHARE) * plan.limit,
+            # circles listed to choose the path are not listed again (and are paid for)
+            shared=_Listing(listing, 1) if listing else None,
         )
         if _answer_key(problems[best], final) >= _answer_key(problems[best], answer):
             answer = final
@@ -225,11 +240,19 @@ def _search_counts(
     q = problems[best]
     optimal = exact and len(found) == len(counts) and all(a.optimal for a in found.values())
     timings = dict(answer.timings)
-    timings["counts_screened"] = float(len(screen))
+    timings["counts_screened"] = float(len(screen) - len(clock))
+    # the clock, not the plan, chose which counts were tried or how far one went
+    if clock or any(a.timings.get("stopped_by_clock", 0.0) for a in found.values()):
+        timings["stopped_by_clock"] = 1.0
     timings["solve"] = plan.elapsed()
     return replace(
         answer, optimal=optimal, bound=bound, sizes=(q.min_size, q.max_size), timings=timings
     )
+
+
+def _types(p: CircleProblem) -> tuple[tuple[int, int], ...]:
+    """The distinct (smallest, largest) size bounds of a problem's circles."""
+    return tuple(sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)}))
 
 
 def _screen(
@@ -242,6 +265,8 @@ def _screen(
     seeds: Seeds,
     workers: int | None,
     settings: SearchSettings | None,
+    shared: _Listing | None = None,
+    clock: list[int] | None = None,
 ) -> dict[int, Answer]:
     """Each count of ``screen`` (in order) solved for the work planned for ``share`` seconds.
 
@@ -250,11 +275,14 @@ def _screen(
     start ran on: 850 mentees and 150 mentors, two counts of five, 5.4 s each of a 60 s
     limit). The clock is only a safety net: each count's ends :data:`SCREEN_SLACK` times
     its share after it starts, and the screening's at :data:`SCREEN_NET` of the limit
-    (``exact``: the caller's plan). Counts without an answer are left out.
+    (the counts it cuts are added to ``clock``). ``exact``: every count is tried, on the
+    caller's plan. Counts without an answer are left out.
     """
     found: dict[int, Answer] = {}
-    for k in screen:
-        if found and plan.elapsed() > SCREEN_NET * plan.limit:
+    for t, k in enumerate(screen):
+        if not exact and found and plan.elapsed() > SCREEN_NET * plan.limit:
+            if clock is not None:
+                clock.extend(screen[t:])
             break
         end = min(SCREEN_NET * plan.limit, plan.elapsed() + SCREEN_SLACK * share)
         net = plan if exact else TimePlan(end / (1.0 + SAFETY), plan.given, plan.start)
@@ -269,6 +297,7 @@ def _screen(
                 None,
                 seconds=share,
                 screening=not exact,
+                shared=shared,
             )
         except (InfeasibleError, SolverError):
             continue
@@ -307,12 +336,17 @@ def _solve_fixed(
     *,
     seconds: float | None = None,
     screening: bool = False,
+    shared: _Listing | None = None,
+    cp_seconds: float | None = None,
 ) -> Answer:
     """Solve with everyone placed (InfeasibleError when the rules cannot all hold).
 
     ``seconds`` (default: the plan's limit) is what the work budgets and the method are
     planned for; the plan's clock stays the safety net. ``screening`` (a count screened on
     a large cohort): no CP-SAT start when the greedy one fails (SolverError instead).
+    ``shared``: the circles are listed once for every count of a count search, planned for
+    its own limit (``auto`` then lists them whenever that listing fits). ``cp_seconds``
+    (default ``seconds``): what the CP-SAT steps after the local search plan for.
     """
     limit = plan.limit if seconds is None else float(seconds)
     settings = SearchSettings() if settings is None else settings
@@ -327,10 +361,13 @@ def _solve_fixed(
     timings: dict[str, float] = {"prepare": plan.elapsed()}
     run = _Run(p, units, plan, seeds, workers, settings, progress, timings, bound)
     run.seconds = limit
+    run.cp_seconds = limit if cp_seconds is None else min(limit, float(cp_seconds))
     run.cpsat_start = not (screening and p.n > EXACT_UP_TO)
+    if shared is not None:
+        run.listing, run.listing_share = shared.cache, 1.0 / shared.solves
     if method == "cpsat":
         chosen, (g_of, optimal, bound) = "cpsat", run.cpsat(limit, None)
-    elif method == "auto" and _columns_fit(p, units, limit):
+    elif method == "auto" and (shared is not None or _columns_fit(p, units, limit)):
         chosen, (g_of, optimal, bound) = "local+exact", run.local_then_columns()
     elif method == "local" or p.n > EXACT_UP_TO:
         chosen, optimal = "local", False
@@ -340,6 +377,14 @@ def _solve_fixed(
     arr = _rows(p, units, g_of)
     timings["solve"] = plan.elapsed()
     return Answer(arr, optimal=optimal, method=chosen, bound=bound, timings=timings)
+
+
+@dataclass
+class _Listing:
+    """Circle listings a count search shares, and the limit the listing is planned for."""
+
+    cache: dict[object, columns.Columns]
+    solves: int  # how many solves the one listing serves
 
 
 class _Run:
@@ -361,7 +406,10 @@ class _Run:
         self.workers, self.settings, self.progress = workers, settings, progress
         self.timings, self.bound = timings, bound
         self.seconds = plan.limit  # what the methods plan their work for
+        self.cp_seconds = plan.limit  # what the CP-SAT steps after the local search plan for
+        self.listing_share = 1.0  # the share of the listing's planned time this solve pays
         self.cpsat_start = True  # CP-SAT may give the local search its start
+        self.listing: dict[object, columns.Columns] | None = None  # shared circle listings
 
     def local(self, seconds: float) -> IntArray:
         """The local search's answer, planned for ``seconds`` of the limit."""
@@ -391,6 +439,7 @@ class _Run:
             self.workers,
             hint=hint,
             deterministic=self.settings.deterministic,
+            timings=self.timings,
         )
         self.timings["cpsat"] = time.perf_counter() - t1
         return g_of, optimal, min(self.bound, cp_bound)
@@ -405,11 +454,14 @@ class _Run:
             self.units,
             g_local,
             plan=self.plan,
-            budget=DETERMINISTIC_SHARE * (self.seconds - first),
+            seconds=self.cp_seconds - first,
+            listing_share=self.listing_share,
             seeds=self.seeds,
             workers=self.workers,
             scale=unit_scale(self.units),
             deterministic=self.settings.deterministic,
+            cache=self.listing,
+            timings=self.timings,
         )
         self.timings["exact"] = time.perf_counter() - t1
         self.timings["columns"] = float(exact.columns)
@@ -421,7 +473,7 @@ class _Run:
         first = min(self.seconds / 4, 1.0)
         g_local = self.local(first)
         try:
-            g_cp, optimal, bound = self.cpsat(self.seconds - first, g_local)
+            g_cp, optimal, bound = self.cpsat(max(self.cp_seconds - first, 0.0), g_local)
         except SolverError:  # no better answer in time: the local search's stands (feasible)
             return g_local, False, self.bound
         if _key(self.p, self.units, g_cp) >= _key(self.p, self.units, g_local):

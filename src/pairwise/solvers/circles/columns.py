@@ -21,7 +21,9 @@ formulation of grouping problems:
 3. **Fixing and CP-SAT.** A column whose best possible solution, ``bound - max(r_S, 0) +
    r_S``, is below the incumbent (the local search's answer) cannot be in a better
    solution, and is removed; usually all but a few hundred go. CP-SAT solves the set
-   partitioning model over the rest: optimal there means optimal overall.
+   partitioning model over the rest: optimal there means optimal overall. Where more
+   than :data:`KEPT_PER_SECOND` per second of the budget are left (a loose bound), the
+   incumbent stands with the bound, unproven: the model would not be built in time.
 
 References
 ----------
@@ -37,9 +39,8 @@ References
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -48,7 +49,7 @@ from scipy import sparse as sp
 from scipy.optimize import linprog
 
 from pairwise.circles import CircleProblem
-from pairwise.solvers._cpsat import make_solver
+from pairwise.solvers._cpsat import DETERMINISTIC_SHARE, clock_stopped, make_solver
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.circles.units import Units
 
@@ -60,6 +61,18 @@ BoolArray = npt.NDArray[np.bool_]
 MAX_CANDIDATES = 3_000_000
 #: Most column-generation rounds of the LP bound.
 LP_ROUNDS = 200
+#: Candidate circles ``auto`` may list per second of ``time_limit`` / 4 (and sets looked
+#: at per planned second of listing); 30 people in circles of 4-6 (764,000 sets) need a
+#: limit of 4 s.
+COLUMNS_PER_SECOND = 800_000
+#: Columns priced per planned second (the LP rounds' reduced values, the fixing).
+PRICED_PER_SECOND = 1_000_000
+#: Planned seconds of the LP rounds' own overhead, per proof.
+PRICING_BASE = 0.05
+#: Columns left after the fixing that CP-SAT takes per second of its budget; with more,
+#: the incumbent stands with the LP bound (building the model costs about 20,000 columns
+#: a second in Python, so the model never takes more than a quarter of the budget).
+KEPT_PER_SECOND = 5_000
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class Columns:
     fits: BoolArray
     type_bounds: list[tuple[int, int]]
     type_count: IntArray
+    examined: int = 0  # unit sets looked at while listing (the listing's work)
 
 
 @dataclass(frozen=True)
@@ -107,60 +121,138 @@ def candidate_sets(p: CircleProblem, w: IntArray) -> int | None:
 
 
 def enumerate_columns(p: CircleProblem, units: Units) -> Columns:
-    """Every unit set that satisfies every circle rule on its own (see the module doc)."""
-    D, intra, w, apart = units.affinity, units.intra, units.weight, units.apart
-    ub = units.has_label.astype(bool)
-    uc, clo, chi, corn = units.count, units.count_min, units.count_max, units.count_or_none
-    bit_rule = units.label_rule
-    U = len(w)
+    """Every unit set that satisfies every circle rule on its own (see the module doc).
+
+    Grown one unit at a time: each set of ``k`` units extends the sets of ``k - 1`` that
+    passed the rules that only get harder with more members (kept apart, a common label,
+    the largest size, every count's ceiling), so a rule prunes every superset of a set it
+    refuses, never listing them. The columns come in the order of
+    ``itertools.combinations`` per size (the extension keeps the lexicographic order).
+    """
+    U = len(units.weight)
     bounds = sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)})
     count = np.array(
         [int(((p.min_size == a) & (p.max_size == b)).sum()) for a, b in bounds], np.int64
     )
-    k_lo, k_hi = _k_range(p, w)
-    rules = [np.flatnonzero(bit_rule == r) for r in range(len(p.shared))]
+    k_lo, k_hi = _k_range(p, units.weight)
+    grow = _Growth(p, units, max(b for _, b in bounds))
+    # the sets of the current size that may still grow, with their running totals
+    sets = grow.keep(
+        _Sets(
+            np.arange(U, dtype=np.int64)[:, None],
+            units.weight.astype(np.int64).copy(),
+            units.intra.astype(np.float64).copy(),
+            units.has_label.astype(bool),
+            units.count.astype(np.int64).copy(),
+        )
+    )
     members: list[IntArray] = []
     values: list[FloatArray] = []
     fit_rows: list[BoolArray] = []
-    for k in range(k_lo, k_hi + 1):
-        total = math.comb(U, k)
-        flat = itertools.chain.from_iterable(itertools.combinations(range(U), k))
-        combo = np.fromiter(flat, dtype=np.int64, count=total * k).reshape(total, k)
-        weight = w[combo].sum(axis=1)
-        fit = np.stack([(weight >= a) & (weight <= b) for a, b in bounds], axis=1)
-        ok = fit.any(axis=1)
-        combo, fit = combo[ok], fit[ok]
-        for a, b in itertools.combinations(range(k), 2):
-            ok = ~apart[combo[:, a], combo[:, b]]
-            combo, fit = combo[ok], fit[ok]
-        for bits in rules:
-            common = ub[combo[:, 0]][:, bits]
-            for a in range(1, k):
-                common &= ub[combo[:, a]][:, bits]
-            ok = common.any(axis=1)
-            combo, fit = combo[ok], fit[ok]
-        if uc.shape[1]:
-            cnt = uc[combo].sum(axis=1)
-            ok = (cnt <= chi).all(axis=1) & ((cnt >= clo) | (corn & (cnt == 0))).all(axis=1)
-            combo, fit = combo[ok], fit[ok]
-        value = intra[combo].sum(axis=1)
-        for a, b in itertools.combinations(range(k), 2):
-            value = value + D[combo[:, a], combo[:, b]]
-        if p.objective == "mean":  # each member's mean summed: 2 S / (people - 1)
-            people = w[combo].sum(axis=1)
-            value = np.where(people > 1, 2.0 * value / np.maximum(people - 1, 1), 0.0)
-        padded = np.full((len(combo), k_hi), -1, dtype=np.int64)
-        padded[:, :k] = combo
-        members.append(padded)
-        values.append(value)
-        fit_rows.append(fit)
+    examined = U
+    for k in range(1, k_hi + 1):
+        if k >= k_lo and len(sets.combo):
+            combo, value, fit = grow.columns(sets, bounds)
+            padded = np.full((len(combo), k_hi), -1, dtype=np.int64)
+            padded[:, :k] = combo
+            members.append(padded)
+            values.append(value)
+            fit_rows.append(fit)
+        if k == k_hi or not len(sets.combo):
+            break
+        examined += int((U - 1 - sets.combo[:, -1]).sum())
+        sets = grow.extend(sets)
     return Columns(
         members=np.concatenate(members) if members else np.zeros((0, k_hi), np.int64),
         value=np.concatenate(values) if values else np.zeros(0),
         fits=np.concatenate(fit_rows) if fit_rows else np.zeros((0, len(bounds)), bool),
         type_bounds=bounds,
         type_count=count,
+        examined=examined,
     )
+
+
+def listing_seconds(cols: Columns) -> float:
+    """Planned seconds of listing ``cols`` (from the sets looked at, never the clock)."""
+    return cols.examined / COLUMNS_PER_SECOND
+
+
+def pricing_seconds(cols: Columns) -> float:
+    """Planned seconds of one proof's LP rounds and fixing over ``cols``."""
+    return PRICING_BASE + len(cols.value) / PRICED_PER_SECOND
+
+
+@dataclass(frozen=True)
+class _Sets:
+    """Unit sets of one size (rows of ``combo``) with their running totals."""
+
+    combo: IntArray
+    weight: IntArray
+    value: FloatArray
+    common: BoolArray  # labels every member has
+    cnt: IntArray  # members per count label
+
+
+class _Growth:
+    """The rules of :func:`enumerate_columns`: which sets may grow, which are columns."""
+
+    def __init__(self, p: CircleProblem, units: Units, high: int) -> None:
+        self.p, self.units, self.high = p, units, high
+        self.ub = units.has_label.astype(bool)
+        self.rules = [np.flatnonzero(units.label_rule == r) for r in range(len(p.shared))]
+        self.counted = units.count.shape[1] > 0
+        # ceilings prune while growing only where counts never go down with a member
+        self.grow_cap = self.counted and bool((units.count >= 0).all())
+
+    def _ok(self, weight: IntArray, common: BoolArray, cnt: IntArray) -> BoolArray:
+        ok = weight <= self.high
+        for bits in self.rules:
+            ok &= common[:, bits].any(axis=1)
+        if self.grow_cap:
+            ok &= (cnt <= self.units.count_max).all(axis=1)
+        return ok
+
+    def keep(self, s: _Sets) -> _Sets:
+        """The sets that pass the rules growing cannot repair."""
+        ok = self._ok(s.weight, s.common, s.cnt)
+        return _Sets(s.combo[ok], s.weight[ok], s.value[ok], s.common[ok], s.cnt[ok])
+
+    def extend(self, s: _Sets) -> _Sets:
+        """Every set grown by each unit after its last one (lexicographic order kept)."""
+        u = self.units
+        last = s.combo[:, -1]
+        reps = len(u.weight) - 1 - last
+        parent = np.repeat(np.arange(len(s.combo)), reps)
+        starts = np.repeat(np.cumsum(reps) - reps, reps)
+        j = np.repeat(last + 1, reps) + (np.arange(len(parent)) - starts)
+        ok = s.weight[parent] + u.weight[j] <= self.high
+        parent, j = parent[ok], j[ok]
+        ok = ~u.apart[s.combo[parent], j[:, None]].any(axis=1)
+        parent, j = parent[ok], j[ok]
+        weight = s.weight[parent] + u.weight[j]
+        common = s.common[parent] & self.ub[j]
+        cnt = s.cnt[parent] + u.count[j]
+        ok = self._ok(weight, common, cnt)
+        parent, j = parent[ok], j[ok]
+        value = s.value[parent] + u.intra[j] + u.affinity[s.combo[parent], j[:, None]].sum(axis=1)
+        combo = np.column_stack([s.combo[parent], j])
+        return _Sets(combo, weight[ok], value, common[ok], cnt[ok])
+
+    def columns(
+        self, s: _Sets, bounds: list[tuple[int, int]]
+    ) -> tuple[IntArray, FloatArray, BoolArray]:
+        """The sets that are circles: (members, value, which circle types each fits)."""
+        u = self.units
+        fit = np.stack([(s.weight >= a) & (s.weight <= b) for a, b in bounds], axis=1)
+        ok = fit.any(axis=1)
+        if self.counted:
+            ok &= (s.cnt <= u.count_max).all(axis=1)
+            ok &= ((s.cnt >= u.count_min) | (u.count_or_none & (s.cnt == 0))).all(axis=1)
+        value = s.value[ok]
+        if self.p.objective == "mean":  # each member's mean summed: 2 S / (people - 1)
+            people = s.weight[ok]
+            value = np.where(people > 1, 2.0 * value / np.maximum(people - 1, 1), 0.0)
+        return s.combo[ok], value, fit[ok]
 
 
 def _incidence(cols: Columns, idx: IntArray, n_units: int) -> sp.csr_matrix:
@@ -184,13 +276,17 @@ def _incidence(cols: Columns, idx: IntArray, n_units: int) -> sp.csr_matrix:
 
 
 def _duals(
-    cols: Columns, pool: IntArray, opt: BoolArray, plan: TimePlan
+    cols: Columns,
+    pool: IntArray,
+    opt: BoolArray,
+    plan: TimePlan,
+    timings: dict[str, float] | None = None,
 ) -> tuple[FloatArray, FloatArray] | None:
     """Column generation for the LP; returns (unit duals, type duals) or None on failure.
 
     Stops when no column prices out, or after :data:`LP_ROUNDS` rounds: a count, not the
     clock, so the bound and the columns kept are the same on any machine (the clock only
-    stops it past the solve's safety net).
+    stops it past the solve's safety net, and says so in ``timings["stopped_by_clock"]``).
     """
     U, T = len(opt), len(cols.type_bounds)
     in_pool = np.zeros(len(cols.value), dtype=bool)
@@ -223,7 +319,10 @@ def _duals(
         best = reduced.max(axis=1)
         tol = 1e-9 * (1.0 + float(np.abs(cols.value).max(initial=0.0)))
         new = np.flatnonzero((best > tol) & ~in_pool)
-        if len(new) == 0 or plan.left() <= 0.01:
+        if len(new) == 0:
+            return unit_pi, type_mu
+        if plan.left() <= 0.01:
+            _mark_clock(timings)
             return unit_pi, type_mu
         # the most promising columns join the pool
         new = new[np.argsort(-best[new], kind="stable")[: max(200, 20 * U)]]
@@ -239,40 +338,75 @@ def _reduced(cols: Columns, unit_pi: FloatArray, type_mu: FloatArray) -> FloatAr
     return np.where(cols.fits, r, -np.inf)
 
 
+def listed(p: CircleProblem, units: Units, cache: dict[object, Columns] | None) -> Columns:
+    """:func:`enumerate_columns`, listed once per set of circle types in ``cache``.
+
+    A count search solves one cohort at several counts: the admissible circles depend on
+    the units and the distinct size bounds only, so the counts share one listing (each
+    with its own ``type_count``).
+    """
+    if cache is None:
+        return enumerate_columns(p, units)
+    bounds = sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)})
+    key = tuple(bounds)
+    if key not in cache:
+        cache[key] = enumerate_columns(p, units)
+    cols = cache[key]
+    count = np.array(
+        [int(((p.min_size == a) & (p.max_size == b)).sum()) for a, b in bounds], np.int64
+    )
+    return replace(cols, type_count=count)
+
+
 def solve_exact(
     p: CircleProblem,
     units: Units,
     incumbent: IntArray,
     *,
     plan: TimePlan,
-    budget: float,
+    seconds: float,
     seeds: Seeds,
     workers: int | None,
     scale: float,
     deterministic: bool = True,
+    cache: dict[object, Columns] | None = None,
+    listing_share: float = 1.0,
+    timings: dict[str, float] | None = None,
 ) -> ExactAnswer:
     """Prove ``incumbent`` optimal or find the optimum (see the module docstring).
 
     ``incumbent`` is a feasible unit assignment (circle per unit, ``m`` = not placed).
+    ``seconds`` is this proof's share of the limit: CP-SAT's deterministic budget is
+    ``DETERMINISTIC_SHARE`` of what the planned listing (``listing_share`` of it, the
+    solves sharing one listing each paying theirs) and pricing leave of it.
+    ``cache``: listings shared between the solves of one cohort (:func:`listed`).
+    ``timings["stopped_by_clock"]`` is set to 1 when the clock, not the round count or
+    the deterministic budget, ended a step (the answer may then differ between runs).
     """
     opt = units.is_place
     U = len(opt)
-    cols = enumerate_columns(p, units)
+    cols = listed(p, units, cache)
+    planned = listing_share * listing_seconds(cols) + pricing_seconds(cols)
+    budget = DETERMINISTIC_SHARE * max(seconds - planned, 0.05 * seconds)
     n_cols = len(cols.value)
     found = _incumbent_columns(cols, incumbent, p.n_circles)
     if found is None:  # cannot happen for a feasible incumbent; never claim a proof then
         return ExactAnswer(incumbent, False, float("inf"), n_cols, 0)
     inc_value, inc_cols = found
-    duals = _duals(cols, _start_pool(cols, inc_cols, U), opt, plan)
+    duals = _duals(cols, _start_pool(cols, inc_cols, U), opt, plan, timings)
     if duals is None:
         return ExactAnswer(incumbent, False, float("inf"), n_cols, n_cols)
     bound, keep = _bound_and_fixing(cols, duals, inc_value, inc_cols)
     if bound <= inc_value + 1e-9 * (1.0 + abs(bound)):
         return ExactAnswer(incumbent, True, max(bound, inc_value), n_cols, len(keep))
+    if len(keep) > KEPT_PER_SECOND * budget:  # too many to model in the budget: no proof
+        return ExactAnswer(incumbent, False, max(bound, inc_value), n_cols, len(keep))
     # CP-SAT on the columns left
     model, xs = _partition_model(p, cols, keep, opt, inc_cols, scale)
     solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
     status = solver.solve(model)
+    if clock_stopped(solver, status):
+        _mark_clock(timings)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ExactAnswer(incumbent, False, bound, n_cols, len(keep))
     picked = [(j, t) for j, t, x in xs if solver.value(x)]
@@ -285,6 +419,11 @@ def solve_exact(
         g_of, value = incumbent, inc_value
     optimal = status == cp_model.OPTIMAL
     return ExactAnswer(g_of, optimal, max(final_bound, value), n_cols, len(keep))
+
+
+def _mark_clock(timings: dict[str, float] | None) -> None:
+    if timings is not None:
+        timings["stopped_by_clock"] = 1.0
 
 
 def _start_pool(cols: Columns, inc_cols: IntArray, U: int) -> IntArray:

@@ -21,7 +21,7 @@ from ortools.sat.python import cp_model
 
 from pairwise.circles import CircleProblem
 from pairwise.errors import SolverError
-from pairwise.solvers._cpsat import integer_scale, make_solver, raise_core
+from pairwise.solvers._cpsat import clock_stopped, integer_scale, make_solver, raise_core
 from pairwise.solvers._plan import Seeds, TimePlan
 from pairwise.solvers.circles.units import Units
 
@@ -268,10 +268,12 @@ def solve_model(
     hint: IntArray | None = None,
     feasibility_only: bool = False,
     deterministic: bool = True,
+    timings: dict[str, float] | None = None,
 ) -> tuple[IntArray, bool, float]:
     """Solve the model; returns (units' circles, proven optimal, proven bound on the total).
 
-    ``budget`` is the deterministic time planned from the caller's limit (never the clock).
+    ``budget`` is the deterministic time planned from the caller's limit (never the clock);
+    ``timings["stopped_by_clock"]`` is set to 1 when the clock ended a solve first.
 
     Raises
     ------
@@ -301,6 +303,8 @@ def solve_model(
         model.maximize(mdl.total)
     solver = make_solver(plan, budget, seeds, workers, deterministic=deterministic)
     status = solver.solve(model)
+    if timings is not None and clock_stopped(solver, status):
+        timings["stopped_by_clock"] = 1.0
     if status == cp_model.INFEASIBLE:
         raise_core(solver, mdl.names, "circle rules")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -321,6 +325,8 @@ def solve_model(
         left = budget - solver.response_proto.deterministic_time
         solver = make_solver(plan, left, seeds, workers, deterministic=deterministic)
         status = solver.solve(model)
+        if timings is not None and clock_stopped(solver, status):
+            timings["stopped_by_clock"] = 1.0
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             g_of = mdl.g_of(solver)
             optimal = optimal and status == cp_model.OPTIMAL

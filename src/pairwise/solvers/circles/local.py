@@ -190,6 +190,7 @@ def local_search(
             workers,
             feasibility_only=True,
             deterministic=settings.deterministic,
+            timings=timings,
         )
         timings["cpsat_start"] = time.perf_counter() - t0 - timings["construct"]
     timings["first_feasible"] = plan.elapsed()
@@ -212,7 +213,8 @@ def local_search(
     timings["search"] = plan.elapsed() - timings["first_feasible"]
     timings["evaluations"] = float(sum(f[2] for f in found))
     timings["stopped_by_budget"] = float(all(f[3] == "budget" for f in found))
-    timings["stopped_by_clock"] = float(any(f[3] == "clock" for f in found))
+    clock = float(any(f[3] == "clock" for f in found))  # an earlier step's stop stands
+    timings["stopped_by_clock"] = max(timings.get("stopped_by_clock", 0.0), clock)
     timings["stopped_early"] = float(any(f[3] == "rigid" for f in found))
     return found[winner][1]
 
