@@ -186,3 +186,39 @@ def test_a_bad_ranked_table_lists_every_problem_at_its_line(tmp_path: object) ->
     for key, line in (("decay", 6), ("ratio", 7), ("k", 8), ("sid", 9)):
         assert any(f"{key} (line {line})" in t for t in text), (key, text)
     assert any("did you mean 'side'" in t for t in text)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "ratio = nan",
+        "ratio = inf",
+        "ratio = -inf",
+        "ratio = 0.0",
+        "ratio = true",
+        'ratio = "half"',
+        "ratio = [0.5]",
+        "k = 1.5",
+        "k = -1",
+        "k = true",
+        "k = inf",
+        'k = "3"',
+        "decay = 3",
+        'decay = ""',
+        'decay = ["linear"]',
+        "side = 1",
+        'side = "mentees"',
+        "side = {}",
+    ],
+)
+def test_an_adversarial_ranked_option_is_a_validation_error_at_its_line(
+    tmp_path: object, option: str
+) -> None:
+    # every TOML type where the option wants another, NaN and infinities: a typed error
+    # naming the key and its line, never a TypeError (the programme file is the manager's,
+    # not a participant's answer: its values may be quoted back)
+    with pytest.raises(pairwise.ValidationError) as err:
+        _programme(tmp_path, f"[ranked]\n{option}\n")
+    key = option.split(" = ")[0]
+    text = [str(p) for p in err.value.problems]
+    assert any(f"{key} (line 6)" in t for t in text), text

@@ -159,3 +159,39 @@ def test_the_report_counts_minimum_loads_and_names_mentors_who_cannot_reach_thei
     assert "minimum loads add up to 32 mentees, but mentees ask for 30" in str(
         pairwise.inspect(cohort, heavy)
     )
+
+
+def test_minimum_load_findings_and_conflicts_quote_no_answer(tmp_path: Path, capsys) -> None:
+    # names, e-mails and free answers carry a sentinel: the report on minimum loads, the
+    # conflict it predicts and the CLI name mentors by id only
+    secret = "Zz-sentinel-42"
+    frame = _frame()
+    frame["name"] = [f"{secret} {i}" for i in range(len(frame))]
+    frame["email"] = [f"{secret}.{i}@example.org" for i in range(len(frame))]
+    frame["notes"] = [f"{secret}: private answer {i}" for i in range(len(frame))]
+    cohort = pairwise.Cohort.from_frame(frame)
+    problem = pairwise.PairProblem.from_compatibility(
+        pairwise.score(cohort),
+        [pairwise.rules.Capacity(override=3, minimum=[2] * 8), pairwise.rules.SameRegion()],
+    )
+    found = pairwise.inspect(cohort, problem)
+    assert found.short_of_minimum  # the finding this test is about is there
+    assert secret not in str(found)
+    assert secret not in found.to_frame().to_string()
+    with pytest.raises(pairwise.InfeasibleError) as err:
+        pairwise.solve(problem)
+    assert secret not in str(err.value)
+    frame["minimum"] = np.where(frame.role.eq("mentor"), 2, np.nan)
+    frame["capacity"] = np.where(frame.role.eq("mentor"), 3, np.nan)
+    frame.to_csv(tmp_path / "answers.csv", index=False)
+    (tmp_path / "programme.toml").write_text(
+        '[programme]\nname = "t"\n[input]\nfile = "answers.csv"\n[[rules]]\ntype = "SameRegion"\n'
+    )
+    assert main(["inspect", str(tmp_path / "programme.toml")]) == EXIT_OK
+    inspected = capsys.readouterr().out
+    assert "minimum load above the mentees" in inspected
+    code = main(["match", str(tmp_path / "programme.toml"), "--out", str(tmp_path / "o.csv")])
+    out = capsys.readouterr()
+    assert code == 1 and "must each get 2" in out.out + out.err  # the predicted conflict
+    assert secret not in inspected
+    assert secret not in out.out and secret not in out.err
