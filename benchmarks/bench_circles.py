@@ -27,6 +27,10 @@ Cases (issue 5):
     every admissible circle as a column: LP bound, reduced-cost fixing, CP-SAT) beside the
     plain CP-SAT assignment model (``method="cpsat"``) with the same limit: status, gap to
     the proven bound, seconds.
+(f) Work rates (``--rates`` only): the local search on random, synthetic-peer and
+    mentor-led cohorts under each objective and rule mix, for a fixed work budget: the
+    work counted per second of search. The default budget is reproducible where the
+    slowest of these still ends its budget within the limit on a busy machine.
 
 The local search normally stops on a work budget (for reproducibility); here it gets the
 whole wall-clock limit, as the literature's methods do (``--budget``: the default work
@@ -41,6 +45,7 @@ Usage::
     .venv/bin/python benchmarks/bench_circles.py --mdgp --local   # (a) pairwise only, 9 min
     .venv/bin/python benchmarks/bench_circles.py --mdgp --local --budget  # default budget
     .venv/bin/python benchmarks/bench_circles.py --synthetic      # (b) only, 2 x 60 s
+    .venv/bin/python benchmarks/bench_circles.py --rates   # (f) only, about 1 minute
 """
 
 from __future__ import annotations
@@ -294,6 +299,69 @@ def _exact(sizes: tuple[int, ...], seeds: tuple[int, ...], limit: float = 10.0) 
             print(f"| {n} | {seed} | {cells[0]} | {cells[1]} |", flush=True)
 
 
+def _rates(work: float = 1e8) -> None:
+    """Work counted per second of search, by cohort kind (what the default budget assumes).
+
+    Each search runs a fixed work budget (``work`` evaluations, a 60 s clock it never
+    reaches) at a fixed count with the local search alone; the rate is the work over the
+    search's seconds. The budget is reproducible only where every kind of cohort counts
+    work at a similar rate: the slowest sets the default ``evals_per_second``.
+    """
+    from dataclasses import replace
+
+    import pairwise
+    from pairwise import rules
+    from pairwise.solvers import SearchSettings
+    from pairwise.solvers.circles import compile_kernels
+
+    compile_kernels()
+
+    def rand(n: int) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        a = rng.random((n, n))
+        a = (a + a.T) / 2
+        np.fill_diagonal(a, 0.0)
+        return a
+
+    cases = []
+    for n in (36, 60, 240, 1000):
+        for obj in ("total", "mean", "maxmin"):
+            p = pairwise.CircleProblem.from_affinity(
+                rand(n), min_size=4, max_size=6, n_circles=n // 5, objective=obj
+            )
+            cases.append((f"random n={n}, {obj}", p))
+    for n in (36, 120, 480):
+        aff = pairwise.affinity(pairwise.make_peers(n, seed=7))
+        for obj in ("total", "mean"):
+            for names, rs in (
+                ("no rule", []),
+                ("shared slot", [rules.SharedSlot()]),
+                ("slot + 2 per chapter", [rules.SharedSlot(), rules.MaxPerChapter(2)]),
+            ):
+                q = pairwise.CircleProblem.from_compatibility(aff, rs, objective=obj)
+                cases.append((f"peers n={n}, {names}, {obj}", replace(q, count_free=False)))
+    led = pairwise.make_cohort(170, 30, seed=3)
+    aff = pairwise.affinity(led, roles=("mentee", "mentor"))
+    q = pairwise.CircleProblem.from_compatibility(
+        aff, [rules.SharedSlot()], mentors="one-per-circle", objective="total"
+    )
+    cases.append(("mentor-led 170+30, shared slot, total", replace(q, count_free=False)))
+    print(f"\n(f) work counted per second of search ({work / 1e6:.0f}M evaluations each)\n")
+    print("| cohort | search seconds | rate | budget ended it |")
+    print("|---|---|---|---|")
+    limit = 60.0
+    for name, p in cases:
+        settings = SearchSettings(evals_per_second=int(work / limit))
+        r = pairwise.solve(p, method="local", time_limit=limit, settings=settings)
+        t = r.timings
+        rate = t["evaluations"] / max(t["search"], 1e-9)
+        print(
+            f"| {name} | {t['search']:.2f} | {rate / 1e6:.0f}M/s | "
+            f"{'yes' if t['stopped_by_budget'] else 'no'} |",
+            flush=True,
+        )
+
+
 def _show(r: dict[str, Any], reference: float) -> tuple[str, str]:
     if "error" in r:
         return r["error"], "-"
@@ -312,6 +380,7 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=3.0, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--exact", action="store_true", help="only (d), small cohorts")
+    parser.add_argument("--rates", action="store_true", help="only (f), work rates by cohort")
     parser.add_argument("--mdgp", action="store_true", help="only (a), MDGPLIB")
     parser.add_argument("--local", action="store_true", help="(a) without plain CP-SAT")
     parser.add_argument("--only", nargs="*", help="(a) on these instances only")
@@ -324,6 +393,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.exact:
         _exact((12, 16, 20, 24, 30, 34), (0, 1))
+        return
+    if args.rates:
+        _rates()
         return
     if args.child:
         print(json.dumps(_child(args)))

@@ -717,6 +717,19 @@ def _mean_gain(data, state, a, b, change_a, change_b, moved):
 _ITERATION_WORK = 256
 
 
+# an applied move's cost per unit of the cohort, in candidate evaluations: it updates
+# every unit's affinity to the two circles (the divisor: updates per candidate's time)
+_MOVE_DIV = 4
+
+# a member floor's cost per member scanned, in candidate evaluations (maxmin)
+_FLOOR_WORK = 3
+
+# a rule check's cost per shared label a unit holds, in candidate evaluations
+_LABEL_WORK = 3
+
+# a random swap tried by a perturbation: four rule checks
+_SWAP_CHECK_WORK = 4
+
 # the bound's upkeep per tabu iteration, in candidate evaluations per circle and unit
 # (a subtraction and a comparison each: several of them take one candidate's time)
 _UPKEEP = 4
@@ -885,6 +898,12 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
     mode = params.mode
     maxmin = mode == MAXMIN
     mean = mode == MEAN
+    # a candidate under the mean objective (its gain re-reads both circles' sizes and
+    # scores) costs about two plain ones
+    per_cand = 2 if mean else 1
+    # a rule check reads the unit's shared labels (a few per unit: slots, languages)
+    # (without shared rules a check is a few reads, part of the candidate's unit)
+    check = (_LABEL_WORK * data.label_ptr[U]) // max(U, 1) if data.n_shared > 0 else 0
     floor = np.full(m + 1, 1.0e300)  # each circle's worst member mean (MAXMIN)
     members, ptr = group_members(circle_of, m)
     it = counters.iteration
@@ -917,6 +936,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
         worst1, worst2, worst3 = -1, -1, -1
         if maxmin:
             members, ptr = group_members(circle_of, m)
+            work += _FLOOR_WORK * U  # every circle's floor: each member over her mates
             for g in range(m):
                 floor[g] = _member_floor(data, state, members, ptr, g, -1, -1, size[g])
                 if worst1 < 0 or floor[g] < floor[worst1]:
@@ -942,7 +962,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
             u_in_a = to_circle[u, a] if a < m else 0.0
             # moves
             for b in range(m + 1):
-                work += 1  # every candidate counts, so the budget tracks time on any size
+                work += per_cand  # every candidate counts: the budget tracks time on any size
                 if b == a:
                     continue
                 if b == m and not is_place[u]:
@@ -966,7 +986,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     fb = _member_floor(data, state, members, ptr, b, -1, u, size[b] + weight[u])
                     new_worst = min(others, fa, fb)
                     # the floors scan both circles: count it, so the budget tracks time
-                    work += (
+                    work += _FLOOR_WORK * (
                         ptr[min(a, m) + 1] - ptr[min(a, m)] + ptr[min(b, m) + 1] - ptr[min(b, m)]
                     )
                 aspire = (new_worst > record_worst + eps) or (
@@ -977,6 +997,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                 rank = _rank(new_worst, gain, pick_worst, pick_gain, eps)
                 if rank < 0:
                     continue
+                work += check
                 if not (can_add(data, state, u, b, -1, True) and can_remove(data, state, u, a, -1)):
                     continue
                 take, n_ties = _take(rank == 0, n_ties)
@@ -991,7 +1012,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     to_circle, by_circle, circle_ptr, best_in, u, a, low, bar, cand
                 )
                 work += m  # a bound per circle, then the candidates scanned
-            work += n_cand
+            work += n_cand * per_cand
             for k in range(n_cand):
                 v = cand[k] if prune else low + k
                 b = circle_of[v]
@@ -1025,7 +1046,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                     fa = _member_floor(data, state, members, ptr, a, u, v, size[a] + grown)
                     fb = _member_floor(data, state, members, ptr, b, v, u, size[b] - grown)
                     new_worst = min(others, fa, fb)
-                    work += (
+                    work += _FLOOR_WORK * (
                         ptr[min(a, m) + 1] - ptr[min(a, m)] + ptr[min(b, m) + 1] - ptr[min(b, m)]
                     )
                 aspire = (new_worst > record_worst + eps) or (
@@ -1036,6 +1057,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                 rank = _rank(new_worst, gain, pick_worst, pick_gain, eps)
                 if rank < 0:
                     continue
+                work += 2 * check
                 if not _can_swap(data, state, u, v, a, b):
                     continue
                 take, n_ties = _take(rank == 0, n_ties)
@@ -1049,9 +1071,11 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
         tenure = 2 + np.random.randint(0, max(2, int(U * params.tenure / 1000)))
         tabu[pick_u, a] = it + tenure
         apply_move(data, state, pick_u, pick_b)
+        work += U // _MOVE_DIV  # a move updates every unit's affinity to two circles
         if pick_v >= 0:
             tabu[pick_v, pick_b] = it + tenure
             apply_move(data, state, pick_v, a)
+            work += U // _MOVE_DIV
         worst, total = objective(data, state, mode) if mode != TOTAL else (0.0, _total(score, m))
         if worst > record_worst + eps or (
             worst >= record_worst - eps and total > record_total + eps
@@ -1066,6 +1090,7 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
             for u in range(U):
                 if circle_of[u] != best_circle_of[u]:
                     apply_move(data, state, u, best_circle_of[u])
+                    work += U // _MOVE_DIV
             strength = 2 + np.random.randint(0, max(2, int(U * params.strength / 1000)))
             if ranged and np.random.random() < 0.5:
                 # change the size mix: one circle with a size range to its other bound
@@ -1084,11 +1109,14 @@ def search(data, circle_of, best_circle_of, tabu, params, counters, budget):
                 a, b = circle_of[u], circle_of[v]
                 if a == b or (a == m and not is_place[v]) or (b == m and not is_place[u]):
                     continue
+                work += _SWAP_CHECK_WORK
                 if _can_swap(data, state, u, v, a, b):
                     apply_move(data, state, u, b)
                     apply_move(data, state, v, a)
+                    work += 2 * (U // _MOVE_DIV)
                     done += 1
             tabu[:, :] = 0
+            work += U * (m + 1) // _UPKEEP
             it += U  # tabu entries from before the restart are void
             last = it
     seed = np.random.randint(0, 2**31 - 1)

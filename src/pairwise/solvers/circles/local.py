@@ -57,13 +57,16 @@ class SearchSettings:
     ----------
     evals_per_second : int
         Work budget of the local search per second of ``time_limit`` (neighbour
-        evaluations, per worker). The default, 40 million, keeps answers reproducible on a
-        busy machine: on this project's 2-core benchmark machine one search evaluates
-        165-240 million neighbours per second idle (60-1,000 people; 90 million at 20) and
-        48-71 million with three CPU-bound processes on the two cores (benchmarks/README.md,
-        "Budget or clock"). A solve with a free count needs 1.15 times the budget
-        (screening, then the chosen count), so the budget ends the search whenever it gets
-        46 million per second: idle after 17-24% of the limit, busy after 56-83%, and the
+        evaluations, per worker; a candidate that costs more than a plain one, under the
+        mean or maxmin objective or with shared-label rules, counts for what it costs). The
+        default, 40 million, keeps answers reproducible on a busy machine: on this
+        project's 2-core benchmark machine one search counts 99-249 million per second idle
+        over random, peer and mentor-led cohorts of 36-1,000 people under every objective
+        and rule mix, and 43-140 million with three CPU-bound processes on the two cores
+        (benchmarks/README.md, "Budget or clock" and (f)). A solve with a free count needs
+        1.15 times the budget (screening, then the chosen count), so the budget ends the
+        search whenever it gets 46 million per second: idle after 17-24% of the limit (up
+        to 46% on the slowest kinds), and the
         answer is the seed's alone (``timings["stopped_by_budget"]`` is 1). A budget that
         fills the idle limit would be stopped by the clock at such loads (the answer would
         depend on the load); what the default gives up there is measured: 0.07-0.12 points
