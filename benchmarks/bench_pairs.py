@@ -15,7 +15,11 @@ Cases (issue 4):
 (e) stability against daffidwilde/matching's ``HospitalResident`` (if ``matching`` is
     installed: ``pip install matching==1.4.3``; not a dependency) on 1,000 x 200, capacity 5,
     complete preference lists from the scores (ties to the lower position, pairwise's rule),
-    and ``objective="stable"`` (the best stable total, a MILP) on 300 x 60.
+    and ``objective="stable"`` (the best stable total, a MILP) on 300 x 60;
+(f) ``objective="stable"`` with ranked lists (3 mentors per mentee, capacity 4; the stable
+    matching is not unique, so the MILP runs) on 100 x 25 to 400 x 100: the library's MILP
+    (only the cells between the two deferred-acceptance answers) beside the same MILP over
+    every allowed cell, 30 s limit each.
 
 Every measurement runs in a fresh child process, so its peak RSS is its own.
 
@@ -24,6 +28,7 @@ Usage::
     .venv/bin/python benchmarks/bench_pairs.py           # full sizes (3-7 minutes on 2 cores)
     .venv/bin/python benchmarks/bench_pairs.py --quick   # small sizes, about a minute
     .venv/bin/python benchmarks/bench_pairs.py --cases de  # only (d) and (e)
+    .venv/bin/python benchmarks/bench_pairs.py --cases f   # only (f), about 2 minutes
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ def _run(case: str, method: str, n: int, m: int, cap: int) -> dict[str, Any]:
         return out
     if case in ("d", "e"):
         return _goals(method, n, m, cap)
+    if case == "f":
+        return _ranked_stable(method, n, m, cap)
     s = _scores(n, m)
     base = _rss_mib()
     t = time.perf_counter()
@@ -158,6 +165,38 @@ def _goals(method: str, n: int, m: int, cap: int) -> dict[str, Any]:
     return out
 
 
+def _ranked_stable(method: str, n: int, m: int, cap: int) -> dict[str, Any]:
+    """(f): ``objective="stable"`` with ranked lists (3 mentors per mentee), 30 s limit.
+
+    ``method="lattice"`` is the library's MILP (variables outside the lattice's range
+    fixed at 0); ``"full"`` the same MILP with every allowed cell free (the range turned
+    off), so the two rows differ only by the restriction.
+    """
+    import pairwise
+    import pairwise.solvers.pairs.stable as stable_mod
+
+    if method == "full":
+        stable_mod._lattice_cells = lambda problem, cells, best, worst: np.ones(len(cells))
+    rng = np.random.default_rng(1)
+    s = _scores(n, m)
+    ranks = np.zeros((n, m), dtype=np.int64)
+    for i in range(n):
+        ranks[i, rng.choice(m, 3, replace=False)] = [1, 2, 3]
+    problem = pairwise.PairProblem.from_scores(
+        s, capacity=cap, mentee_ranks=ranks, objective="stable"
+    )
+    base = _rss_mib()
+    t = time.perf_counter()
+    try:
+        result = pairwise.solve(problem, time_limit=30)
+        out = {"objective": result.objective, "status": result.status, "method": result.method}
+    except pairwise.SolverError:
+        out = {"objective": float("nan"), "status": "no answer in 30 s"}
+    out["seconds"] = time.perf_counter() - t
+    out["base_mib"], out["peak_mib"] = base, _rss_mib()
+    return out
+
+
 def _child(
     case: str, method: str, n: int, m: int, cap: int, timeout: float, repeat: int = 1
 ) -> dict[str, Any]:
@@ -184,7 +223,7 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=3, help="fresh runs per row, median reported (SciPy (b): 1)"
     )
-    ap.add_argument("--cases", default="abcde", help="which cases to run, e.g. 'de'")
+    ap.add_argument("--cases", default="abcdef", help="which cases to run, e.g. 'de'")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -210,6 +249,18 @@ def main() -> None:
         _issue15(args, nb, mb)
     if "e" in args.cases:
         _stability_peer(args, *((200, 40) if args.quick else (1000, 200)))
+    if "f" in args.cases:
+        print("\n(f) objective='stable' with ranked lists (3 per mentee), capacity 4, 30 s\n")
+        print("| case | MILP | seconds | status | objective |")
+        print("|---|---|---|---|---|")
+        for n, m in ((100, 25), (200, 50), (400, 100)):
+            for method in ("lattice", "full"):
+                r = _child("f", method, n, m, 4, args.timeout, 1)
+                print(
+                    f"| {n}x{m} | {method} | {r['seconds']:.2f} | {r.get('status')} | "
+                    f"{r['objective']:.4f} |",
+                    flush=True,
+                )
 
 
 def _row(case: str, name: str, r: dict[str, Any], ref: float) -> None:

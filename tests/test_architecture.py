@@ -162,17 +162,21 @@ def test_renaming_a_rule_changes_no_pairing_and_no_explanation() -> None:
     pd.testing.assert_series_equal(reasons, b.unmatched.reason)
 
 
+#: A sixteenth of the default work per second of limit: with a 4 s limit the local search
+#: does the work of a 1 s solve at a quarter of the default, with the clock's net four
+#: times as far, so the budgets end these solves even on a busy test machine.
+_SLOW_CLOCK = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 16)
+
+
 def test_renaming_a_circle_rule_changes_no_circle_and_no_diagnosis() -> None:
     aff = pairwise.affinity(pairwise.make_peers(24, seed=2))
     plain = [rules.SharedSlot(), rules.MaxPerChapter(2), rules.KeepApart()]
     named = [_renamed(plain[0], "common hour"), plain[1], _renamed(plain[2], "never together")]
     pa = pairwise.CircleProblem.from_compatibility(aff, plain)
     pb = pairwise.CircleProblem.from_compatibility(aff, named)
-    # a quarter of the default budget: the budget, not the clock, ends both searches even
-    # on a busy test machine (at the default budget it once failed under load)
-    quarter = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
-    a = pairwise.solve(pa, time_limit=1, seed=0, settings=quarter)
-    b = pairwise.solve(pb, time_limit=1, seed=0, settings=quarter)
+    # a small budget under a far clock (see _SLOW_CLOCK): the budgets end both solves
+    a = pairwise.solve(pa, time_limit=4, seed=0, settings=_SLOW_CLOCK)
+    b = pairwise.solve(pb, time_limit=4, seed=0, settings=_SLOW_CLOCK)
     assert a.timings["stopped_by_clock"] == b.timings["stopped_by_clock"] == 0.0
     assert a.circle_of.tolist() == b.circle_of.tolist()
     # a person with no slot: the diagnosis names the slot rule's noun, whatever its name
@@ -212,7 +216,9 @@ def test_results_read_the_problems_labels_never_the_cohort() -> None:
     aff = pairwise.affinity(pairwise.make_peers(24, seed=5))
     cp = pairwise.CircleProblem.from_compatibility(aff, [rules.SharedSlot()])
     cbare = replace(cp, compat=None)
-    c, d = pairwise.solve(cp, time_limit=1), pairwise.solve(cbare, time_limit=1)
+    c = pairwise.solve(cp, time_limit=4, settings=_SLOW_CLOCK)
+    d = pairwise.solve(cbare, time_limit=4, settings=_SLOW_CLOCK)
+    assert c.timings["stopped_by_clock"] == d.timings["stopped_by_clock"] == 0.0
     pd.testing.assert_frame_equal(c.circles, d.circles)
     assert "max_same_chapter" in c.circles
     assert c.metrics() == d.metrics()

@@ -14,11 +14,12 @@ import itertools
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pairwise
-from pairwise.stability import blocking_mask, deferred_acceptance
+from pairwise.stability import blocking_mask, deferred_acceptance, stable_ends
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -276,3 +277,50 @@ def test_check_counts_blocking_pairs_beyond_ten() -> None:
     assert f"{every} blocking pairs in all under objective stable" in found
     assert sum("blocks the stable matching" in v for v in found) == 10
     assert pairwise.check(p, pairwise.solve(p)) == []
+
+
+@SETTINGS
+@given(games(), st.integers(0, 2**16))
+def test_stable_with_a_required_pair_is_the_best_stable_matching_holding_it(
+    p: pairwise.PairProblem, pick: int
+) -> None:
+    # the MILP's variables are bounded to the cells some stable matching may use (between
+    # the two lattice ends): the best stable matching holding a required pair is still
+    # found, and a required pair no stable matching holds is named, never searched for
+    stable = _stable(p)
+    cells = sorted({c for x in stable for c in x} | set(map(tuple, np.argwhere(p.allowed))))
+    pair = cells[pick % len(cells)]
+    q = replace(p, objective="stable", required=(pair,))
+    holding = [x for x in stable if pair in x]
+    if not holding:
+        with pytest.raises(pairwise.InfeasibleError):
+            pairwise.solve(q)
+        return
+    got = pairwise.solve(q)
+    assert pair in _pairs(got) and not _blocking(p, _pairs(got))
+    best = max(p.total(np.array(x, dtype=np.int64).reshape(-1, 2)) for x in holding)
+    assert abs(got.objective - best) <= 1e-9
+
+
+def test_a_stable_milp_out_of_time_keeps_the_better_lattice_end(monkeypatch) -> None:
+    # two stable matchings (the mentee- and mentor-optimal ends differ); the MILP finding
+    # nothing in time leaves the end of higher total, unproven, not an error
+    from scipy.optimize import OptimizeResult
+
+    import pairwise.solvers.pairs.stable as stable_mod
+
+    p = pairwise.PairProblem.from_scores(
+        [[0.9, 0.1], [0.2, 0.8]],
+        mentee_ranks=[[2, 1], [1, 2]],
+        mentor_ranks=[[1, 2], [2, 1]],
+        objective="stable",
+    )
+    ends = [set(map(tuple, e.tolist())) for e in stable_ends(p)]
+    assert ends[0] != ends[1]
+    monkeypatch.setattr(
+        stable_mod, "milp", lambda *a, **k: OptimizeResult(x=None, status=1, mip_dual_bound=-2.0)
+    )
+    got = pairwise.solve(p)
+    assert got.status == "feasible"
+    best = max(ends, key=lambda e: sum(p.scores[i, j] for i, j in e))
+    assert set(_pairs(got)) == best

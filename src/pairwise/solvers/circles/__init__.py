@@ -170,13 +170,17 @@ def _search_counts(
 ) -> Answer:
     """The count searched: a few counts screened briefly, then the best one solved at length.
 
-    Where every count's circles can all be listed in its share of the limit (or with
-    ``method="cpsat"`` and at most ``SCREEN_COUNTS`` counts), every count is solved in an
-    equal share and the best wins: the answer is optimal over every count when each is.
-    Otherwise ``SCREEN_COUNTS`` counts spread over the range share ``SCREEN_SHARE`` of
-    the limit, and the best count is solved with the caller's plan (the work budget of a
-    solve at that count alone, the clock of the caller's limit), so the answer is the
-    fixed-count answer at that count whenever the work budget, not the clock, ends the
+    Where the circles can be listed once for every count (the counts share their size
+    bounds) and the listing and each count's pricing fit half the limit, planned from
+    the listing's counts (:func:`.columns.listing_seconds`,
+    :func:`.columns.pricing_seconds`), or where each count's circles can be listed in its
+    share of the limit (or with ``method="cpsat"`` and at most ``SCREEN_COUNTS`` counts),
+    every count is solved in an equal share and the best wins: the answer is optimal over
+    every count when each is. Otherwise ``SCREEN_COUNTS`` counts spread over the range
+    share ``SCREEN_SHARE`` of the limit, and the best count is solved with the caller's
+    plan (the local search's work budget of a solve at that count alone, CP-SAT's planned
+    for what the screening left, the clock of the caller's limit), so the answer is the
+    fixed-count answer at that count whenever the budgets, not the clock, end the
     search. Ties go to the fewer circles. The bound is the largest over every count (each
     count's per-person bound where it was not solved).
     """

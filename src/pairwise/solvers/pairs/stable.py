@@ -19,6 +19,15 @@ variable and no constraint (they cannot block); required pairs fix ``x = 1``,
 ``sum_i d_i (d_i + 1) / 2 + sum_j d_j (d_j - 1) / 2`` entries (``d``: allowed partners);
 above :data:`MAX_ENTRIES` it is refused.
 
+Only the cells some stable matching can use get a variable bounded by 1 (the others are
+fixed at 0): in every stable matching a mentee's partner lies, in her order, between her
+partners in the mentee- and the mentor-optimal matchings, and a mentee unmatched in one is
+unmatched in all (the lattice and the rural hospitals theorem). The feasible set is
+unchanged, the search far smaller: with ranked lists 200 x 50 is proven in 1.5 s where
+the MILP over every allowed cell took 22.4 s (``benchmarks/bench_pairs.py --cases f``).
+When the time limit stops the MILP, the better of the two deferred-acceptance answers
+that holds every hard rule stands (status feasible).
+
 First, both deferred-acceptance answers are computed: every stable matching lies between
 the mentee-optimal and the mentor-optimal one (the stable matchings form a lattice with
 these two ends; strict preferences, as here after the tie rule), so when the two are the
@@ -178,6 +187,12 @@ def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
     lo = np.zeros(k)
     for i, j in problem.required:
         lo[int(np.flatnonzero((cells[:, 0] == i) & (cells[:, 1] == j))[0])] = 1.0
+    hi = _lattice_cells(problem, cells, rows, other)
+    if (lo > hi).any():  # a required pair outside every stable matching
+        outside = [(int(i), int(j)) for i, j in cells[lo > hi].tolist()]
+        raise InfeasibleError(
+            ["no stable matching holds these required pairs", *_ids(problem, outside)]
+        )
     ia = sparse.csr_matrix((np.ones(k), (cells[:, 0], np.arange(k))), shape=(n, k))
     ib = sparse.csr_matrix((np.ones(k), (cells[:, 1], np.arange(k))), shape=(m, k))
     low_a = np.ones(n) if problem.all_matched else np.zeros(n)
@@ -190,7 +205,7 @@ def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
         -problem.scores[cells[:, 0], cells[:, 1]],
         constraints=cons,
         integrality=np.ones(k, dtype=np.int64),
-        bounds=Bounds(lo, np.ones(k)),
+        bounds=Bounds(lo, hi),
         options={"time_limit": plan.left(net=False), "disp": False},
     )
     if res.status == 2:
@@ -199,17 +214,65 @@ def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
             + (["every mentee matched"] if problem.all_matched else [])
             + _ids(problem, list(problem.required))
         )
-    if res.x is None:
-        raise SolverError(f"objective 'stable' found no matching within {plan.limit} s")
-    rows = cells[res.x > 0.5]
-    bound = -float(getattr(res, "mip_dual_bound", -np.inf))
+    dual = getattr(res, "mip_dual_bound", None)  # None when HiGHS stopped before any bound
+    bound = -float(dual) if dual is not None else float("inf")
+    end = _best_end(problem, rows, other)
+    if res.x is None:  # out of time: the better lattice end that holds the rules stands
+        if end is None:
+            raise SolverError(f"objective 'stable' found no matching within {plan.limit} s")
+        found, optimal = end, False
+    else:
+        found, optimal = cells[res.x > 0.5], res.status == 0
+        if not optimal and end is not None and _total(problem, end) > _total(problem, found):
+            found = end
     return Answer(
-        rows[np.lexsort((rows[:, 1], rows[:, 0]))],
-        optimal=res.status == 0,
+        found[np.lexsort((found[:, 1], found[:, 0]))],
+        optimal=optimal,
         method="stable-milp",
         bound=bound if np.isfinite(bound) else None,
         slack=1e-6 * max(1.0, abs(bound)) if np.isfinite(bound) else 0.0,
     )
+
+
+def _lattice_cells(
+    problem: PairProblem, cells: IntArray, best: IntArray, worst: IntArray
+) -> npt.NDArray[np.float64]:
+    """Upper bounds of the cells' variables: 1 where some stable matching may use the cell.
+
+    In every stable matching a mentee's partner lies, in her preference order, between
+    her partners in the mentee-optimal (``best``) and the mentor-optimal (``worst``)
+    matchings, and a mentee unmatched in one is unmatched in all (the lattice and the
+    rural hospitals theorem, Gusfield and Irving 1989): the other cells are 0 in every
+    stable matching, and bounding them so leaves the MILP's feasible set as it was.
+    """
+    n = problem.shape[0]
+    order = preference_order(problem, "mentee")
+    rank = np.full(problem.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    for i, o in enumerate(order):
+        rank[i, o] = np.arange(len(o))
+    lo_rank = np.full(n, -1, dtype=np.int64)  # no stable partner: no cell of hers
+    hi_rank = np.full(n, -2, dtype=np.int64)
+    lo_rank[best[:, 0]] = rank[best[:, 0], best[:, 1]]
+    hi_rank[worst[:, 0]] = rank[worst[:, 0], worst[:, 1]]
+    r = rank[cells[:, 0], cells[:, 1]]
+    inside = (r >= lo_rank[cells[:, 0]]) & (r <= hi_rank[cells[:, 0]])
+    return inside.astype(np.float64)
+
+
+def _total(problem: PairProblem, rows: IntArray) -> float:
+    return float(problem.scores[rows[:, 0], rows[:, 1]].sum()) if len(rows) else 0.0
+
+
+def _best_end(problem: PairProblem, best: IntArray, worst: IntArray) -> IntArray | None:
+    """The lattice end of higher total that holds every hard rule (None: neither does)."""
+    held = []
+    for rows in (best, worst):
+        try:
+            _held(problem, rows, "")
+        except InfeasibleError:
+            continue
+        held.append(rows)
+    return max(held, key=lambda rows: _total(problem, rows)) if held else None
 
 
 def solve_stable(problem: PairProblem, plan: TimePlan) -> Answer:
