@@ -66,8 +66,8 @@ class SearchSettings:
         (benchmarks/README.md, "Budget or clock" and (f)). A solve with a free count needs
         1.15 times the budget (screening, then the chosen count), so the budget ends the
         search whenever it gets 46 million per second: idle after 17-24% of the limit (up
-        to 46% on the slowest kinds), and the
-        answer is the seed's alone (``timings["stopped_by_budget"]`` is 1). A budget that
+        to 46% on the slowest kinds), and the answer is the seed's alone
+        (``timings["stopped_by_budget"]`` is 1). A budget that
         fills the idle limit would be stopped by the clock at such loads (the answer would
         depend on the load); what the default gives up there is measured: 0.07-0.12 points
         of the gap to the best published mean on the MDGPLIB benchmark. A slower or busier
