@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -128,3 +129,42 @@ def test_a_cpsat_solve_cut_by_the_clock_says_so() -> None:
     budgeted = make_solver(TimePlan.of(60.0), 0.05, Seeds(0), 1)  # the budget ends it
     status = budgeted.solve(model)
     assert not clock_stopped(budgeted, status)
+
+
+def test_too_many_columns_kept_leave_the_local_answer_unproven(monkeypatch) -> None:
+    # where the fixing keeps more circles than CP-SAT's budget could model, the local
+    # search's answer stands with the LP bound: valid, never claimed optimal
+    rng = np.random.default_rng(16)
+    a = rng.random((16, 16))
+    a = (a + a.T) / 2
+    np.fill_diagonal(a, 0.0)
+    p = pairwise.CircleProblem.from_affinity(a, min_size=4, max_size=6)
+    proven = pairwise.solve(p, time_limit=2)
+    assert proven.method == "local+exact" and proven.status == "optimal"
+    monkeypatch.setattr(columns, "KEPT_PER_SECOND", 0)
+    monkeypatch.setattr(columns, "_bound_and_fixing", _no_fixing)
+    built: list[int] = []
+    model = columns._partition_model
+
+    def counted(*args: Any) -> Any:
+        built.append(1)
+        return model(*args)
+
+    monkeypatch.setattr(columns, "_partition_model", counted)
+    c = pairwise.solve(p, time_limit=2)
+    assert built == []  # no CP-SAT model over the columns: it would not be built in time
+    assert c.method == "local+exact" and c.status != "optimal"
+    assert pairwise.check(p, c) == []
+    assert c.bound is not None and c.bound >= c.objective - 1e-9
+    assert c.bound >= proven.objective - 1e-9  # still a bound on the optimum
+
+
+def _no_fixing(
+    cols: columns.Columns, duals: object, inc_value: float, inc_cols: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The fixing keeps every column (the bound stays the LP's, above the incumbent)."""
+    bound, _ = _real_fixing(cols, duals, inc_value, inc_cols)  # type: ignore[arg-type]
+    return max(bound, inc_value + 1.0), np.arange(len(cols.value))
+
+
+_real_fixing = columns._bound_and_fixing

@@ -348,9 +348,10 @@ def _solve_fixed(
     ``seconds`` (default: the plan's limit) is what the work budgets and the method are
     planned for; the plan's clock stays the safety net. ``screening`` (a count screened on
     a large cohort): no CP-SAT start when the greedy one fails (SolverError instead).
-    ``shared``: the circles are listed once for every count of a count search, planned for
-    its own limit (``auto`` then lists them whenever that listing fits). ``cp_seconds``
-    (default ``seconds``): what the CP-SAT steps after the local search plan for.
+    ``shared``: the circles listed once for every count of a count search (the search
+    chose the listing and planned its time; ``auto`` then proves by columns, each solve
+    paying its share of the listing). ``cp_seconds`` (default ``seconds``): what the
+    CP-SAT steps after the local search plan for.
     """
     limit = plan.limit if seconds is None else float(seconds)
     settings = SearchSettings() if settings is None else settings
@@ -385,7 +386,7 @@ def _solve_fixed(
 
 @dataclass
 class _Listing:
-    """Circle listings a count search shares, and the limit the listing is planned for."""
+    """Circle listings a count search shares, and how many solves share the one listing."""
 
     cache: dict[object, columns.Columns]
     solves: int  # how many solves the one listing serves
