@@ -189,7 +189,7 @@ def _search_counts(
     problems = {k: p.with_count(k) for k in counts}
     units = build_units(p)  # the units do not depend on the sizes
     # the counts share one listing of circles where their size bounds are the same
-    types = {_types(q) for q in problems.values()}
+    types = {tuple(columns.circle_types(q)[0]) for q in problems.values()}
     listing: dict[object, columns.Columns] | None = {} if len(types) == 1 else None
     list_limit = plan.limit if listing is not None else plan.limit / len(counts)
     listed = method == "auto" and p.n <= 2 * EXACT_UP_TO
@@ -252,11 +252,6 @@ def _search_counts(
     return replace(
         answer, optimal=optimal, bound=bound, sizes=(q.min_size, q.max_size), timings=timings
     )
-
-
-def _types(p: CircleProblem) -> tuple[tuple[int, int], ...]:
-    """The distinct (smallest, largest) size bounds of a problem's circles."""
-    return tuple(sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)}))
 
 
 def _screen(

@@ -130,10 +130,7 @@ def enumerate_columns(p: CircleProblem, units: Units) -> Columns:
     ``itertools.combinations`` per size (the extension keeps the lexicographic order).
     """
     U = len(units.weight)
-    bounds = sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)})
-    count = np.array(
-        [int(((p.min_size == a) & (p.max_size == b)).sum()) for a, b in bounds], np.int64
-    )
+    bounds, count = circle_types(p)
     k_lo, k_hi = _k_range(p, units.weight)
     grow = _Growth(p, units, max(b for _, b in bounds))
     # the sets of the current size that may still grow, with their running totals
@@ -170,6 +167,15 @@ def enumerate_columns(p: CircleProblem, units: Units) -> Columns:
         type_count=count,
         examined=examined,
     )
+
+
+def circle_types(p: CircleProblem) -> tuple[list[tuple[int, int]], IntArray]:
+    """The distinct (smallest, largest) size bounds of the circles, and circles of each."""
+    bounds = sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)})
+    count = np.array(
+        [int(((p.min_size == a) & (p.max_size == b)).sum()) for a, b in bounds], np.int64
+    )
+    return bounds, count
 
 
 def listing_seconds(cols: Columns) -> float:
@@ -347,15 +353,11 @@ def listed(p: CircleProblem, units: Units, cache: dict[object, Columns] | None) 
     """
     if cache is None:
         return enumerate_columns(p, units)
-    bounds = sorted({(int(a), int(b)) for a, b in zip(p.min_size, p.max_size, strict=True)})
+    bounds, count = circle_types(p)
     key = tuple(bounds)
     if key not in cache:
         cache[key] = enumerate_columns(p, units)
-    cols = cache[key]
-    count = np.array(
-        [int(((p.min_size == a) & (p.max_size == b)).sum()) for a, b in bounds], np.int64
-    )
-    return replace(cols, type_count=count)
+    return replace(cache[key], type_count=count)
 
 
 def solve_exact(

@@ -223,7 +223,7 @@ def _best_stable(problem: PairProblem, plan: TimePlan) -> Answer:
         found, optimal = end, False
     else:
         found, optimal = cells[res.x > 0.5], res.status == 0
-        if not optimal and end is not None and _total(problem, end) > _total(problem, found):
+        if not optimal and end is not None and problem.total(end) > problem.total(found):
             found = end
     return Answer(
         found[np.lexsort((found[:, 1], found[:, 0]))],
@@ -259,10 +259,6 @@ def _lattice_cells(
     return inside.astype(np.float64)
 
 
-def _total(problem: PairProblem, rows: IntArray) -> float:
-    return float(problem.scores[rows[:, 0], rows[:, 1]].sum()) if len(rows) else 0.0
-
-
 def _best_end(problem: PairProblem, best: IntArray, worst: IntArray) -> IntArray | None:
     """The lattice end of higher total that holds every hard rule (None: neither does)."""
     held = []
@@ -272,7 +268,7 @@ def _best_end(problem: PairProblem, best: IntArray, worst: IntArray) -> IntArray
         except InfeasibleError:
             continue
         held.append(rows)
-    return max(held, key=lambda rows: _total(problem, rows)) if held else None
+    return max(held, key=problem.total) if held else None
 
 
 def solve_stable(problem: PairProblem, plan: TimePlan) -> Answer:
