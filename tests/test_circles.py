@@ -315,8 +315,11 @@ def test_same_seed_same_circles_and_seeds_are_used() -> None:
     rng = np.random.default_rng(3)
     d = _sym(rng, 60, low=0.0)
     p = CircleProblem.from_affinity(d, min_size=4, max_size=6)
-    a = pairwise.solve(p, method="local", time_limit=0.5, seed=7)
-    b = pairwise.solve(p, method="local", time_limit=0.5, seed=7)
+    # the work of a 0.5 s solve at the default budget under a 2 s clock: the count
+    # screening's clock net (half the limit), which now reports its cuts, stays far
+    quarter = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
+    a = pairwise.solve(p, method="local", time_limit=2, seed=7, settings=quarter)
+    b = pairwise.solve(p, method="local", time_limit=2, seed=7, settings=quarter)
     assert a.timings["stopped_by_clock"] == 0.0
     assert np.array_equal(a.assignment, b.assignment)
     assert a.objective == b.objective
@@ -798,12 +801,13 @@ def test_mentor_led_circles_are_proven_optimal_by_columns() -> None:
 def test_two_workers_are_reproducible_and_never_worse_than_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    q = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 4)
+    # the work of a 0.5 s solve at a quarter of the default budget, under a 2 s clock
+    q = SearchSettings(evals_per_second=SearchSettings().evals_per_second // 16)
     rng = np.random.default_rng(12)
     p = CircleProblem.from_affinity(_sym(rng, 60), min_size=4, max_size=6)
-    one = pairwise.solve(p, method="local", time_limit=0.5, seed=3, settings=q)
-    two = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2, settings=q)
-    again = pairwise.solve(p, method="local", time_limit=0.5, seed=3, workers=2, settings=q)
+    one = pairwise.solve(p, method="local", time_limit=2, seed=3, settings=q)
+    two = pairwise.solve(p, method="local", time_limit=2, seed=3, workers=2, settings=q)
+    again = pairwise.solve(p, method="local", time_limit=2, seed=3, workers=2, settings=q)
     assert check(p, two) == []
     assert two.circle_of.tolist() == again.circle_of.tolist()
     assert two.objective >= one.objective - 1e-9
